@@ -1,0 +1,2 @@
+// Public API of farcall/loadlib (filled in by the loadlib layer).
+export {};

@@ -1,0 +1,2 @@
+// Public API of farcall/network (filled in by the network layer).
+export {};

@@ -1,0 +1,2 @@
+// Public API of farcall/rpc (filled in by the rpc layer).
+export {};

@@ -1,0 +1,2 @@
+// Public API of farcall/wire (filled in by the wire layer).
+export {};
