@@ -1,0 +1,202 @@
+/**
+ * Newline-delimited framing: one message per line, as msl-network (and any "terminal" peer) writes it.
+ *
+ * The decoder keeps the bytes of an unfinished line as a list of chunks and joins them once, when the
+ * newline arrives, so a 100 MB line that comes in 64 KiB pieces costs one copy, not a quadratic number.
+ * The size limit is enforced while buffering: as soon as an unfinished line grows past `maxLineBytes`
+ * its bytes are released and the rest of it, up to the next `\n`, is skipped. The peer is told through
+ * `onOversize` and the next line is decoded normally, so one bad message never costs the connection.
+ *
+ * @example
+ * ```ts
+ * const decoder = new LineDecoder({
+ *   maxLineBytes: 1 << 20,
+ *   onLine: (line) => handle(line.toString('utf8')),
+ *   onOversize: (bytes) => console.warn(`dropped a line of ${bytes} bytes`),
+ * });
+ * socket.on('data', (chunk) => decoder.push(chunk));
+ * socket.write(encodeLine('{"result": 1}'));
+ * ```
+ * @module
+ */
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/** Options of a {@link LineDecoder}. */
+export interface LineDecoderOptions {
+  /**
+   * Called with each complete line, without its `\n` (and without the `\r` of a `\r\n`). The buffer
+   * may be a view into a chunk that was pushed: copy it if you keep it past the call.
+   */
+  onLine: (line: Buffer) => void;
+  /**
+   * Called once for each line that grew past `maxLineBytes`, when its end (`\n`) arrives, with the
+   * number of bytes the line had (without the newline). The line itself is gone.
+   */
+  onOversize?: (bytes: number) => void;
+  /** The largest line accepted, in bytes, without its newline. Default: no limit (`Infinity`). */
+  maxLineBytes?: number;
+}
+
+/**
+ * Splits a byte stream into lines. Tolerates `\r\n`; never buffers more than `maxLineBytes` (plus one
+ * chunk) of a line.
+ */
+export class LineDecoder {
+  readonly #onLine: (line: Buffer) => void;
+  readonly #onOversize: ((bytes: number) => void) | undefined;
+  readonly #maxLineBytes: number;
+  // The unfinished line, as the chunks (or chunk tails) it arrived in.
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  // True while skipping the rest of a line that went over the limit; #skippedBytes counts it.
+  #skipping = false;
+  #skippedBytes = 0;
+
+  constructor(options: LineDecoderOptions) {
+    this.#onLine = options.onLine;
+    this.#onOversize = options.onOversize;
+    this.#maxLineBytes = options.maxLineBytes ?? Number.POSITIVE_INFINITY;
+    if (!(this.#maxLineBytes > 0))
+      throw new RangeError(`maxLineBytes must be > 0, got ${options.maxLineBytes}`);
+  }
+
+  /** Bytes of the unfinished line held in memory. */
+  get bufferedBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Feeds a chunk; calls `onLine`/`onOversize` for every line it completes. */
+  push(chunk: Buffer): void {
+    let start = 0;
+    const length = chunk.length;
+    while (start < length) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end === -1) {
+        this.#keep(chunk, start, length);
+        return;
+      }
+      this.#finish(chunk, start, end);
+      start = end + 1;
+    }
+  }
+
+  /**
+   * Ends the stream: an unfinished last line (no trailing newline) is delivered like any other line,
+   * because a peer that writes one message and closes still meant it.
+   */
+  end(): void {
+    if (this.#skipping) {
+      const bytes = this.#skippedBytes;
+      this.#skipping = false;
+      this.#skippedBytes = 0;
+      this.#onOversize?.(bytes);
+      return;
+    }
+    if (this.#pendingBytes === 0) return;
+    const line = this.#take(undefined, 0, 0);
+    this.#onLine(stripCarriageReturn(line));
+  }
+
+  /** Forgets any unfinished line (the connection is going away). */
+  reset(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#skipping = false;
+    this.#skippedBytes = 0;
+  }
+
+  // Buffers chunk[start, end) as part of an unfinished line, or skips it if the line is over the limit.
+  #keep(chunk: Buffer, start: number, end: number): void {
+    const bytes = end - start;
+    if (this.#skipping) {
+      this.#skippedBytes += bytes;
+      return;
+    }
+    // A `\r` that may be followed by `\n` in the next chunk does not count against the limit.
+    const counted = this.#pendingBytes + bytes - (chunk[end - 1] === CARRIAGE_RETURN ? 1 : 0);
+    if (counted > this.#maxLineBytes) {
+      this.#skipping = true;
+      this.#skippedBytes = this.#pendingBytes + bytes;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      return;
+    }
+    this.#pending.push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    this.#pendingBytes += bytes;
+  }
+
+  // A newline at chunk[end]: completes the line made of the pending chunks plus chunk[start, end).
+  #finish(chunk: Buffer, start: number, end: number): void {
+    if (this.#skipping) {
+      const total = this.#skippedBytes + (end - start);
+      this.#skipping = false;
+      this.#skippedBytes = 0;
+      this.#onOversize?.(total - (chunk[end - 1] === CARRIAGE_RETURN && end > start ? 1 : 0));
+      return;
+    }
+    const total = this.#pendingBytes + (end - start);
+    const size = total - (this.#endsWithCarriageReturn(chunk, start, end) ? 1 : 0);
+    if (size > this.#maxLineBytes) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#onOversize?.(size);
+      return;
+    }
+    const line = this.#pendingBytes === 0 ? chunk.subarray(start, end) : this.#take(chunk, start, end);
+    this.#onLine(stripCarriageReturn(line));
+  }
+
+  // Whether the line ending just before chunk[end] ends with `\r` (possibly in the previous chunk).
+  #endsWithCarriageReturn(chunk: Buffer, start: number, end: number): boolean {
+    if (end > start) return chunk[end - 1] === CARRIAGE_RETURN;
+    const last = this.#pending[this.#pending.length - 1];
+    return last !== undefined && last[last.length - 1] === CARRIAGE_RETURN;
+  }
+
+  // Joins the pending chunks (and chunk[start, end), if given) into one buffer and clears them.
+  #take(chunk: Buffer | undefined, start: number, end: number): Buffer {
+    if (chunk !== undefined && end > start) this.#pending.push(chunk.subarray(start, end));
+    const total = this.#pendingBytes + (end - start);
+    const parts = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+  }
+}
+
+function stripCarriageReturn(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN
+    ? line.subarray(0, line.length - 1)
+    : line;
+}
+
+/** The line terminator msl-network writes. */
+export const LINE_TERMINATOR = '\r\n';
+
+/**
+ * Encodes one message as a line: the UTF-8 text followed by `\r\n` (what Python's msl-network writes).
+ * The text must not contain a raw newline — JSON text never does.
+ *
+ * @example
+ * ```ts
+ * socket.write(encodeLine('{"result": true}'));
+ * ```
+ */
+export function encodeLine(text: string): Buffer {
+  return Buffer.from(text + LINE_TERMINATOR, 'utf8');
+}
+
+/** The minimal writable surface {@link writeLine} needs (a `net.Socket` or `tls.TLSSocket`). */
+export interface LineSink {
+  write(data: string | Uint8Array): boolean;
+}
+
+/**
+ * Writes one message as a line to a socket (UTF-8 text + `\r\n`). Returns the socket's `write()`
+ * result: `false` means the socket's buffer is full and the caller should wait for `'drain'`.
+ */
+export function writeLine(sink: LineSink, text: string): boolean {
+  return sink.write(text + LINE_TERMINATOR);
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { parseJson, stringifyJson } from '../../src/network/json.js';
+
+describe('parseJson', () => {
+  it('parses plain JSON', () => {
+    expect(parseJson('{"a": [1, "two", null, true]}')).toEqual({ a: [1, 'two', null, true] });
+  });
+
+  it('parses the bare NaN, Infinity and -Infinity tokens Python writes', () => {
+    const value = parseJson('{"args": [NaN, Infinity, -Infinity, 1.5], "kwargs": {"x": NaN}}') as {
+      args: number[];
+      kwargs: { x: number };
+    };
+    expect(value.args[0]).toBeNaN();
+    expect(value.args.slice(1)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5]);
+    expect(value.kwargs.x).toBeNaN();
+  });
+
+  it('leaves the words NaN and Infinity inside strings alone', () => {
+    expect(parseJson('["NaN", "say \\"Infinity\\"", NaN]')).toEqual(['NaN', 'say "Infinity"', Number.NaN]);
+  });
+
+  it('still rejects text that is not JSON', () => {
+    expect(() => parseJson('garbage')).toThrow(SyntaxError);
+    expect(() => parseJson('[NaN, oops]')).toThrow(SyntaxError);
+    expect(() => parseJson('{"a": 1')).toThrow(SyntaxError);
+  });
+});
+
+describe('stringifyJson', () => {
+  it('writes the separators of Python json.dumps, byte for byte as in the captures', () => {
+    const line =
+      '{"error": false, "requester": "CapClient[vm:40170]", "result": [[1, "two"], {"x": 3.5}], "uid": "e025dd8e-16e3-45ad-b438-6b549683108a"}';
+    expect(stringifyJson(parseJson(line))).toBe(line);
+  });
+
+  it('writes NaN and Infinity bare, as Python does', () => {
+    const line = '{"args": [NaN, Infinity, -Infinity], "kwargs": {}}';
+    expect(
+      stringifyJson({ args: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY], kwargs: {} }),
+    ).toBe(line);
+    expect(stringifyJson(parseJson(line))).toBe(line);
+  });
+
+  it('keeps non-ASCII text unescaped (ensure_ascii=False) and escapes control characters', () => {
+    expect(stringifyJson({ s: 'µ°\n"' })).toBe('{"s": "µ°\\n\\""}');
+  });
+
+  it('leaves out undefined members and writes nested empty containers', () => {
+    expect(stringifyJson({ a: undefined, b: [], c: {} })).toBe('{"b": [], "c": {}}');
+  });
+
+  it('refuses circular structures', () => {
+    const a: Record<string, unknown> = {};
+    a.self = a;
+    expect(() => stringifyJson(a)).toThrow(TypeError);
+  });
+});
