@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Compiles the C libraries in native/ that farcall's tests and examples load, 32- and 64-bit:
+#   native/build/libfarcall_example-{32,64}.so     the example contract (see native/farcall_example.h)
+#   native/build/deps/libfarcall_dep-{32,64}.so    a dependency kept off the loader's search path
+#   native/build/libfarcall_uses_dep-{32,64}.so    needs libfarcall_dep-{32,64}.so ("missing dependency")
+# Skips a library whose output is newer than its sources. Needs gcc and gcc-multilib (for -m32), which
+# scripts/setup-server32.sh installs.
+#
+# Usage: bash scripts/build-native.sh [--force] [--out DIR]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+src="$root/native"
+out="$src/build"
+force=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --force)
+    force=1
+    shift
+    ;;
+  --out)
+    out="$2"
+    shift 2
+    ;;
+  *)
+    echo "build-native: unknown argument '$1'" >&2
+    exit 2
+    ;;
+  esac
+done
+cc="${CC:-gcc}"
+mkdir -p "$out/deps"
+
+# up_to_date OUTPUT INPUT...: the output exists and is newer than every input (and this script).
+up_to_date() {
+  local target="$1" input
+  shift
+  [ "$force" -eq 0 ] && [ -f "$target" ] || return 1
+  for input in "$@" "${BASH_SOURCE[0]}"; do
+    [ "$target" -nt "$input" ] || return 1
+  done
+}
+
+# build OUTPUT BITS SOURCE [LINK-FLAGS...]: compile into a temporary file, then rename, so that an
+# interrupted build never leaves a truncated library that looks up to date.
+build() {
+  local target="$1" bits="$2" source="$3"
+  shift 3
+  if up_to_date "$target" "$source" "$src/farcall_example.h"; then return 0; fi
+  local tmp="$target.tmp.$$"
+  echo "build-native: $(basename "$target")"
+  if ! "$cc" -m"$bits" -shared -fPIC -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L \
+    -Wl,-soname,"$(basename "$target")" -o "$tmp" "$source" "$@" -lm; then
+    rm -f "$tmp"
+    if [ "$bits" = 32 ]; then
+      echo "build-native: cannot compile 32-bit code: install gcc-multilib (bash scripts/setup-server32.sh does)" >&2
+    fi
+    exit 1
+  fi
+  mv -f "$tmp" "$target"
+}
+
+for bits in 32 64; do
+  build "$out/libfarcall_example-$bits.so" "$bits" "$src/farcall_example.c"
+  build "$out/deps/libfarcall_dep-$bits.so" "$bits" "$src/farcall_dep.c"
+  # Linked by name, without an rpath: the loader finds the dependency only through LD_LIBRARY_PATH.
+  if ! up_to_date "$out/libfarcall_uses_dep-$bits.so" "$out/deps/libfarcall_dep-$bits.so"; then
+    build "$out/libfarcall_uses_dep-$bits.so" "$bits" "$src/farcall_uses_dep.c" \
+      -L"$out/deps" -l:"libfarcall_dep-$bits.so"
+  fi
+done
