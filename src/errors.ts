@@ -205,3 +205,20 @@ export class TLSError extends FarcallError {
     super(message, 'ERR_FARCALL_TLS', options);
   }
 }
+
+/** A change to the Manager's database that cannot be made: an unknown or duplicate user, an empty name. */
+export class ManagerDatabaseError extends FarcallError {
+  constructor(message: string, options?: FarcallErrorOptions) {
+    super(message, 'ERR_FARCALL_DATABASE', options);
+  }
+}
+
+/**
+ * The Network Manager could not start: its port is taken, its certificate or key cannot be loaded (a
+ * wrong key password, a missing file), or its options contradict each other.
+ */
+export class ManagerStartError extends FarcallError {
+  constructor(message: string, options?: FarcallErrorOptions) {
+    super(message, 'ERR_FARCALL_MANAGER_START', options);
+  }
+}

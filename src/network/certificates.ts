@@ -1,0 +1,324 @@
+/**
+ * Private keys and self-signed certificates for the Manager's TLS, and a readable dump of a certificate.
+ *
+ * Keys are RSA 2048 made by Node's native crypto (fast), optionally encrypted with a password
+ * (PKCS#8, AES-256-CBC); certificates are built and signed with node-forge. A Manager's certificate
+ * names every way a client may reach this computer: its host name, `localhost`, `127.0.0.1`, `::1` and
+ * each local IP address, so the client's hostname check passes whichever one it used.
+ *
+ * @example
+ * ```ts
+ * const { certFile, keyFile } = loadOrCreateManagerCredentials({ home: '/tmp/farcall-home' });
+ * console.log(dumpCertificate(readFileSync(certFile, 'utf8')));
+ * ```
+ * @module
+ */
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  X509Certificate,
+} from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, hostname as osHostname } from 'node:os';
+import { dirname } from 'node:path';
+import forge from 'node-forge';
+import { ManagerStartError, TLSError } from '../errors.js';
+import { certificatePath, keyPath } from './home.js';
+
+/** This computer's host name, without a domain (the name msl-network uses). */
+export function localHostname(): string {
+  return osHostname().split('.')[0];
+}
+
+/** The IP addresses of this computer's network interfaces (IPv4 and IPv6, loopback included). */
+export function localIpAddresses(): string[] {
+  const addresses = new Set<string>(['127.0.0.1', '::1']);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) {
+      // Link-local IPv6 addresses need a scope id and cannot appear in a certificate usefully.
+      if (info.family === 'IPv6' && info.address.toLowerCase().startsWith('fe80')) continue;
+      addresses.add(info.address);
+    }
+  }
+  return [...addresses];
+}
+
+/** Options of {@link generateKey}. */
+export interface GenerateKeyOptions {
+  /** Where to write the PEM file. Default: `keys/<hostname>.key` in FARCALL_HOME. */
+  path?: string;
+  /** Encrypt the key with this password. */
+  password?: string;
+  /** RSA modulus size in bits. Default: 2048. */
+  bits?: number;
+  /** FARCALL_HOME override for the default path. */
+  home?: string;
+}
+
+/**
+ * Creates an RSA private key and writes it as PEM (readable by the owner only). Returns the path.
+ *
+ * @example
+ * ```ts
+ * const keyFile = generateKey({ password: 'key pw' });
+ * ```
+ */
+export function generateKey(options: GenerateKeyOptions = {}): string {
+  const path = options.path ?? keyPath(localHostname(), options.home, { create: true });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: options.bits ?? 2048 });
+  writePrivate(path, exportKey(privateKey, options.password));
+  return path;
+}
+
+function exportKey(key: KeyObject, password: string | undefined): string {
+  if (password === undefined || password === '')
+    return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: password }).toString();
+}
+
+/**
+ * Reads a PEM private key, decrypting it with `password` if it is encrypted. Throws a {@link TLSError}
+ * that says what to do when the password is missing or wrong.
+ */
+export function loadPrivateKey(path: string, password?: string): KeyObject {
+  const pem = readFileSync(path, 'utf8');
+  try {
+    return createPrivateKey({ key: pem, format: 'pem', passphrase: password ?? '' });
+  } catch (error) {
+    const encrypted = pem.includes('ENCRYPTED');
+    const hint = encrypted
+      ? password === undefined
+        ? 'The key is encrypted: give its password (keyFilePassword / --key-file-password).'
+        : 'The key password is wrong.'
+      : 'The file is not a PEM private key.';
+    throw new TLSError(`Cannot load the private key ${path}: ${hint}`, { cause: error });
+  }
+}
+
+/** Options of {@link generateCertificate}. */
+export interface GenerateCertificateOptions {
+  /** The private key file to sign with. Default: `keys/<hostname>.key`, created if it does not exist. */
+  keyFile?: string;
+  /** The password of an encrypted `keyFile`. */
+  keyFilePassword?: string;
+  /** Where to write the PEM certificate. Default: `certs/<hostname>.crt` in FARCALL_HOME. */
+  path?: string;
+  /** The subject's common name. Default: this computer's host name. */
+  commonName?: string;
+  /** Extra DNS names or IP addresses to list in the subject alternative names. */
+  altNames?: string[];
+  /** Validity in days. Default: 3650. */
+  days?: number;
+  /** FARCALL_HOME override for the default paths. */
+  home?: string;
+}
+
+/**
+ * Creates a self-signed certificate (SHA-256, RSA) whose subject alternative names are this
+ * computer's host name, `localhost` and its IP addresses. Returns the certificate and key paths.
+ *
+ * @example
+ * ```ts
+ * const { certFile, keyFile } = generateCertificate({ home: '/srv/farcall' });
+ * ```
+ */
+export function generateCertificate(options: GenerateCertificateOptions = {}): {
+  certFile: string;
+  keyFile: string;
+} {
+  const host = localHostname();
+  const keyFile = options.keyFile ?? keyPath(host, options.home, { create: true });
+  if (!existsSync(keyFile)) generateKey({ path: keyFile, password: options.keyFilePassword });
+  const key = loadPrivateKey(keyFile, options.keyFilePassword);
+  const pem = buildSelfSignedCertificate(key, options);
+  const certFile = options.path ?? certificatePath(host, options.home, { create: true });
+  mkdirSync(dirname(certFile), { recursive: true });
+  writeFileSync(certFile, pem);
+  return { certFile, keyFile };
+}
+
+function buildSelfSignedCertificate(key: KeyObject, options: GenerateCertificateOptions): string {
+  const privateKey = forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }).toString());
+  const publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  // A positive serial number of 16 random bytes (the top bit cleared keeps it positive in DER).
+  const serial = randomBytes(16);
+  serial[0] &= 0x7f;
+  cert.serialNumber = serial.toString('hex');
+  const now = new Date();
+  cert.validity.notBefore = new Date(now.getTime() - 60_000);
+  cert.validity.notAfter = new Date(now.getTime() + (options.days ?? 3650) * 86_400_000);
+  const commonName = options.commonName ?? localHostname();
+  const attributes = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'farcall Network Manager' },
+  ];
+  cert.setSubject(attributes);
+  cert.setIssuer(attributes);
+  const names = new Set<string>([
+    commonName,
+    localHostname(),
+    'localhost',
+    ...localIpAddresses(),
+    ...(options.altNames ?? []),
+  ]);
+  const altNames = [...names].map((name) =>
+    isIpAddress(name) ? { type: 7, ip: name } : { type: 2, value: name },
+  );
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+    { name: 'subjectAltName', altNames },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(privateKey, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+function isIpAddress(name: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.includes(':');
+}
+
+function writePrivate(path: string, pem: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, pem, { mode: 0o600 });
+}
+
+/** Options of {@link loadOrCreateManagerCredentials}. */
+export interface ManagerCredentialsOptions {
+  /** The certificate file. Default: `certs/<hostname>.crt` in FARCALL_HOME, created if missing. */
+  certFile?: string;
+  /** The private key file. Default: `keys/<hostname>.key` in FARCALL_HOME, created if missing. */
+  keyFile?: string;
+  /** The password of an encrypted key. */
+  keyFilePassword?: string;
+  /** FARCALL_HOME override. */
+  home?: string;
+}
+
+/** The PEM texts and paths a TLS server needs. */
+export interface ManagerCredentials {
+  certFile: string;
+  keyFile: string;
+  cert: string;
+  key: string;
+  passphrase: string | undefined;
+}
+
+/**
+ * The Manager's key and certificate: loads them if they exist, creates a key and a self-signed
+ * certificate (in FARCALL_HOME) if they do not. A given `certFile` must exist (a typo must not silently
+ * produce a new certificate); a given `keyFile` must exist too. Throws {@link ManagerStartError} with the
+ * fix when something cannot be loaded.
+ */
+export function loadOrCreateManagerCredentials(options: ManagerCredentialsOptions = {}): ManagerCredentials {
+  const host = localHostname();
+  if (options.certFile !== undefined && !existsSync(options.certFile)) {
+    throw new ManagerStartError(
+      `The certificate file ${options.certFile} does not exist. Give an existing PEM certificate, or leave ` +
+        'certFile unset to use (and create on first run) the self-signed one in FARCALL_HOME.',
+    );
+  }
+  if (options.keyFile !== undefined && !existsSync(options.keyFile)) {
+    throw new ManagerStartError(
+      `The key file ${options.keyFile} does not exist. Create one with 'farcall keygen', or leave keyFile unset.`,
+    );
+  }
+  const keyFile = options.keyFile ?? keyPath(host, options.home, { create: true });
+  const certFile = options.certFile ?? certificatePath(host, options.home, { create: true });
+  try {
+    if (!existsSync(keyFile)) generateKey({ path: keyFile, password: options.keyFilePassword });
+    if (!existsSync(certFile)) {
+      generateCertificate({
+        keyFile,
+        keyFilePassword: options.keyFilePassword,
+        path: certFile,
+        home: options.home,
+      });
+    }
+    // Load once here so a wrong password or a bad file fails now, with a clear message.
+    loadPrivateKey(keyFile, options.keyFilePassword);
+    const cert = readFileSync(certFile, 'utf8');
+    new X509Certificate(cert);
+    return {
+      certFile,
+      keyFile,
+      cert,
+      key: readFileSync(keyFile, 'utf8'),
+      passphrase: options.keyFilePassword,
+    };
+  } catch (error) {
+    if (error instanceof ManagerStartError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ManagerStartError(`Cannot load the Manager's TLS credentials: ${reason}`, { cause: error });
+  }
+}
+
+/**
+ * The fingerprint of a certificate as colon-separated upper-case hex, e.g. `'AB:01:…'`.
+ *
+ * @param pem - the certificate (PEM text or DER bytes)
+ * @param algorithm - `'sha256'` (default) or `'sha1'`
+ */
+export function certificateFingerprint(
+  pem: string | Buffer,
+  algorithm: 'sha256' | 'sha1' = 'sha256',
+): string {
+  const der = new X509Certificate(pem).raw;
+  return createHash(algorithm)
+    .update(der)
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
+}
+
+/**
+ * A human-readable description of a certificate, in the spirit of `openssl x509 -text`: subject,
+ * issuer, validity, alternative names, key, and the SHA-256 and SHA-1 fingerprints a user compares
+ * when a client asks whether to trust the certificate. For `farcall certdump`.
+ *
+ * @example
+ * ```ts
+ * console.log(dumpCertificate(readFileSync('certs/vm.crt', 'utf8')));
+ * ```
+ */
+export function dumpCertificate(pem: string | Buffer): string {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch (error) {
+    throw new TLSError('The data is not a PEM or DER certificate', { cause: error });
+  }
+  const key = cert.publicKey;
+  const details = key.asymmetricKeyDetails;
+  const keyText =
+    key.asymmetricKeyType === 'rsa'
+      ? `RSA ${details?.modulusLength ?? '?'} bit, exponent ${details?.publicExponent ?? '?'}`
+      : `${key.asymmetricKeyType?.toUpperCase() ?? 'unknown'}${details?.namedCurve ? ` (${details.namedCurve})` : ''}`;
+  const lines = [
+    'Certificate:',
+    `  Serial Number: ${cert.serialNumber}`,
+    `  Issuer: ${oneLine(cert.issuer)}`,
+    '  Validity:',
+    `    Not Before: ${cert.validFrom}`,
+    `    Not After : ${cert.validTo}`,
+    `  Subject: ${oneLine(cert.subject)}`,
+    `  Public Key: ${keyText}`,
+    `  Subject Alternative Names: ${cert.subjectAltName ?? '(none)'}`,
+    `  Self-signed: ${cert.checkIssued(cert) && cert.verify(key) ? 'yes' : 'no'}`,
+    `  Fingerprint (SHA-256): ${certificateFingerprint(pem, 'sha256')}`,
+    `  Fingerprint (SHA-1): ${certificateFingerprint(pem, 'sha1')}`,
+    '',
+    cert.toString().trim(),
+  ];
+  return lines.join('\n');
+}
+
+function oneLine(distinguishedName: string): string {
+  return distinguishedName.split('\n').filter(Boolean).join(', ');
+}
