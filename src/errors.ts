@@ -184,6 +184,23 @@ export class LibraryLoadError extends FarcallError {
   }
 }
 
+/**
+ * The 32-bit Node.js runtime that `Server32` runs in (or its koffi ia32 build) is not where farcall looked.
+ * The message says where it looked and the command that sets the runtime up.
+ */
+export class Server32RuntimeNotFoundError extends FarcallError {
+  /** The runtime directory that was searched. */
+  readonly dir: string;
+  /** The files that were looked for. */
+  readonly looked: readonly string[];
+
+  constructor(dir: string, looked: readonly string[], message: string) {
+    super(message, 'ERR_FARCALL_SERVER32_RUNTIME_NOT_FOUND');
+    this.dir = dir;
+    this.looked = looked;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // network
 // ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,296 @@
+/**
+ * `LoadLibrary`: loads a shared library with koffi, the way msl-loadlib's `LoadLibrary` does with ctypes,
+ * and explains a failure: which file, why (not found, wrong bitness, a missing dependency, not a
+ * library), and what to do about it.
+ *
+ * This module also runs inside the 32-bit server, on Debian's i386 Node 18: Node 18 APIs only.
+ * @module
+ */
+import { basename } from 'node:path';
+import * as koffi from 'koffi';
+import { LibraryLoadError } from '../errors.js';
+import { processBits, readBinaryArch } from './binary-arch.js';
+import { defaultLibraryExtension, findLibraryFile } from './library-path.js';
+
+/**
+ * How a library's functions are called: `'cdll'` (the C convention, `__cdecl`) or `'windll'`
+ * (`__stdcall`, the Win32 API convention). `'windll'` only differs from `'cdll'` on 32-bit Windows;
+ * elsewhere it behaves as `'cdll'`, as every other platform has one calling convention.
+ */
+export type LibType = 'cdll' | 'windll';
+
+/** The libtypes `LoadLibrary` accepts. */
+export const LIBTYPES: readonly LibType[] = ['cdll', 'windll'];
+
+/** A koffi type: a type name (`'int'`, `'double *'`), a type object, or an `out`/`inout` marker. */
+export type KoffiTypeSpec = string | koffi.TypeObject | ReturnType<typeof koffi.out>;
+
+/** A function declared with `LoadLibrary.func()` (koffi's function object). */
+export type KoffiFunction = ReturnType<koffi.LibraryHandle['func']>;
+
+/** Options of `LoadLibrary`. */
+export interface LoadLibraryOptions {
+  /** Folders to search for a relative path, after the working directory and before `LD_LIBRARY_PATH`/`PATH`. */
+  searchPaths?: readonly string[] | undefined;
+  /** Resolve symbols when first called (`RTLD_LAZY`) instead of at load time. Default `false`. */
+  lazy?: boolean | undefined;
+  /** Make the library's symbols available to libraries loaded later (`RTLD_GLOBAL`). Default `false`. */
+  global?: boolean | undefined;
+  /** Prefer the library's own symbols over global ones (`RTLD_DEEPBIND`, Linux). Default `false`. */
+  deep?: boolean | undefined;
+}
+
+const MSL_ONLY_LIBTYPES = ['oledll', 'net', 'clr', 'java', 'com', 'activex'];
+
+/**
+ * Loads a shared library (`.so`, `.dll`, `.dylib`) into this process with koffi.
+ *
+ * The path may be absolute, relative to the working directory, or a name found on `searchPaths`,
+ * `LD_LIBRARY_PATH` (Linux), `DYLD_LIBRARY_PATH` (macOS) or `PATH`; the platform's extension is added
+ * when missing. A bare name found nowhere (`'libm.so.6'`) is handed to the system loader, which knows
+ * the system's folders. Only a library of this process's bitness can be loaded: for a 32-bit library in
+ * a 64-bit Node.js, use `Client64`/`Server32` from `farcall/loadlib`.
+ *
+ * @example
+ * ```ts
+ * import { LoadLibrary } from 'farcall/loadlib';
+ *
+ * using lib = new LoadLibrary('./native/build/libfarcall_example-64');
+ * const add = lib.func('int add(int a, int b)');
+ * add(1, 2); // 3
+ * ```
+ */
+export class LoadLibrary {
+  /** The absolute path of the loaded file (or the name the system loader resolved). */
+  readonly path: string;
+  /** The libtype the library was loaded with. */
+  readonly libtype: LibType;
+  /** The calling convention `func()` declares functions with: `'__stdcall'` for windll on Windows, else `''`. */
+  readonly callingConvention: '' | '__stdcall';
+  #lib: koffi.LibraryHandle | undefined;
+
+  /**
+   * @param path - the library: a path, or a name on the search paths; the extension may be left out
+   * @param libtype - `'cdll'` (default) or `'windll'`; the name is case-insensitive, as in msl-loadlib
+   * @param options - search folders and koffi's load flags
+   * @throws LibraryLoadError when the file is not found, has the wrong bitness, lacks a dependency, is
+   *   not a shared library, or `libtype` is not one of {@link LIBTYPES}
+   */
+  constructor(path: string, libtype: LibType = 'cdll', options: LoadLibraryOptions = {}) {
+    if (typeof path !== 'string' || path === '') {
+      throw new LibraryLoadError(
+        String(path),
+        `The library path must be a non-empty string, got ${describe(path)}`,
+      );
+    }
+    this.libtype = checkLibType(path, libtype);
+    this.callingConvention = this.libtype === 'windll' && process.platform === 'win32' ? '__stdcall' : '';
+
+    const { found, looked } = findLibraryFile(path, { searchPaths: options.searchPaths });
+    if (found !== undefined) checkBitness(found);
+    // A bare name found nowhere may still be known to the system loader (ld.so.cache, system folders).
+    const target = found ?? (isBareName(path) ? path : undefined);
+    if (target === undefined) throw notFound(path, looked);
+
+    const loadOptions = {
+      lazy: options.lazy ?? false,
+      global: options.global ?? false,
+      deep: options.deep ?? false,
+    };
+    try {
+      this.#lib = koffi.load(target, loadOptions);
+    } catch (err) {
+      if (found === undefined && isNoSuchFile(err, target)) throw notFound(path, looked);
+      throw explainLoadFailure(target, err);
+    }
+    this.path = target;
+  }
+
+  /**
+   * The koffi library handle: declare functions with `lib.func(...)`.
+   * @throws LibraryLoadError after `close()`
+   */
+  get lib(): koffi.LibraryHandle {
+    if (this.#lib === undefined) {
+      throw new LibraryLoadError(
+        this.path,
+        `The library ${this.path} has been closed; load it again to use it`,
+      );
+    }
+    return this.#lib;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#lib === undefined;
+  }
+
+  /**
+   * Declares a function of the library with the libtype's calling convention (`__stdcall` for windll on
+   * Windows), from a C prototype or koffi's classic form. A convention written in the prototype wins.
+   *
+   * @example
+   * ```ts
+   * const add = lib.func('int add(int a, int b)');
+   * const scale = lib.func('scalar_multiply', 'void', ['double', 'double *', 'int', koffi.out('double *')]);
+   * ```
+   */
+  func(prototype: string): KoffiFunction;
+  func(name: string, result: KoffiTypeSpec, args: KoffiTypeSpec[]): KoffiFunction;
+  func(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
+    const lib = this.lib;
+    if (result === undefined) return lib.func(withConvention(nameOrPrototype, this.callingConvention));
+    if (this.callingConvention === '') return lib.func(nameOrPrototype, result, args ?? []);
+    return lib.func(this.callingConvention, nameOrPrototype, result, args ?? []);
+  }
+
+  /**
+   * Unloads the library. Functions declared from it must not be called afterwards (they would crash the
+   * process: koffi cannot check). Idempotent.
+   */
+  close(): void {
+    const lib = this.#lib;
+    this.#lib = undefined;
+    lib?.unload();
+  }
+
+  /** msl-loadlib's name for {@link LoadLibrary.close}. */
+  unload(): void {
+    this.close();
+  }
+
+  /** Closes the library at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    return `LoadLibrary(libtype='${this.libtype}', path='${this.path}')`;
+  }
+}
+
+function checkLibType(path: string, libtype: unknown): LibType {
+  const name = typeof libtype === 'string' ? libtype.toLowerCase() : libtype;
+  if (name === 'cdll' || name === 'windll') return name;
+  const valid = LIBTYPES.map((t) => `'${t}'`).join(', ');
+  const extra =
+    typeof name === 'string' && MSL_ONLY_LIBTYPES.includes(name)
+      ? ` ('${name}' is an msl-loadlib libtype for .NET, Java or COM, which farcall does not load)`
+      : '';
+  throw new LibraryLoadError(
+    path,
+    `Cannot load ${path}: libtype ${describe(libtype)} is not supported${extra}. Use one of ${valid}: ` +
+      `'cdll' for the C calling convention, 'windll' for __stdcall (32-bit Windows).`,
+  );
+}
+
+function checkBitness(path: string): void {
+  const binary = readBinaryArch(path);
+  if (binary === undefined || binary.arch === 'unknown') return;
+  const ours = processBits();
+  if (binary.bits !== ours) throw new LibraryLoadError(path, bitnessMessage(path, binary.bits, ours));
+  if (binary.arch !== process.arch) {
+    throw new LibraryLoadError(
+      path,
+      `Cannot load ${path}: it is built for ${binary.arch} and this Node.js runs on ${process.arch}. ` +
+        `Get a build of the library for ${process.arch}.`,
+    );
+  }
+}
+
+function bitnessMessage(path: string, libraryBits: number, processBitness: number): string {
+  if (libraryBits === 32) {
+    return (
+      `Cannot load ${path}: this is a 32-bit library and this Node.js is 64-bit: ` +
+      'use Client64/Server32 from farcall/loadlib, which load it in a 32-bit Node.js and call it from here ' +
+      '(set up the 32-bit runtime once with: bash node_modules/farcall/scripts/setup-server32.sh).'
+    );
+  }
+  return (
+    `Cannot load ${path}: this is a ${libraryBits}-bit library and this Node.js is ${processBitness}-bit: ` +
+    'a 32-bit process cannot load a 64-bit library. Load it from a 64-bit Node.js, or get a 32-bit build of it.'
+  );
+}
+
+function notFound(path: string, looked: readonly string[]): LibraryLoadError {
+  const list = looked.map((p) => `  ${p}`).join('\n');
+  const system = isBareName(path) ? "\nand in the system loader's folders." : '';
+  return new LibraryLoadError(
+    path,
+    `Cannot load ${path}: the file was not found. Looked at:\n${list}${system}\n` +
+      'Fix: pass the absolute path of the library, or add its folder to the searchPaths option ' +
+      `(or to LD_LIBRARY_PATH/PATH). The default extension (${defaultLibraryExtension()}) is added when missing.`,
+  );
+}
+
+function explainLoadFailure(path: string, err: unknown): LibraryLoadError {
+  const reason = errorMessage(err).replace(/^Failed to load shared library:\s*/, '');
+  const name = basename(path);
+
+  // glibc: "<file>: cannot open shared object file: No such file or directory" — naming a file other
+  // than ours means one of its dependencies is missing.
+  const missing = /(?:^|\s)([^\s:]+): cannot open shared object file/.exec(reason)?.[1];
+  if (missing !== undefined && basename(missing) !== name) {
+    return new LibraryLoadError(
+      path,
+      `Cannot load ${path}: it depends on ${missing}, which was not found (${reason}). ` +
+        `Fix: install ${missing}, or add the folder that holds it to LD_LIBRARY_PATH before Node.js starts ` +
+        "(with Client64, the appendEnvironPath option). 'ldd' lists a library's dependencies.",
+      { cause: err },
+    );
+  }
+  if (
+    /wrong ELF class|not a valid Win32 application|incompatible architecture|wrong architecture/i.test(reason)
+  ) {
+    const ours = processBits();
+    return new LibraryLoadError(path, `${bitnessMessage(path, ours === 64 ? 32 : 64, ours)} (${reason})`, {
+      cause: err,
+    });
+  }
+  // Windows says "The specified module could not be found" both for the file and for a dependency; the
+  // file exists (we found it), so it is a dependency.
+  if (/specified module could not be found/i.test(reason)) {
+    return new LibraryLoadError(
+      path,
+      `Cannot load ${path}: one of the DLLs it depends on was not found (${reason}). ` +
+        'Fix: put the dependency beside the library or on PATH (with Client64, the appendEnvironPath or ' +
+        "addDllDirectory options); the 'Dependencies' tool lists what a DLL needs.",
+      { cause: err },
+    );
+  }
+  if (/invalid ELF header|file too short|not a mach-o file|not a valid/i.test(reason)) {
+    return new LibraryLoadError(
+      path,
+      `Cannot load ${path}: it is not a shared library (${reason}). Check that the path names the library ` +
+        `(${defaultLibraryExtension()}) and not another file.`,
+      { cause: err },
+    );
+  }
+  return new LibraryLoadError(path, `Cannot load ${path}: ${reason}`, { cause: err });
+}
+
+function isNoSuchFile(err: unknown, target: string): boolean {
+  const reason = errorMessage(err);
+  return (
+    reason.includes(`${target}: cannot open shared object file`) ||
+    /image not found|no such file/i.test(reason)
+  );
+}
+
+function isBareName(path: string): boolean {
+  return !path.includes('/') && !path.includes('\\');
+}
+
+function withConvention(prototype: string, convention: string): string {
+  if (convention === '' || /\b__(?:cdecl|stdcall|fastcall|thiscall)\b/.test(prototype)) return prototype;
+  // "int add(int a, int b)" → "int __stdcall add(int a, int b)": the convention goes before the name.
+  return prototype.replace(/([A-Za-z_]\w*)\s*\(/, `${convention} $1(`);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
