@@ -18,7 +18,9 @@ let failed = 0;
 for (const file of files) {
   process.stderr.write(`running ${file} …\n`);
   const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(here, file)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--expose-gc', join(here, file)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let buffered = '';
     child.stdout.on('data', (chunk) => {
       buffered += chunk;
@@ -39,7 +41,8 @@ for (const file of files) {
   }
 }
 
-const fmt = (n) => (n === undefined || n === null ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
+const fmt = (n) =>
+  n === undefined || n === null ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3);
 const table = rows.map((r) => ({
   benchmark: r.bench,
   metric: r.metric,

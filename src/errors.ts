@@ -66,12 +66,24 @@ export class ConnectionClosedError extends FarcallError {
   }
 }
 
+/** A connection could not be made, or a server could not listen: refused, no such socket, address in use. */
+export class ConnectError extends FarcallError {
+  constructor(message: string, options?: FarcallErrorOptions) {
+    super(message, 'ERR_FARCALL_CONNECT', options);
+  }
+}
+
 /** Base class of the errors raised when a deadline passes. */
 export class FarcallTimeoutError extends FarcallError {
   /** The deadline that passed, in milliseconds. */
   readonly timeoutMs: number;
 
-  constructor(message: string, timeoutMs: number, code = 'ERR_FARCALL_TIMEOUT', options?: FarcallErrorOptions) {
+  constructor(
+    message: string,
+    timeoutMs: number,
+    code = 'ERR_FARCALL_TIMEOUT',
+    options?: FarcallErrorOptions,
+  ) {
     super(message, code, options);
     this.timeoutMs = timeoutMs;
   }
@@ -143,7 +155,10 @@ export class AccessDeniedError extends FarcallError {
   readonly member: string;
 
   constructor(member: string, message?: string) {
-    super(message ?? `Access to '${member}' is denied by the remote access policy`, 'ERR_FARCALL_ACCESS_DENIED');
+    super(
+      message ?? `Access to '${member}' is denied by the remote access policy`,
+      'ERR_FARCALL_ACCESS_DENIED',
+    );
     this.member = member;
   }
 }

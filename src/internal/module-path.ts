@@ -25,7 +25,9 @@ export function resolveBuiltModule(importMetaUrl: string, relative: string): str
   if (at >= 0) {
     const built = `${path.slice(0, at)}${pathSeparator()}dist${pathSeparator()}${path.slice(at + marker.length)}`;
     if (existsSync(built)) return built;
-    throw new Error(`${built} does not exist: run 'npm run build' first (farcall is running from its sources)`);
+    throw new Error(
+      `${built} does not exist: run 'npm run build' first (farcall is running from its sources)`,
+    );
   }
   return path;
 }

@@ -1,0 +1,507 @@
+import { addExtension, Packr, Unpackr } from 'msgpackr';
+import { ProtocolError, RemoteError } from '../errors.js';
+import { checkDepth } from './msgpack-scan.js';
+
+/**
+ * MessagePack extension type codes farcall uses (application range 0–127). Python's `msgpack` reads them
+ * as `ExtType(code, data)`; everything else farcall sends is standard MessagePack.
+ */
+export const ExtensionType = {
+  /** A reference to an object another process owns: msgpack `[ownerId, objectId, address|nil, callable, typeName]`. */
+  Reference: 1,
+  /** An error, by value: msgpack `[name, message, stack|nil, code|nil]`. */
+  Error: 2,
+  /** A typed array: one byte of element type ({@link TypedArrayCode}), then its elements' raw little-endian bytes. */
+  TypedArray: 3,
+  /** A Map: msgpack `[key1, value1, key2, value2, …]`. */
+  Map: 4,
+  /** A Set: msgpack `[value1, value2, …]`. */
+  Set: 5,
+} as const;
+
+/** Element type codes of the {@link ExtensionType.TypedArray} extension. */
+export const TypedArrayCode = {
+  Int8Array: 0,
+  Uint8ClampedArray: 2,
+  Int16Array: 3,
+  Uint16Array: 4,
+  Int32Array: 5,
+  Uint32Array: 6,
+  Float32Array: 7,
+  Float64Array: 8,
+  BigInt64Array: 9,
+  BigUint64Array: 10,
+} as const;
+
+type TypedArrayName = keyof typeof TypedArrayCode;
+type TypedArrayClass = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView;
+  BYTES_PER_ELEMENT: number;
+};
+
+const typedArrayClasses: Record<TypedArrayName, TypedArrayClass> = {
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+const typedArrayByCode: (TypedArrayClass | undefined)[] = [];
+for (const [name, code] of Object.entries(TypedArrayCode))
+  typedArrayByCode[code] = typedArrayClasses[name as TypedArrayName];
+
+/**
+ * A reference to an object that another process owns (it travels as extension type 1).
+ *
+ * `ownerId` names the owning peer, `objectId` the object in the owner's export table; `address` is where
+ * the owner listens (so a third process can reach it directly), or `null` if it does not listen.
+ */
+export class RemoteReference {
+  constructor(
+    readonly ownerId: string,
+    readonly objectId: number,
+    readonly address: string | null,
+    readonly callable: boolean,
+    readonly typeName: string,
+  ) {}
+}
+
+/** How a codec turns the values that do not travel by value into references, and back. */
+export interface CodecHooks {
+  /** Called for every value that does not travel by value (functions, class instances): returns its reference. */
+  encodeObject(value: object): RemoteReference;
+  /** Called for every reference decoded: returns what the receiver sees (a proxy, or its own object). */
+  decodeReference(reference: RemoteReference): unknown;
+}
+
+/** Options of a {@link Codec}. */
+export interface CodecOptions {
+  /** Turns functions and class instances into references and back. Without hooks, encoding one throws. */
+  hooks?: CodecHooks;
+  /** The deepest nesting of arrays, maps and extensions accepted when decoding. Default 1000. */
+  maxDepth?: number;
+  /** Send the stack of Error values. Default true. */
+  includeErrorStacks?: boolean;
+}
+
+/** The hooks of the codec that is encoding or decoding right now (msgpackr's extensions are global). */
+let active: { hooks: CodecHooks | undefined; includeErrorStacks: boolean; source?: Uint8Array } = {
+  hooks: undefined,
+  includeErrorStacks: true,
+};
+
+const innerPackr = new Packr({ useRecords: false, useBigIntExtension: true });
+const innerUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
+
+/**
+ * The MessagePack codec of farcall's rpc messages: msgpackr with `useRecords: false` (standard
+ * MessagePack, readable by Python's `msgpack`) and the extension types of {@link ExtensionType}.
+ *
+ * By value: `undefined` (msgpack ext 0, as msgpackr and notepack write it), `null`, booleans, numbers,
+ * bigints (int64/uint64 when they fit), strings, Dates (the standard timestamp extension),
+ * `Buffer`/`Uint8Array` (bin, decoded as `Buffer`), every other typed array (decoded as the same class),
+ * plain arrays, plain objects, `Map`, `Set`, and errors (decoded as {@link RemoteError}). Everything else —
+ * functions and class instances — becomes a {@link RemoteReference} through `hooks.encodeObject`.
+ *
+ * @example
+ * ```ts
+ * const codec = new Codec();
+ * const bytes = codec.encode({ samples: new Float64Array([1, 2, 3]), when: new Date() });
+ * const value = codec.decode(bytes);
+ * ```
+ */
+export class Codec {
+  readonly #hooks: CodecHooks | undefined;
+  readonly #maxDepth: number;
+  readonly #includeErrorStacks: boolean;
+
+  constructor(options: CodecOptions = {}) {
+    this.#hooks = options.hooks;
+    this.#maxDepth = options.maxDepth ?? 1000;
+    this.#includeErrorStacks = options.includeErrorStacks ?? true;
+  }
+
+  /**
+   * Encodes a value. The returned buffer is the caller's.
+   * @throws TypeError when the value cannot be encoded (a function without hooks, a value nested too deep).
+   */
+  encode(value: unknown): Buffer {
+    const previous = active;
+    active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks };
+    try {
+      const bytes: Uint8Array = packr.pack(replaceMaps(value, this.#maxDepth));
+      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (error) {
+      if (error instanceof RangeError && /call stack/i.test(error.message)) {
+        throw new TypeError(
+          `Cannot encode the value: it is nested too deeply (the receiving limit is ${this.#maxDepth} levels)`,
+        );
+      }
+      throw error;
+    } finally {
+      active = previous;
+    }
+  }
+
+  /**
+   * Decodes one message.
+   * @throws {@link ProtocolError} when the bytes are not one valid MessagePack value, use an unknown
+   *   extension, or nest deeper than `maxDepth` (`ERR_FARCALL_TOO_DEEP`).
+   */
+  decode(bytes: Uint8Array): unknown {
+    checkDepth(bytes, this.#maxDepth);
+    const previous = active;
+    active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, source: bytes };
+    try {
+      return unpackr.unpack(bytes);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      throw new ProtocolError(`Malformed message: ${(error as Error).message}`, 'ERR_FARCALL_MALFORMED', {
+        cause: error,
+      });
+    } finally {
+      active = previous;
+    }
+  }
+}
+
+const packr = new Packr({ useRecords: false, useBigIntExtension: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
+
+// --- encoding ----------------------------------------------------------------------------------------------
+// msgpackr writes plain objects, arrays and Maps itself and hands every other object (and every function)
+// to the first registered extension whose Class it is an instance of. One catch-all extension on Object
+// decides for all of them, so no object msgpackr does not know can slip through as a plain map, and
+// msgpackr's own typed-array encoding (which corrupts non-Uint8Array arrays in 2.1.3) is never used.
+
+type AllocateForWrite = (size: number) => { target: Uint8Array; targetView: DataView; position: number };
+
+// msgpackr's typings omit the second argument of `pack` (write straight into its buffer): hence the cast.
+addExtension({
+  Class: Object,
+  type: ExtensionType.Reference,
+  pack(value: object, allocateForWrite: AllocateForWrite): undefined {
+    if (ArrayBuffer.isView(value)) {
+      if (value instanceof Uint8Array) return writeBin(value, allocateForWrite);
+      if (value instanceof DataView)
+        return writeBin(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), allocateForWrite);
+      return writeTypedArray(value, allocateForWrite);
+    }
+    if (value instanceof Date) return writeTimestamp(value, allocateForWrite);
+    if (value instanceof ArrayBuffer) return writeBin(new Uint8Array(value), allocateForWrite);
+    if (value instanceof MapValue)
+      return writeNested(ExtensionType.Map, mapToArray(value.map), allocateForWrite);
+    if (value instanceof Map) return writeNested(ExtensionType.Map, mapToArray(value), allocateForWrite);
+    if (value instanceof Set) return writeNested(ExtensionType.Set, Array.from(value), allocateForWrite);
+    if (value instanceof Error)
+      return writeNested(ExtensionType.Error, errorToArray(value), allocateForWrite);
+    if (value instanceof RemoteReference)
+      return writeNested(ExtensionType.Reference, referenceToArray(value), allocateForWrite);
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype === null || (prototype === Object.prototype && typeof value !== 'function')) {
+      // A plain object whose `constructor` property was overwritten, or one with a null prototype.
+      return writeNested(undefined, { ...value }, allocateForWrite);
+    }
+    const hooks = active.hooks;
+    if (!hooks) {
+      throw new TypeError(
+        `Cannot send ${describe(value)} by value: only plain data travels by value without an RPC connection`,
+      );
+    }
+    return writeNested(
+      ExtensionType.Reference,
+      referenceToArray(hooks.encodeObject(value)),
+      allocateForWrite,
+    );
+  },
+} as unknown as Parameters<typeof addExtension>[0]);
+
+function writeBin(bytes: Uint8Array, allocateForWrite: AllocateForWrite): undefined {
+  const length = bytes.byteLength;
+  const headerLength = length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+  const { target, targetView, position } = allocateForWrite(headerLength + length);
+  if (headerLength === 2) {
+    target[position] = 0xc4;
+    target[position + 1] = length;
+  } else if (headerLength === 3) {
+    target[position] = 0xc5;
+    targetView.setUint16(position + 1, length);
+  } else {
+    target[position] = 0xc6;
+    targetView.setUint32(position + 1, length);
+  }
+  target.set(bytes, position + headerLength);
+  return undefined;
+}
+
+/** Writes the ext header for `payloadLength` bytes of type `type` at `position`; returns the header length. */
+function writeExtHeader(
+  target: Uint8Array,
+  view: DataView,
+  position: number,
+  type: number,
+  payloadLength: number,
+): number {
+  if (payloadLength < 0x100) {
+    target[position] = 0xc7;
+    target[position + 1] = payloadLength;
+    target[position + 2] = type;
+    return 3;
+  }
+  if (payloadLength < 0x10000) {
+    target[position] = 0xc8;
+    view.setUint16(position + 1, payloadLength);
+    target[position + 3] = type;
+    return 4;
+  }
+  target[position] = 0xc9;
+  view.setUint32(position + 1, payloadLength);
+  target[position + 5] = type;
+  return 6;
+}
+
+function extHeaderLength(payloadLength: number): number {
+  return payloadLength < 0x100 ? 3 : payloadLength < 0x10000 ? 4 : 6;
+}
+
+function writeTypedArray(array: ArrayBufferView, allocateForWrite: AllocateForWrite): undefined {
+  const name = array.constructor.name as TypedArrayName;
+  const code = TypedArrayCode[name];
+  if (code === undefined) throw new TypeError(`Cannot send a ${array.constructor.name} by value`);
+  const length = array.byteLength;
+  const payloadLength = 1 + length;
+  const header = extHeaderLength(payloadLength);
+  const { target, targetView, position } = allocateForWrite(header + payloadLength);
+  writeExtHeader(target, targetView, position, ExtensionType.TypedArray, payloadLength);
+  target[position + header] = code;
+  // Copy the byte view: never let msgpackr walk the elements (msgpackr 2.1.3 corrupts non-Uint8Array arrays).
+  target.set(new Uint8Array(array.buffer, array.byteOffset, length), position + header + 1);
+  return undefined;
+}
+
+/** The MessagePack timestamp extension (type -1), in its 96-bit form: exact for every Date. */
+function writeTimestamp(date: Date, allocateForWrite: AllocateForWrite): undefined {
+  const time = date.getTime();
+  const { target, targetView, position } = allocateForWrite(15);
+  target[position] = 0xc7;
+  target[position + 1] = 12;
+  target[position + 2] = 0xff;
+  if (Number.isNaN(time)) {
+    // An invalid Date: nanoseconds out of range, which decoders read as an invalid date.
+    targetView.setUint32(position + 3, 0xffffffff);
+    targetView.setBigInt64(position + 7, 0n);
+    return undefined;
+  }
+  const seconds = Math.floor(time / 1000);
+  targetView.setUint32(position + 3, (time - seconds * 1000) * 1_000_000);
+  targetView.setBigInt64(position + 7, BigInt(seconds));
+  return undefined;
+}
+
+function writeNested(
+  type: number | undefined,
+  value: unknown,
+  allocateForWrite: AllocateForWrite,
+): undefined {
+  // msgpackr calls extensions re-entrantly safely: it parks its own buffer while an extension runs.
+  const inner = innerPack(value);
+  if (type === undefined) {
+    const { target, position } = allocateForWrite(inner.length);
+    target.set(inner, position);
+    return undefined;
+  }
+  const header = extHeaderLength(inner.length);
+  const { target, targetView, position } = allocateForWrite(header + inner.length);
+  writeExtHeader(target, targetView, position, type, inner.length);
+  target.set(inner, position + header);
+  return undefined;
+}
+
+function innerPack(value: unknown): Uint8Array {
+  return innerPackr.pack(replaceMaps(value, DEFAULT_MAX_DEPTH));
+}
+
+const DEFAULT_MAX_DEPTH = 1000;
+
+/** Stands in for a Map while encoding: msgpackr writes a Map as a plain msgpack map, which decodes as an object. */
+class MapValue {
+  constructor(readonly map: Map<unknown, unknown>) {}
+}
+
+/**
+ * Returns `value` with every Map inside plain arrays and objects replaced by a {@link MapValue}, copying a
+ * container only when something inside it changes (most messages hold no Map and are returned as they are).
+ * @throws TypeError when the value nests deeper than `depthLeft`.
+ */
+function replaceMaps(value: unknown, depthLeft: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Map) return new MapValue(value);
+  if (depthLeft <= 0) {
+    throw new TypeError(
+      'Cannot encode the value: it is nested too deeply (more than the receiving limit of levels)',
+    );
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Array.prototype) {
+    const array = value as unknown[];
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < array.length; i++) {
+      const item = array[i];
+      const replaced = replaceMaps(item, depthLeft - 1);
+      if (replaced !== item) {
+        copy ??= array.slice();
+        copy[i] = replaced;
+      }
+    }
+    return copy ?? array;
+  }
+  if (prototype === Object.prototype || prototype === null) {
+    const record = value as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const key in record) {
+      const item = record[key];
+      const replaced = replaceMaps(item, depthLeft - 1);
+      if (replaced !== item) {
+        copy ??= { ...record };
+        copy[key] = replaced;
+      }
+    }
+    return copy ?? record;
+  }
+  return value;
+}
+
+function mapToArray(map: Map<unknown, unknown>): unknown[] {
+  const flat = new Array(map.size * 2);
+  let i = 0;
+  for (const [key, value] of map) {
+    flat[i++] = key;
+    flat[i++] = value;
+  }
+  return flat;
+}
+
+function errorToArray(error: Error): unknown[] {
+  const remote = error instanceof RemoteError;
+  const name = remote ? error.remoteName : error.name;
+  const message = remote ? error.message.slice(error.remoteName.length + 2) : error.message;
+  const stack = active.includeErrorStacks ? ((remote ? error.remoteStack : error.stack) ?? null) : null;
+  const code = (remote ? error.remoteCode : (error as { code?: unknown }).code) ?? null;
+  return [
+    String(name),
+    String(message),
+    stack,
+    typeof code === 'string' || typeof code === 'number' ? String(code) : null,
+  ];
+}
+
+function referenceToArray(reference: RemoteReference): unknown[] {
+  return [reference.ownerId, reference.objectId, reference.address, reference.callable, reference.typeName];
+}
+
+function describe(value: object): string {
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  const name = (value as { constructor?: { name?: string } }).constructor?.name;
+  return name ? `an instance of ${name}` : 'this object';
+}
+
+// --- decoding ----------------------------------------------------------------------------------------------
+
+/** msgpackr's second argument to an extension's unpack: reads the value at an absolute offset of the source. */
+type ReadNested = (absolutePosition: number) => unknown;
+
+/**
+ * Decodes the one value inside a container extension's payload. msgpackr hands us a reader positioned in
+ * the source being decoded; a nested `unpack()` call instead would copy the whole source each time.
+ */
+function readPayload(data: Uint8Array, readNested: ReadNested | undefined): unknown {
+  const source = active.source;
+  if (readNested && source && data.buffer === source.buffer)
+    return readNested(data.byteOffset - source.byteOffset);
+  return innerUnpackr.unpack(data); // a fixext container (never written by farcall): rare, so the copy is fine
+}
+
+addExtension({
+  type: ExtensionType.Reference,
+  unpack(data: Uint8Array, readNested?: ReadNested): unknown {
+    const fields = readPayload(data, readNested) as unknown[];
+    if (
+      !Array.isArray(fields) ||
+      typeof fields[0] !== 'string' ||
+      typeof fields[1] !== 'number' ||
+      !(typeof fields[2] === 'string' || fields[2] === null) ||
+      typeof fields[3] !== 'boolean'
+    ) {
+      throw new ProtocolError('Malformed remote reference', 'ERR_FARCALL_MALFORMED');
+    }
+    const reference = new RemoteReference(
+      fields[0],
+      fields[1],
+      fields[2],
+      fields[3],
+      String(fields[4] ?? ''),
+    );
+    return active.hooks ? active.hooks.decodeReference(reference) : reference;
+  },
+});
+
+addExtension({
+  type: ExtensionType.Error,
+  unpack(data: Uint8Array, readNested?: ReadNested): RemoteError {
+    const fields = readPayload(data, readNested) as unknown[];
+    if (!Array.isArray(fields)) throw new ProtocolError('Malformed error value', 'ERR_FARCALL_MALFORMED');
+    return new RemoteError({
+      name: String(fields[0] ?? 'Error'),
+      message: String(fields[1] ?? ''),
+      remoteStack: typeof fields[2] === 'string' ? fields[2] : undefined,
+      remoteCode: typeof fields[3] === 'string' ? fields[3] : undefined,
+    });
+  },
+});
+
+addExtension({
+  type: ExtensionType.TypedArray,
+  unpack(data: Uint8Array): ArrayBufferView {
+    const Class = typedArrayByCode[data[0]];
+    const byteLength = data.byteLength - 1;
+    if (!Class || byteLength < 0 || byteLength % Class.BYTES_PER_ELEMENT !== 0) {
+      throw new ProtocolError(
+        `Malformed typed array (element type ${data[0]}, ${byteLength} bytes)`,
+        'ERR_FARCALL_MALFORMED',
+      );
+    }
+    const byteOffset = data.byteOffset + 1;
+    const count = byteLength / Class.BYTES_PER_ELEMENT;
+    if (byteOffset % Class.BYTES_PER_ELEMENT === 0) return new Class(data.buffer, byteOffset, count);
+    // Misaligned in the received frame: copy into a buffer of its own.
+    const copy = new ArrayBuffer(byteLength);
+    new Uint8Array(copy).set(data.subarray(1));
+    return new Class(copy, 0, count);
+  },
+});
+
+addExtension({
+  type: ExtensionType.Map,
+  unpack(data: Uint8Array, readNested?: ReadNested): Map<unknown, unknown> {
+    const flat = readPayload(data, readNested) as unknown[];
+    if (!Array.isArray(flat) || flat.length % 2 !== 0)
+      throw new ProtocolError('Malformed Map', 'ERR_FARCALL_MALFORMED');
+    const map = new Map();
+    for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
+    return map;
+  },
+});
+
+addExtension({
+  type: ExtensionType.Set,
+  unpack(data: Uint8Array, readNested?: ReadNested): Set<unknown> {
+    const values = readPayload(data, readNested) as unknown[];
+    if (!Array.isArray(values)) throw new ProtocolError('Malformed Set', 'ERR_FARCALL_MALFORMED');
+    return new Set(values);
+  },
+});

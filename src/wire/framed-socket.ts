@@ -1,0 +1,177 @@
+import type { Duplex } from 'node:stream';
+import { ConnectionClosedError, ProtocolError } from '../errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrameHeader, FRAME_HEADER_BYTES, FrameDecoder } from './frames.js';
+
+/** Options of a {@link FramedSocket}. */
+export interface FramedSocketOptions {
+  /** The largest frame body accepted from the peer; a larger one closes the connection. Default 64 MiB. */
+  maxFrameBytes?: number;
+  /**
+   * While more than this many bytes wait to be written (the peer is not reading), stop reading from the
+   * peer, so a peer that sends requests but never reads the replies cannot grow our memory without bound.
+   * Reading resumes when the write buffer drains. Default 64 MiB.
+   */
+  maxWriteBufferBytes?: number;
+}
+
+/** Bodies up to this size are copied behind their header into one buffer: one write instead of two. */
+const SMALL_BODY_BYTES = 16 * 1024;
+
+/**
+ * Length-prefixed messages over any byte stream: a TCP, TLS or Unix socket, or a child's pipe.
+ *
+ * Writes made during one turn of the event loop are coalesced into one system call (cork, then uncork on
+ * the next tick), so a burst of small replies costs one `writev`, not one `write` each.
+ *
+ * Ownership: the FramedSocket owns `stream` from construction on; it destroys it on `close()`, on a
+ * protocol error and when the peer ends it. `onClose` is called exactly once, after which `send` throws.
+ *
+ * @example
+ * ```ts
+ * const framed = new FramedSocket(await connectTransport('unix:///tmp/farcall.sock'));
+ * framed.onFrame = (body) => console.log('got', body.length, 'bytes');
+ * framed.onClose = (error) => console.log('closed', error?.message ?? 'cleanly');
+ * framed.send(Buffer.from('hello'));
+ * ```
+ */
+export class FramedSocket {
+  /** Called once per complete frame body. The body may be a view of a received chunk: do not keep it mutable. */
+  onFrame: (body: Buffer) => void = () => {};
+  /** Called exactly once when the connection ends: with a {@link ProtocolError} for a bad frame, an I/O error, or `undefined` for a clean end. */
+  onClose: (error: Error | undefined) => void = () => {};
+
+  readonly stream: Duplex;
+  readonly #decoder: FrameDecoder;
+  readonly #maxWriteBufferBytes: number;
+  #closed = false;
+  #corked = false;
+  #pausedForWrites = false;
+  /** Frames decoded but not yet handed to `onFrame` because the peer stopped reading our replies. */
+  #backlog: Buffer[] = [];
+
+  constructor(stream: Duplex, options: FramedSocketOptions = {}) {
+    this.stream = stream;
+    this.#decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.#maxWriteBufferBytes = options.maxWriteBufferBytes ?? 64 * 1024 * 1024;
+    const socketLike = stream as Duplex & { setNoDelay?: (noDelay: boolean) => void };
+    socketLike.setNoDelay?.(true);
+    stream.on('data', (chunk: Buffer) => this.#receive(chunk));
+    stream.on('end', () => {
+      const truncated = !this.#decoder.idle;
+      this.#finish(
+        truncated
+          ? new ProtocolError(
+              `The peer closed the connection in the middle of a frame (${this.#decoder.bufferedBytes} bytes of it received)`,
+              'ERR_FARCALL_TRUNCATED_FRAME',
+            )
+          : undefined,
+      );
+    });
+    stream.on('error', (error: Error) => this.#finish(error));
+    stream.on('close', () => this.#finish(undefined));
+  }
+
+  /** True once the connection has ended; `send` then throws. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes waiting to be written to the peer. */
+  get pendingWriteBytes(): number {
+    return this.stream.writableLength;
+  }
+
+  /**
+   * Frames `body` and queues it for writing. Returns at once; the bytes leave on the next tick at the latest.
+   *
+   * Ownership: `body` must not be modified afterwards (it may be written without a copy).
+   * @throws {@link ConnectionClosedError} if the connection has ended.
+   */
+  send(body: Uint8Array): void {
+    if (this.#closed) throw new ConnectionClosedError('Cannot send: the connection is closed');
+    const stream = this.stream;
+    if (!this.#corked) {
+      this.#corked = true;
+      stream.cork();
+      process.nextTick(this.#uncork);
+    }
+    const length = body.byteLength;
+    if (length <= SMALL_BODY_BYTES) {
+      const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
+      frame.writeUInt32BE(length, 0);
+      frame.set(body, FRAME_HEADER_BYTES);
+      stream.write(frame);
+    } else {
+      stream.write(encodeFrameHeader(length));
+      stream.write(body);
+    }
+    if (!this.#pausedForWrites && stream.writableLength > this.#maxWriteBufferBytes) {
+      this.#pausedForWrites = true;
+      stream.pause();
+      stream.once('drain', this.#resumeAfterDrain);
+    }
+  }
+
+  /**
+   * Closes the connection (idempotent). With an `error`, `onClose` receives it; pending writes are
+   * flushed first when the connection ends cleanly.
+   */
+  close(error?: Error): void {
+    if (this.#closed) return;
+    if (error) {
+      this.#finish(error);
+      return;
+    }
+    this.#closed = true;
+    this.#uncork();
+    this.stream.end();
+    // Give the peer a moment to read what we flushed, then make sure the handle goes away.
+    const timer = setTimeout(() => this.stream.destroy(), 2000);
+    timer.unref();
+    this.stream.once('close', () => clearTimeout(timer));
+    this.onClose(undefined);
+  }
+
+  readonly #uncork = (): void => {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.stream.uncork();
+  };
+
+  readonly #resumeAfterDrain = (): void => {
+    this.#pausedForWrites = false;
+    this.#dispatch();
+    if (!this.#closed && !this.#pausedForWrites) this.stream.resume();
+  };
+
+  #receive(chunk: Buffer): void {
+    if (this.#closed) return;
+    let bodies: Buffer[];
+    try {
+      bodies = this.#decoder.push(chunk);
+    } catch (error) {
+      // Frames completed before the bad header are still served; then the connection goes.
+      this.#finish(error as Error);
+      return;
+    }
+    if (bodies.length === 0) return;
+    if (this.#backlog.length === 0) this.#backlog = bodies;
+    else this.#backlog.push(...bodies);
+    this.#dispatch();
+  }
+
+  /** Hands backlogged frames to `onFrame` until none is left or the peer stops reading our replies. */
+  #dispatch(): void {
+    const backlog = this.#backlog;
+    let next = 0;
+    while (next < backlog.length && !this.#closed && !this.#pausedForWrites) this.onFrame(backlog[next++]);
+    this.#backlog = next === backlog.length ? [] : backlog.slice(next);
+  }
+
+  #finish(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.stream.destroy();
+    this.onClose(error);
+  }
+}
