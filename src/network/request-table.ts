@@ -1,0 +1,140 @@
+/**
+ * The requests a Client has sent and not yet had answered, matched to replies by uid.
+ *
+ * Each entry has its own deadline. A reply that arrives after its deadline is dropped (the caller has
+ * already had a `ResponseTimeoutError`). When the connection goes, every entry fails at once.
+ *
+ * msl-network's Python Manager answers admin requests (and a request to a Service that vanished) with
+ * `uid: ""`; {@link RequestTable.takeForEmptyUid} decides which request such a reply belongs to, without
+ * ever guessing across unrelated requests.
+ * @module
+ */
+import { ResponseTimeoutError } from '../errors.js';
+
+/** One request waiting for its reply. */
+interface PendingRequest {
+  uid: string;
+  service: string;
+  attribute: string;
+  admin: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  sentAt: number;
+}
+
+/** @internal */
+export class RequestTable {
+  readonly #pending = new Map<string, PendingRequest>();
+  /** Admin requests in the order sent (the Python Manager answers them with uid "" in that order). */
+  readonly #admin: string[] = [];
+  /** The last line dropped for being over the read limit: explains a timeout that follows. */
+  #lastOversize: { bytes: number; at: number; limit: number } | undefined;
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Registers a request and returns the promise of its reply. `timeoutMs` must be finite and > 0.
+   */
+  add(
+    uid: string,
+    service: string,
+    attribute: string,
+    admin: boolean,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const entry: PendingRequest = {
+        uid,
+        service,
+        attribute,
+        admin,
+        resolve,
+        reject,
+        timer: undefined,
+        signal,
+        onAbort: undefined,
+        sentAt: Date.now(),
+      };
+      entry.timer = setTimeout(() => this.#expire(entry, timeoutMs), timeoutMs);
+      if (signal !== undefined) {
+        entry.onAbort = () => {
+          if (this.#remove(entry))
+            reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.#pending.set(uid, entry);
+      if (admin) this.#admin.push(uid);
+    });
+  }
+
+  /** Resolves or rejects the request with `uid`; false if there is none (late or unknown reply). */
+  settle(uid: string, outcome: { ok: true; value: unknown } | { ok: false; error: Error }): boolean {
+    const entry = this.#pending.get(uid);
+    if (entry === undefined || !this.#remove(entry)) return false;
+    if (outcome.ok) entry.resolve(outcome.value);
+    else entry.reject(outcome.error);
+    return true;
+  }
+
+  /**
+   * The uid a reply with `uid: ""` answers: the oldest admin request, else (for the Python Manager's
+   * "the 'X' Service is not connected" error) the requests pending on service X. Returns the uids
+   * (possibly none: the reply is then dropped, never given to an unrelated request).
+   */
+  takeForEmptyUid(errorText: string | undefined): string[] {
+    if (this.#admin.length > 0) return [this.#admin[0]];
+    const vanished = errorText?.match(/the '(.+)' Service is not connected/);
+    if (vanished) {
+      const service = vanished[1];
+      return [...this.#pending.values()].filter((e) => e.service === service).map((e) => e.uid);
+    }
+    return [];
+  }
+
+  /** Fails every pending request (the connection is gone). */
+  failAll(error: () => Error): void {
+    for (const entry of [...this.#pending.values()]) {
+      if (this.#remove(entry)) entry.reject(error());
+    }
+  }
+
+  /** Remembers a dropped oversize line so the timeout that follows can say why. */
+  noteOversize(bytes: number, limit: number): void {
+    this.#lastOversize = { bytes, at: Date.now(), limit };
+  }
+
+  #expire(entry: PendingRequest, timeoutMs: number): void {
+    if (!this.#remove(entry)) return;
+    let message = `No reply to '${entry.service}.${entry.attribute}' within ${timeoutMs} ms`;
+    const dropped = this.#lastOversize;
+    if (dropped !== undefined && dropped.at >= entry.sentAt) {
+      message +=
+        `; a reply of ${dropped.bytes} bytes was dropped because it is over readLimit (${dropped.limit} bytes)` +
+        ' — raise readLimit';
+    } else {
+      message += ' (pass a longer timeout with callOptions({ timeout }) if the call takes longer)';
+    }
+    entry.reject(new ResponseTimeoutError(message, timeoutMs));
+  }
+
+  #remove(entry: PendingRequest): boolean {
+    if (this.#pending.get(entry.uid) !== entry) return false;
+    this.#pending.delete(entry.uid);
+    clearTimeout(entry.timer);
+    if (entry.signal !== undefined && entry.onAbort !== undefined) {
+      entry.signal.removeEventListener('abort', entry.onAbort);
+    }
+    if (entry.admin) {
+      const at = this.#admin.indexOf(entry.uid);
+      if (at >= 0) this.#admin.splice(at, 1);
+    }
+    return true;
+  }
+}
