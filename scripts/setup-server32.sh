@@ -32,7 +32,9 @@ die() {
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 package_dir="$(dirname "$script_dir")"
-dir="${FARCALL_SERVER32_DIR:-${FARCALL_HOME:-$HOME/.farcall}/server32}"
+# CI may start us without HOME: fall back to the account's home, as Node's os.homedir() does.
+home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+dir="${FARCALL_SERVER32_DIR:-${FARCALL_HOME:-$home/.farcall}/server32}"
 koffi_version=""
 force=0
 
@@ -214,6 +216,10 @@ node32() { "$loader" --library-path "$library_path" "$dir/usr/bin/node" "$@"; }
 node_version="$(node32 --version 2>&1)" || die "the 32-bit node does not start: $node_version"
 node_arch="$(node32 -p process.arch 2>&1)" || die "the 32-bit node does not run scripts: $node_arch"
 [ "$node_arch" = ia32 ] || die "expected an ia32 node, got '$node_arch'"
+node_major="${node_version#v}"
+node_major="${node_major%%.*}"
+[ "$node_major" -ge 18 ] ||
+  die "this distribution's i386 node is $node_version; farcall's Server32 needs Node.js 18 or later (Debian 12 has 18.20)"
 say "32-bit node $node_version ($node_arch) runs"
 
 # ---- 4. koffi's ia32 build --------------------------------------------------------------------------------
