@@ -21,10 +21,16 @@ export interface LibrarySearchOptions {
   platform?: NodeJS.Platform | undefined;
 }
 
-/** The outcome of a search: the absolute path found (if any) and every file that was tried. */
+/** The outcome of a search: the absolute path found (if any) and what was tried. */
 export interface LibrarySearchResult {
+  /** The file found, absolute; `undefined` when none was. */
   found: string | undefined;
+  /** Every file tried, in order. */
   looked: string[];
+  /** The names tried in each folder (the path, and the path with the default extension). */
+  names: string[];
+  /** The folders searched, in order; empty for an absolute path. */
+  dirs: string[];
 }
 
 /**
@@ -73,18 +79,20 @@ export function findLibraryFile(path: string, options: LibrarySearchOptions = {}
   const cwd = options.cwd ?? process.cwd();
   const extension = defaultLibraryExtension(platform);
   const names = path.toLowerCase().endsWith(extension) ? [path] : [path, `${path}${extension}`];
-  const dirs = isAbsolute(path) ? [''] : [cwd, ...librarySearchDirs(options)];
+  const dirs = isAbsolute(path)
+    ? []
+    : [...new Set([cwd, ...librarySearchDirs(options)].map((dir) => resolve(cwd, dir)))];
 
   const looked: string[] = [];
-  for (const dir of dirs) {
+  for (const dir of isAbsolute(path) ? [''] : dirs) {
     for (const name of names) {
-      const candidate = dir === '' ? resolve(name) : resolve(dir, name);
+      const candidate = resolve(dir, name);
       if (looked.includes(candidate)) continue;
       looked.push(candidate);
-      if (isFile(candidate)) return { found: candidate, looked };
+      if (isFile(candidate)) return { found: candidate, looked, names, dirs };
     }
   }
-  return { found: undefined, looked };
+  return { found: undefined, looked, names, dirs };
 }
 
 function isFile(path: string): boolean {

@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import * as koffi from 'koffi';
 import { LibraryLoadError } from '../errors.js';
 import { processBits, readBinaryArch } from './binary-arch.js';
-import { defaultLibraryExtension, findLibraryFile } from './library-path.js';
+import { defaultLibraryExtension, findLibraryFile, type LibrarySearchResult } from './library-path.js';
 
 /**
  * How a library's functions are called: `'cdll'` (the C convention, `__cdecl`) or `'windll'`
@@ -86,11 +86,12 @@ export class LoadLibrary {
     this.libtype = checkLibType(path, libtype);
     this.callingConvention = this.libtype === 'windll' && process.platform === 'win32' ? '__stdcall' : '';
 
-    const { found, looked } = findLibraryFile(path, { searchPaths: options.searchPaths });
+    const search = findLibraryFile(path, { searchPaths: options.searchPaths });
+    const found = search.found;
     if (found !== undefined) checkBitness(found);
     // A bare name found nowhere may still be known to the system loader (ld.so.cache, system folders).
     const target = found ?? (isBareName(path) ? path : undefined);
-    if (target === undefined) throw notFound(path, looked);
+    if (target === undefined) throw notFound(path, search);
 
     const loadOptions = {
       lazy: options.lazy ?? false,
@@ -100,7 +101,7 @@ export class LoadLibrary {
     try {
       this.#lib = koffi.load(target, loadOptions);
     } catch (err) {
-      if (found === undefined && isNoSuchFile(err, target)) throw notFound(path, looked);
+      if (found === undefined && isNoSuchFile(err, target)) throw notFound(path, search);
       throw explainLoadFailure(target, err);
     }
     this.path = target;
@@ -212,12 +213,16 @@ function bitnessMessage(path: string, libraryBits: number, processBitness: numbe
   );
 }
 
-function notFound(path: string, looked: readonly string[]): LibraryLoadError {
-  const list = looked.map((p) => `  ${p}`).join('\n');
-  const system = isBareName(path) ? "\nand in the system loader's folders." : '';
+function notFound(path: string, search: LibrarySearchResult): LibraryLoadError {
+  const names = search.names.join(', ');
+  const where =
+    search.dirs.length === 0
+      ? `Looked for ${names}.`
+      : `Looked for ${names} in:\n${search.dirs.map((dir) => `  ${dir}`).join('\n')}` +
+        (isBareName(path) ? "\nand in the system loader's folders." : '');
   return new LibraryLoadError(
     path,
-    `Cannot load ${path}: the file was not found. Looked at:\n${list}${system}\n` +
+    `Cannot load ${path}: the file was not found. ${where}\n` +
       'Fix: pass the absolute path of the library, or add its folder to the searchPaths option ' +
       `(or to LD_LIBRARY_PATH/PATH). The default extension (${defaultLibraryExtension()}) is added when missing.`,
   );

@@ -225,10 +225,9 @@ describe('LoadLibrary path resolution', () => {
   it('lists every place it looked when the file is not found', () => {
     const err = loadError(() => new LoadLibrary('no_such_farcall_lib', 'cdll', { searchPaths: [build] }));
     expect(err.path).toBe('no_such_farcall_lib');
-    expect(err.message).toContain('Cannot load no_such_farcall_lib: the file was not found');
-    expect(err.message).toContain(join(process.cwd(), 'no_such_farcall_lib.so'));
-    expect(err.message).toContain(join(build, 'no_such_farcall_lib'));
-    expect(err.message).toContain(join(build, 'no_such_farcall_lib.so'));
+    expect(err.message).toContain(
+      `Cannot load no_such_farcall_lib: the file was not found. Looked for no_such_farcall_lib, no_such_farcall_lib.so in:\n  ${process.cwd()}\n  ${build.replace(/\/$/, '')}\n`,
+    );
     expect(err.message).toContain("and in the system loader's folders");
     expect(err.message).toContain('add its folder to the searchPaths option');
   });
@@ -236,7 +235,7 @@ describe('LoadLibrary path resolution', () => {
   it('an absolute path that does not exist is not found, with and without the extension', () => {
     const missing = join(build, 'missing-farcall');
     const err = loadError(() => new LoadLibrary(missing));
-    expect(err.message).toContain(`  ${missing}\n  ${missing}.so\n`);
+    expect(err.message).toContain(`the file was not found. Looked for ${missing}, ${missing}.so.\n`);
     expect(err.message).not.toContain('system loader');
   });
 
