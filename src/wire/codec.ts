@@ -1,6 +1,6 @@
 import { addExtension, Packr, Unpackr } from 'msgpackr';
 import { ProtocolError, RemoteError } from '../errors.js';
-import { checkDepth } from './msgpack-scan.js';
+import { checkDepth, scanMessagePack } from './msgpack-scan.js';
 
 /**
  * MessagePack extension type codes farcall uses (application range 0–127). Python's `msgpack` reads them
@@ -11,13 +11,23 @@ export const ExtensionType = {
   Reference: 1,
   /** An error, by value: msgpack `[name, message, stack|nil, code|nil]`. */
   Error: 2,
-  /** A typed array: one byte of element type ({@link TypedArrayCode}), then its elements' raw little-endian bytes. */
+  /**
+   * A typed array: one byte of element type ({@link TypedArrayCode}), one byte `p` (0–7), `p` zero bytes of
+   * padding that align the elements to 8 bytes from the start of the message, then the elements' raw
+   * little-endian bytes.
+   */
   TypedArray: 3,
   /** A Map: msgpack `[key1, value1, key2, value2, …]`. */
   Map: 4,
   /** A Set: msgpack `[value1, value2, …]`. */
   Set: 5,
 } as const;
+
+/** Placeholder (fixext 4, uint32 index) for a large binary while a message is packed; never sent. */
+const PLACEHOLDER_TYPE = 0x7f;
+
+/** Binaries of at least this many bytes are sent from their own memory (no copy into the message buffer). */
+const LARGE_BINARY_BYTES = 64 * 1024;
 
 /** Element type codes of the {@link ExtensionType.TypedArray} extension. */
 export const TypedArrayCode = {
@@ -90,7 +100,12 @@ export interface CodecOptions {
 }
 
 /** The hooks of the codec that is encoding or decoding right now (msgpackr's extensions are global). */
-let active: { hooks: CodecHooks | undefined; includeErrorStacks: boolean; source?: Uint8Array } = {
+let active: {
+  hooks: CodecHooks | undefined;
+  includeErrorStacks: boolean;
+  source?: Uint8Array;
+  large?: ArrayBufferView[];
+} = {
   hooks: undefined,
   includeErrorStacks: true,
 };
@@ -127,15 +142,30 @@ export class Codec {
   }
 
   /**
-   * Encodes a value. The returned buffer is the caller's.
+   * Encodes a value into one buffer, which is the caller's.
    * @throws TypeError when the value cannot be encoded (a function without hooks, a value nested too deep).
    */
   encode(value: unknown): Buffer {
+    const parts = this.encodeParts(value);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /**
+   * Encodes a value as a list of buffers to be sent one after the other (e.g. with
+   * {@link FramedSocket.send}). Binaries and typed arrays of 64 KiB or more are not copied: their parts
+   * are views of the caller's memory, which must not change until the parts are written.
+   * @throws TypeError when the value cannot be encoded (a function without hooks, a value nested too deep).
+   */
+  encodeParts(value: unknown): Buffer[] {
     const previous = active;
-    active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks };
+    const large: ArrayBufferView[] = [];
+    active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large };
     try {
-      const bytes: Uint8Array = packr.pack(replaceMaps(value, this.#maxDepth));
-      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const packed: Uint8Array = packr.pack(prepare(value, this.#maxDepth));
+      const bytes = Buffer.isBuffer(packed)
+        ? packed
+        : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+      return large.length === 0 ? [bytes] : spliceLargeBinaries(bytes, large);
     } catch (error) {
       if (error instanceof RangeError && /call stack/i.test(error.message)) {
         throw new TypeError(
@@ -194,6 +224,7 @@ addExtension({
     }
     if (value instanceof Date) return writeTimestamp(value, allocateForWrite);
     if (value instanceof ArrayBuffer) return writeBin(new Uint8Array(value), allocateForWrite);
+    if (value instanceof LargeBinary) return writePlaceholder(value.index, allocateForWrite);
     if (value instanceof MapValue)
       return writeNested(ExtensionType.Map, mapToArray(value.map), allocateForWrite);
     if (value instanceof Map) return writeNested(ExtensionType.Map, mapToArray(value), allocateForWrite);
@@ -269,19 +300,92 @@ function extHeaderLength(payloadLength: number): number {
   return payloadLength < 0x100 ? 3 : payloadLength < 0x10000 ? 4 : 6;
 }
 
-function writeTypedArray(array: ArrayBufferView, allocateForWrite: AllocateForWrite): undefined {
-  const name = array.constructor.name as TypedArrayName;
-  const code = TypedArrayCode[name];
+function typedArrayCode(array: ArrayBufferView): number {
+  const code = TypedArrayCode[array.constructor.name as TypedArrayName];
   if (code === undefined) throw new TypeError(`Cannot send a ${array.constructor.name} by value`);
-  const length = array.byteLength;
-  const payloadLength = 1 + length;
-  const header = extHeaderLength(payloadLength);
-  const { target, targetView, position } = allocateForWrite(header + payloadLength);
+  return code;
+}
+
+/**
+ * Writes a typed array extension. `messageOffset` is where the header starts, counted from the start of
+ * the message: the padding makes the elements start at a multiple of 8 from there, so a receiver that holds
+ * the message at an aligned address can view the elements in place.
+ */
+function typedArrayHeader(
+  array: ArrayBufferView,
+  messageOffset: number,
+): { header: Uint8Array; length: number } {
+  const byteLength = array.byteLength;
+  // The header length depends on the payload length, which depends on the padding: try the wider header.
+  const base = extHeaderLength(2 + 7 + byteLength);
+  const padding = (8 - ((messageOffset + base + 2) % 8)) % 8;
+  const payloadLength = 2 + padding + byteLength;
+  const headerLength = extHeaderLength(payloadLength);
+  const extra = headerLength === base ? padding : (8 - ((messageOffset + headerLength + 2) % 8)) % 8;
+  const header = new Uint8Array(headerLength + 2 + extra);
+  const view = new DataView(header.buffer);
+  writeExtHeader(header, view, 0, ExtensionType.TypedArray, 2 + extra + byteLength);
+  header[headerLength] = typedArrayCode(array);
+  header[headerLength + 1] = extra;
+  return { header, length: header.length };
+}
+
+function writeTypedArray(array: ArrayBufferView, allocateForWrite: AllocateForWrite): undefined {
+  // A small array: no padding (msgpackr lets an extension allocate only once, so its offset in the message
+  // is not known in time); the receiver copies it if it is misaligned. Large arrays are aligned exactly by
+  // spliceLargeBinaries.
+  const payloadLength = 2 + array.byteLength;
+  const headerLength = extHeaderLength(payloadLength);
+  const { target, targetView, position } = allocateForWrite(headerLength + payloadLength);
   writeExtHeader(target, targetView, position, ExtensionType.TypedArray, payloadLength);
-  target[position + header] = code;
+  target[position + headerLength] = typedArrayCode(array);
+  target[position + headerLength + 1] = 0;
   // Copy the byte view: never let msgpackr walk the elements (msgpackr 2.1.3 corrupts non-Uint8Array arrays).
-  target.set(new Uint8Array(array.buffer, array.byteOffset, length), position + header + 1);
+  target.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), position + headerLength + 2);
   return undefined;
+}
+
+function writePlaceholder(index: number, allocateForWrite: AllocateForWrite): undefined {
+  const { target, targetView, position } = allocateForWrite(6);
+  target[position] = 0xd6;
+  target[position + 1] = PLACEHOLDER_TYPE;
+  targetView.setUint32(position + 2, index);
+  return undefined;
+}
+
+/**
+ * Replaces each placeholder in `packed` by the header of its large binary, followed by the binary's own
+ * memory (not copied), and returns the parts in order.
+ */
+function spliceLargeBinaries(packed: Buffer, large: ArrayBufferView[]): Buffer[] {
+  const placeholders: number[] = [];
+  scanMessagePack(packed, Number.POSITIVE_INFINITY, (type, offset) => {
+    if (type === PLACEHOLDER_TYPE) placeholders.push(offset);
+  });
+  const parts: Buffer[] = [];
+  let consumed = 0;
+  let messageOffset = 0;
+  for (const offset of placeholders) {
+    const before = packed.subarray(consumed, offset);
+    parts.push(before);
+    messageOffset += before.length;
+    const binary = large[packed.readUInt32BE(offset + 2)];
+    const bytes = Buffer.from(binary.buffer, binary.byteOffset, binary.byteLength);
+    const header =
+      binary instanceof Uint8Array ? binHeader(bytes.length) : typedArrayHeader(binary, messageOffset).header;
+    parts.push(Buffer.from(header.buffer, header.byteOffset, header.byteLength), bytes);
+    messageOffset += header.length + bytes.length;
+    consumed = offset + 6;
+  }
+  parts.push(packed.subarray(consumed));
+  return parts;
+}
+
+function binHeader(length: number): Uint8Array {
+  const header = Buffer.allocUnsafe(5);
+  header[0] = 0xc6;
+  header.writeUInt32BE(length, 1);
+  return header;
 }
 
 /** The MessagePack timestamp extension (type -1), in its 96-bit form: exact for every Date. */
@@ -323,7 +427,14 @@ function writeNested(
 }
 
 function innerPack(value: unknown): Uint8Array {
-  return innerPackr.pack(replaceMaps(value, DEFAULT_MAX_DEPTH));
+  // Inside a nested pack no placeholder can be located afterwards: large binaries are copied there.
+  const large = active.large;
+  active.large = undefined;
+  try {
+    return innerPackr.pack(prepare(value, DEFAULT_MAX_DEPTH));
+  } finally {
+    active.large = large;
+  }
 }
 
 const DEFAULT_MAX_DEPTH = 1000;
@@ -333,14 +444,31 @@ class MapValue {
   constructor(readonly map: Map<unknown, unknown>) {}
 }
 
+/** Stands in for a large binary while encoding; see {@link spliceLargeBinaries}. */
+class LargeBinary {
+  constructor(readonly index: number) {}
+}
+
 /**
- * Returns `value` with every Map inside plain arrays and objects replaced by a {@link MapValue}, copying a
- * container only when something inside it changes (most messages hold no Map and are returned as they are).
+ * Returns `value` ready for msgpackr: every Map inside plain arrays and objects replaced by a
+ * {@link MapValue}, and every binary of {@link LARGE_BINARY_BYTES} or more by a {@link LargeBinary}
+ * (collected in `active.large`). A container is copied only when something inside it changes, so most
+ * messages are returned as they are.
  * @throws TypeError when the value nests deeper than `depthLeft`.
  */
-function replaceMaps(value: unknown, depthLeft: number): unknown {
+function prepare(value: unknown, depthLeft: number): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Map) return new MapValue(value);
+  if (ArrayBuffer.isView(value)) {
+    const large = active.large;
+    if (!large || value.byteLength < LARGE_BINARY_BYTES || value instanceof DataView) return value;
+    if (
+      !(value instanceof Uint8Array) &&
+      TypedArrayCode[value.constructor.name as TypedArrayName] === undefined
+    )
+      return value;
+    return new LargeBinary(large.push(value) - 1);
+  }
   if (depthLeft <= 0) {
     throw new TypeError(
       'Cannot encode the value: it is nested too deeply (more than the receiving limit of levels)',
@@ -352,7 +480,7 @@ function replaceMaps(value: unknown, depthLeft: number): unknown {
     let copy: unknown[] | undefined;
     for (let i = 0; i < array.length; i++) {
       const item = array[i];
-      const replaced = replaceMaps(item, depthLeft - 1);
+      const replaced = prepare(item, depthLeft - 1);
       if (replaced !== item) {
         copy ??= array.slice();
         copy[i] = replaced;
@@ -365,7 +493,7 @@ function replaceMaps(value: unknown, depthLeft: number): unknown {
     let copy: Record<string, unknown> | undefined;
     for (const key in record) {
       const item = record[key];
-      const replaced = replaceMaps(item, depthLeft - 1);
+      const replaced = prepare(item, depthLeft - 1);
       if (replaced !== item) {
         copy ??= { ...record };
         copy[key] = replaced;
@@ -468,19 +596,21 @@ addExtension({
   type: ExtensionType.TypedArray,
   unpack(data: Uint8Array): ArrayBufferView {
     const Class = typedArrayByCode[data[0]];
-    const byteLength = data.byteLength - 1;
-    if (!Class || byteLength < 0 || byteLength % Class.BYTES_PER_ELEMENT !== 0) {
+    const padding = data[1];
+    const skip = 2 + padding;
+    const byteLength = data.byteLength - skip;
+    if (!Class || padding > 7 || byteLength < 0 || byteLength % Class.BYTES_PER_ELEMENT !== 0) {
       throw new ProtocolError(
-        `Malformed typed array (element type ${data[0]}, ${byteLength} bytes)`,
+        `Malformed typed array (element type ${data[0]}, ${data.byteLength} bytes)`,
         'ERR_FARCALL_MALFORMED',
       );
     }
-    const byteOffset = data.byteOffset + 1;
+    const byteOffset = data.byteOffset + skip;
     const count = byteLength / Class.BYTES_PER_ELEMENT;
     if (byteOffset % Class.BYTES_PER_ELEMENT === 0) return new Class(data.buffer, byteOffset, count);
     // Misaligned in the received frame: copy into a buffer of its own.
     const copy = new ArrayBuffer(byteLength);
-    new Uint8Array(copy).set(data.subarray(1));
+    new Uint8Array(copy).set(data.subarray(skip));
     return new Class(copy, 0, count);
   },
 });

@@ -82,12 +82,13 @@ export class FramedSocket {
   }
 
   /**
-   * Frames `body` and queues it for writing. Returns at once; the bytes leave on the next tick at the latest.
+   * Frames `body` — one buffer, or the parts of one message in order (as `Codec.encodeParts` returns them) —
+   * and queues it for writing. Returns at once; the bytes leave on the next tick at the latest.
    *
-   * Ownership: `body` must not be modified afterwards (it may be written without a copy).
+   * Ownership: `body` must not be modified afterwards (large parts are written without a copy).
    * @throws {@link ConnectionClosedError} if the connection has ended.
    */
-  send(body: Uint8Array): void {
+  send(body: Uint8Array | readonly Uint8Array[]): void {
     if (this.#closed) throw new ConnectionClosedError('Cannot send: the connection is closed');
     const stream = this.stream;
     if (!this.#corked) {
@@ -95,15 +96,21 @@ export class FramedSocket {
       stream.cork();
       process.nextTick(this.#uncork);
     }
-    const length = body.byteLength;
+    const parts: readonly Uint8Array[] = ArrayBuffer.isView(body) ? [body] : body;
+    let length = 0;
+    for (const part of parts) length += part.byteLength;
     if (length <= SMALL_BODY_BYTES) {
       const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
       frame.writeUInt32BE(length, 0);
-      frame.set(body, FRAME_HEADER_BYTES);
+      let offset = FRAME_HEADER_BYTES;
+      for (const part of parts) {
+        frame.set(part, offset);
+        offset += part.byteLength;
+      }
       stream.write(frame);
     } else {
       stream.write(encodeFrameHeader(length));
-      stream.write(body);
+      for (const part of parts) if (part.byteLength > 0) stream.write(part);
     }
     if (!this.#pausedForWrites && stream.writableLength > this.#maxWriteBufferBytes) {
       this.#pausedForWrites = true;

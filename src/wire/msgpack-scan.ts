@@ -12,6 +12,19 @@ import { ProtocolError } from '../errors.js';
  *   `ERR_FARCALL_MALFORMED` when it is truncated, has trailing bytes or uses a reserved byte.
  */
 export function checkDepth(bytes: Uint8Array, maxDepth: number): void {
+  scanMessagePack(bytes, maxDepth);
+}
+
+/**
+ * Walks the structure of one MessagePack value as {@link checkDepth} does and calls `onFixExt4` with the
+ * offset of every fixext 4 (`d6 <type> <4 bytes>`) it meets — how the encoder finds the placeholders it
+ * left for large binaries.
+ */
+export function scanMessagePack(
+  bytes: Uint8Array,
+  maxDepth: number,
+  onFixExt4?: (type: number, offset: number) => void,
+): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.byteLength;
   // remaining[d] = values still to read in the container at depth d (depth 0: the one top-level value).
@@ -100,6 +113,8 @@ export function checkDepth(bytes: Uint8Array, maxDepth: number): void {
           position += 3;
           break;
         case 0xd6: // fixext 4
+          need(5);
+          onFixExt4?.(bytes[position], position - 1);
           position += 5;
           break;
         case 0xd7: // fixext 8

@@ -209,9 +209,49 @@ describe('Codec bad input', () => {
   });
 
   it('rejects a malformed typed array', () => {
-    // element type 8 (Float64) with 3 bytes of data
-    expect(() => codec.decode(Buffer.from([0xc7, 0x04, 0x03, 0x08, 1, 2, 3]))).toThrow(
+    // element type 8 (Float64), no padding, 3 bytes of data
+    expect(() => codec.decode(Buffer.from([0xc7, 0x05, 0x03, 0x08, 0x00, 1, 2, 3]))).toThrow(
       /Malformed typed array/,
     );
+  });
+});
+
+describe('Codec large binaries', () => {
+  it('sends a large typed array from its own memory, without copying it into the message', () => {
+    const array = new Float64Array(100_000).map((_, i) => i * 0.5);
+    const parts = codec.encodeParts({ before: 'x', array, after: [1, 2] });
+    const shared = parts.find((part) => part.buffer === array.buffer);
+    expect(shared?.byteLength).toBe(array.byteLength);
+  });
+
+  it('aligns a large typed array so that the receiver views it in place', () => {
+    for (const prefix of ['', 'a', 'abc', 'abcdefg']) {
+      const array = new Float64Array(20_000).fill(1.25);
+      const message = codec.encode([prefix, array]);
+      // A receiver holds a large frame body in a buffer of its own, at offset 0.
+      const received = Buffer.alloc(message.length);
+      message.copy(received);
+      const [, out] = codec.decode(received) as [string, Float64Array];
+      expect(out.buffer).toBe(received.buffer);
+      expect(out.every((x) => x === 1.25)).toBe(true);
+    }
+  });
+
+  it('round-trips several large binaries of different kinds in one message', () => {
+    const value = {
+      a: Buffer.alloc(70_000, 1),
+      b: Int16Array.from({ length: 40_000 }, (_, i) => i - 20_000),
+      nested: [{ c: new BigInt64Array(10_000).fill(-3n) }],
+    };
+    const out = codec.decode(codec.encode(value)) as typeof value;
+    expect(Buffer.isBuffer(out.a) && out.a.equals(value.a)).toBe(true);
+    expect([...out.b]).toEqual([...value.b]);
+    expect(out.nested[0].c.every((x) => x === -3n)).toBe(true);
+  });
+
+  it('copies a large binary held inside a Set or Map (nested extensions cannot hold parts)', () => {
+    const bytes = Buffer.alloc(100_000, 9);
+    const out = codec.decode(codec.encode(new Set([bytes]))) as Set<Buffer>;
+    expect([...out][0].equals(bytes)).toBe(true);
   });
 });
