@@ -231,6 +231,21 @@ export function probeServer32Version(
   });
 }
 
+/**
+ * The 32-bit runtime's Node.js version, for `farcall server32 --version`: the recorded one when the
+ * runtime records it (no process started), else asked from the 32-bit node.
+ *
+ * @throws Server32RuntimeNotFoundError when there is no runtime
+ * @example
+ * ```ts
+ * console.log(await server32Version()); // '18.20.4'
+ * ```
+ */
+export async function server32Version(options: Server32RuntimeOptions = {}): Promise<string> {
+  const runtime = findServer32Runtime(options);
+  return runtime.version ?? (await probeServer32Version(runtime)).version;
+}
+
 type DirSource = 'the server32Dir option' | 'FARCALL_SERVER32_DIR' | 'the default directory';
 
 function server32Dir(option: string | undefined, env: NodeJS.ProcessEnv): { dir: string; source: DirSource } {

@@ -15,6 +15,7 @@ import {
   findServer32Runtime,
   probeServer32Version,
   type Server32Runtime,
+  server32Version,
 } from '../../src/loadlib/runtime.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -103,6 +104,7 @@ describe('the real 32-bit runtime', () => {
   it('starts a 32-bit node whose version is the recorded one', async () => {
     const probed = await probeServer32Version(runtime);
     expect(probed).toEqual({ version: runtime.version, arch: 'ia32' });
+    expect(await server32Version()).toBe(probed.version);
   });
 
   it('loads the 32-bit library through the built LoadLibrary and koffi: add(1, 2) = 3', async () => {
