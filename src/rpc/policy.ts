@@ -1,0 +1,265 @@
+/**
+ * Which members of our objects a peer may reach: safe by default, in the spirit of RPyC's access model.
+ *
+ * Reachable by default are the public methods and getters of the objects we publish or hand out:
+ * - members found on a prototype in the object's chain (class methods and getters), except those of
+ *   `Object.prototype` and `Function.prototype`;
+ * - own members whose value is a function (the function members of a published plain object or module,
+ *   arrow-function class fields, static methods of a published class).
+ *
+ * Never reachable: names starting with `_`, `#private` members (JavaScript keeps them out of reach anyway),
+ * `constructor`, `__proto__`, `prototype`, and the code-evaluating constructors (`Function`, `eval`, …) even
+ * under `allowAll`. Reading plain data fields needs `allowPublicAttrs`; setting and deleting members need
+ * `allowSetAttr` / `allowDelAttr`.
+ * @module
+ */
+import { AccessDeniedError } from '../errors.js';
+
+/** The options of an {@link AccessPolicy}; every one is off by default except `includeRemoteStack`. */
+export interface AccessPolicyOptions {
+  /**
+   * Only members whose name starts with this prefix are reachable, and a peer asking for `foo` reaches
+   * `${exposedPrefix}foo` (RPyC's `exposed_`). Default: none (every public member).
+   */
+  exposedPrefix?: string;
+  /** Let the peer read public data fields (own properties that are not functions). Default false. */
+  allowPublicAttrs?: boolean;
+  /** Let the peer set public members (`setAttr`). Default false. */
+  allowSetAttr?: boolean;
+  /** Let the peer delete public own members (`deleteAttr`). Default false. */
+  allowDelAttr?: boolean;
+  /**
+   * Let the peer reach every member, private ones included. `constructor`, `__proto__`, `prototype` and
+   * the code-evaluating constructors stay out of reach. Default false: use it only between trusted peers.
+   */
+  allowAll?: boolean;
+  /** Send the stack of an error our objects throw to the peer. Default true. */
+  includeRemoteStack?: boolean;
+}
+
+/** What a peer wants to do with a member. */
+export type MemberAccess = 'get' | 'call' | 'set' | 'delete';
+
+/** Names no policy lets a peer reach: they lead to prototypes and constructors, and from there to code. */
+const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+// The constructors of each kind of function: each turns a string into code, like Function.
+const AsyncFunction = (async () => {}).constructor;
+const GeneratorFunction = function* () {}.constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
+/** Read by name so the linter sees no call of eval: we only compare values against it. */
+// biome-ignore lint/complexity/useLiteralKeys: see above
+const globalEval = (globalThis as Record<string, unknown>)['eval'];
+
+/** Values that turn a string into code: reaching one of them would let a peer evaluate code. */
+const CODE_EVALUATORS = new Set<unknown>([
+  Function,
+  globalEval,
+  AsyncFunction,
+  GeneratorFunction,
+  AsyncGeneratorFunction,
+]);
+
+/** Prototypes whose members are never reachable by default (`toString`, `call`, `bind`, `__defineGetter__`…). */
+const SHARED_PROTOTYPES = new Set<unknown>([Object.prototype, Function.prototype]);
+
+/**
+ * Decides which members of our objects a peer may get, call, set or delete.
+ *
+ * @example
+ * ```ts
+ * const policy = new AccessPolicy({ allowPublicAttrs: true });
+ * const server = await RPCServer.listen({ policy });
+ * ```
+ */
+export class AccessPolicy {
+  readonly exposedPrefix: string | undefined;
+  readonly allowPublicAttrs: boolean;
+  readonly allowSetAttr: boolean;
+  readonly allowDelAttr: boolean;
+  readonly allowAll: boolean;
+  readonly includeRemoteStack: boolean;
+
+  constructor(options: AccessPolicyOptions = {}) {
+    this.exposedPrefix = options.exposedPrefix || undefined;
+    this.allowPublicAttrs = options.allowPublicAttrs ?? false;
+    this.allowSetAttr = options.allowSetAttr ?? false;
+    this.allowDelAttr = options.allowDelAttr ?? false;
+    this.allowAll = options.allowAll ?? false;
+    this.includeRemoteStack = options.includeRemoteStack ?? true;
+  }
+
+  /** Returns `policy` if it is already an `AccessPolicy`, else a policy with those options. */
+  static from(policy: AccessPolicy | AccessPolicyOptions | undefined): AccessPolicy {
+    return policy instanceof AccessPolicy ? policy : new AccessPolicy(policy);
+  }
+
+  /**
+   * The name a peer's `name` maps to on our side: `exposed_foo` for `foo` under `exposedPrefix: 'exposed_'`.
+   * @throws {@link AccessDeniedError} if the name is never reachable.
+   */
+  memberName(name: unknown): string {
+    if (typeof name !== 'string') throw new AccessDeniedError(String(name), 'Member names must be strings');
+    if (FORBIDDEN_NAMES.has(name)) throw denied(name, 'it leads to prototypes and constructors');
+    if (this.allowAll) return name;
+    const prefix = this.exposedPrefix;
+    if (prefix !== undefined) return name.startsWith(prefix) ? name : prefix + name;
+    if (name.startsWith('_')) throw denied(name, "names starting with '_' are private");
+    return name;
+  }
+
+  /**
+   * Reads member `name` of `target` for `access` ('get' or 'call'), applying this policy.
+   * A function read for 'call' is returned unbound; the caller calls it with `target` as `this`.
+   * @throws {@link AccessDeniedError} naming the member when the policy refuses it.
+   * @throws TypeError when the member does not exist.
+   */
+  getMember(target: unknown, name: unknown, access: 'get' | 'call'): unknown {
+    const key = this.memberName(name);
+    if (target === null || target === undefined) {
+      throw new TypeError(`Cannot read '${String(name)}' of ${String(target)}`);
+    }
+    const holder = findHolder(target as object, key);
+    if (holder === undefined) throw missing(target, String(name), key);
+    if (!this.allowAll) {
+      if (SHARED_PROTOTYPES.has(holder)) {
+        throw denied(
+          String(name),
+          'members every object inherits (Object.prototype, Function.prototype) are not exposed',
+        );
+      }
+      const descriptor = Object.getOwnPropertyDescriptor(holder, key) as PropertyDescriptor;
+      const own = holder === Object(target);
+      const isGetter = descriptor.get !== undefined;
+      const isFunction = typeof descriptor.value === 'function';
+      // A prototype's methods and getters are the object's public interface; an own function is a method
+      // stored on the instance (an arrow-function field, a plain object's or module's function member).
+      const reachable = isFunction || (isGetter && !own) || this.allowPublicAttrs;
+      if (!reachable) {
+        throw denied(
+          String(name),
+          own
+            ? "it is a data field; the server's policy needs allowPublicAttrs to expose fields"
+            : 'it is not a method or getter',
+        );
+      }
+    }
+    const value = Reflect.get(target as object, key);
+    if (CODE_EVALUATORS.has(value)) throw denied(String(name), 'it evaluates code');
+    if (access === 'call' && typeof value !== 'function') {
+      throw new TypeError(
+        `'${String(name)}' of ${describeObject(target)} is not a function (it is ${typeof value})`,
+      );
+    }
+    return value;
+  }
+
+  /**
+   * Sets member `name` of `target` to `value`, applying this policy.
+   * @throws {@link AccessDeniedError} unless `allowSetAttr` (or `allowAll`) permits it.
+   */
+  setMember(target: unknown, name: unknown, value: unknown): void {
+    const key = this.memberName(name);
+    if (!this.allowAll && !this.allowSetAttr) {
+      throw denied(String(name), "setting members is off; the server's policy needs allowSetAttr");
+    }
+    if (typeof target !== 'object' && typeof target !== 'function')
+      throw new TypeError(`Cannot set '${key}' of ${String(target)}`);
+    if (target === null) throw new TypeError(`Cannot set '${key}' of null`);
+    const holder = findHolder(target, key);
+    if (!this.allowAll && holder !== undefined && SHARED_PROTOTYPES.has(holder)) {
+      throw denied(String(name), 'members every object inherits cannot be replaced');
+    }
+    if (!Reflect.set(target, key, value))
+      throw new TypeError(`'${key}' of ${describeObject(target)} is read-only`);
+  }
+
+  /**
+   * Deletes own member `name` of `target`, applying this policy.
+   * @throws {@link AccessDeniedError} unless `allowDelAttr` (or `allowAll`) permits it.
+   */
+  deleteMember(target: unknown, name: unknown): void {
+    const key = this.memberName(name);
+    if (!this.allowAll && !this.allowDelAttr) {
+      throw denied(String(name), "deleting members is off; the server's policy needs allowDelAttr");
+    }
+    if (typeof target !== 'object' && typeof target !== 'function')
+      throw new TypeError(`Cannot delete '${key}' of ${String(target)}`);
+    if (target === null) throw new TypeError(`Cannot delete '${key}' of null`);
+    if (!Object.hasOwn(target, key)) throw missing(target, String(name), key);
+    if (!Reflect.deleteProperty(target, key))
+      throw new TypeError(`'${key}' of ${describeObject(target)} cannot be deleted`);
+  }
+
+  /**
+   * A copy of `value` that travels by value although it is a class instance (returnType 'value'): its
+   * public own data fields, recursively. Needs `allowPublicAttrs` (or `allowAll`), because it reveals fields.
+   * Plain values are returned as they are.
+   */
+  toPlainValue(value: unknown, depth = 0): unknown {
+    if (value === null || typeof value !== 'object') {
+      if (typeof value === 'function') throw new TypeError('A function cannot be sent by value');
+      return value;
+    }
+    if (depth > 100) throw new TypeError('The value is nested too deeply to be sent by value');
+    if (Array.isArray(value)) return value.map((item) => this.toPlainValue(item, depth + 1));
+    if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof Error) return value;
+    if (value instanceof Map) {
+      const copy = new Map();
+      for (const [key, item] of value)
+        copy.set(this.toPlainValue(key, depth + 1), this.toPlainValue(item, depth + 1));
+      return copy;
+    }
+    if (value instanceof Set) {
+      const copy = new Set();
+      for (const item of value) copy.add(this.toPlainValue(item, depth + 1));
+      return copy;
+    }
+    const prototype = Object.getPrototypeOf(value);
+    const plain = prototype === Object.prototype || prototype === null;
+    if (!plain && !this.allowAll && !this.allowPublicAttrs) {
+      throw denied(
+        describeObject(value),
+        "a class instance reveals its fields when sent by value; the server's policy needs allowPublicAttrs",
+      );
+    }
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      if (!plain && !this.allowAll && key.startsWith('_')) continue;
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'function') continue;
+      copy[key] = this.toPlainValue(item, depth + 1);
+    }
+    return copy;
+  }
+}
+
+/** The object in `target`'s prototype chain (itself included) that holds `key`, or undefined. */
+function findHolder(target: object, key: string): object | undefined {
+  let current: object | null = Object(target);
+  for (let depth = 0; current !== null && depth < 1000; depth++) {
+    if (Object.hasOwn(current, key)) return current;
+    current = Object.getPrototypeOf(current);
+  }
+  return undefined;
+}
+
+function denied(member: string, why: string): AccessDeniedError {
+  return new AccessDeniedError(member, `Access to '${member}' is denied by the remote access policy: ${why}`);
+}
+
+function missing(target: unknown, name: string, key: string): TypeError {
+  const mapped = key === name ? '' : ` (looked up as '${key}')`;
+  return new TypeError(`${describeObject(target)} has no member '${name}'${mapped}`);
+}
+
+/** A short description of an object for messages: `Scanner instance`, `function start`, `module`. */
+export function describeObject(value: unknown): string {
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Object.prototype.toString.call(value) === '[object Module]') return 'module';
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === null || prototype === Object.prototype) return 'object';
+  const name = prototype.constructor?.name;
+  return typeof name === 'string' && name ? `${name} instance` : 'object';
+}
