@@ -69,7 +69,12 @@ describe('Service replaying capture A', () => {
     const manager = await play('A', 'c1', echo);
     expect(manager.mismatches).toEqual([]);
     const identity = JSON.parse(manager.received[0]).result;
-    expect(identity).toMatchObject({ type: 'service', name: 'Echo', max_clients: -1, attributes: { echo: '(*all)' } });
+    expect(identity).toMatchObject({
+      type: 'service',
+      name: 'Echo',
+      max_clients: -1,
+      attributes: { echo: '(*all)' },
+    });
     expect(identity.language).toMatch(/^Node\.js v/);
     await echo.closed;
     expect(echo.isRunning).toBe(false);

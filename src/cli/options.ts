@@ -1,0 +1,50 @@
+/**
+ * Small helpers shared by the `farcall` subcommands.
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { InvalidArgumentError } from 'commander';
+import { ManagerDatabase } from '../network/database.js';
+import { databasePath } from '../network/home.js';
+
+/** Parses a TCP port number (0 = any free port). */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`'${value}' is not a port number (0-65535)`);
+  }
+  return port;
+}
+
+/** Parses a positive integer. */
+export function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive integer`);
+  return n;
+}
+
+/** A secret given on the command line, or read from the file it names (as msl-network allows). */
+export function secretFromArgument(value: string): string {
+  if (existsSync(value)) {
+    const first = readFileSync(value, 'utf8').split(/\r?\n/)[0];
+    if (first !== undefined && first !== '') return first;
+  }
+  return value;
+}
+
+/** Opens the database the command works on: `--database`, else `FARCALL_HOME/manager.sqlite3`. */
+export function openDatabase(path: string | undefined): ManagerDatabase {
+  return new ManagerDatabase(path ?? databasePath(undefined, { create: true }));
+}
+
+/** Asks a question on the terminal; rejects when there is no terminal to ask on. */
+export async function ask(question: string, hint: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new Error(`${hint} (there is no terminal to ask on)`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}

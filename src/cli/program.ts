@@ -1,0 +1,53 @@
+/**
+ * Builds the `farcall` command line program (commander) and runs it with uniform error handling.
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { addCertificateCommands } from './certificate-commands.js';
+import { addDeleteCommand } from './delete-command.js';
+import { addHostnameCommands } from './hostname-commands.js';
+import { addStartCommand } from './start-command.js';
+import { addUserCommands } from './user-commands.js';
+
+/** The farcall program with all its subcommands. */
+export function createProgram(): Command {
+  const program = new Command('farcall')
+    .description('farcall: a Network Manager for Services and Clients (wire-compatible with msl-network)')
+    .showHelpAfterError()
+    .exitOverride();
+  addStartCommand(program);
+  addCertificateCommands(program);
+  addUserCommands(program);
+  addHostnameCommands(program);
+  addDeleteCommand(program);
+  // ---------------------------------------------------------------------------------------------
+  // HOOK for other layers: the loadlib layer adds its `server32` subcommand here, e.g.
+  //   program.addCommand(createServer32Command());
+  // ---------------------------------------------------------------------------------------------
+  return program;
+}
+
+/** Makes an error a single line (commands never print stack traces). */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Runs the program on `argv` (as `process.argv`) and resolves with the exit status: 0 on success,
+ * non-zero (with a one-line message on stderr) on any error.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has already printed its message (usage errors); help and version exit 0.
+      return error.exitCode;
+    }
+    process.stderr.write(`farcall: error: ${oneLine(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * `farcall start`: runs a Network Manager until SIGINT/SIGTERM.
+ * @module
+ */
+import type { Command } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../network/log.js';
+import { startManager } from '../network/manager.js';
+import { DEFAULT_PORT } from '../network/manager-socket.js';
+import { parsePort, secretFromArgument } from './options.js';
+
+interface StartFlags {
+  host: string;
+  port: number;
+  authPassword?: string;
+  authLogin?: boolean;
+  authHostname?: boolean;
+  certFile?: string;
+  keyFile?: string;
+  keyFilePassword?: string;
+  disableTls?: boolean;
+  database?: string;
+  logLevel?: string;
+  logFile?: string;
+}
+
+/** Adds `farcall start`. */
+export function addStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('start a Network Manager')
+    .option('--host <host>', 'the address to listen on (0.0.0.0 to accept other computers)', '127.0.0.1')
+    .option('--port <port>', 'the port to listen on', parsePort, DEFAULT_PORT)
+    .option('--auth-password <password>', 'require this Manager password (or the first line of this file)')
+    .option('--auth-login', 'require a registered username and password (farcall user add)')
+    .option('--auth-hostname', 'accept only trusted hostnames (farcall hostname add)')
+    .option('--cert-file <path>', 'the TLS certificate (default: created in FARCALL_HOME/certs)')
+    .option('--key-file <path>', 'the TLS private key (default: created in FARCALL_HOME/keys)')
+    .option('--key-file-password <password>', 'the password of an encrypted key file')
+    .option('--disable-tls', 'accept plain TCP instead of TLS')
+    .option('--database <path>', 'the SQLite database (default: FARCALL_HOME/manager.sqlite3)')
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--log-file <path>', 'also write the log to this file')
+    .action(async (flags: StartFlags) => {
+      const modes = [flags.authPassword !== undefined, flags.authLogin, flags.authHostname].filter(Boolean);
+      if (modes.length > 1) {
+        throw new Error(
+          'Choose one of --auth-password, --auth-login and --auth-hostname: a Manager uses one at a time',
+        );
+      }
+      if (flags.logLevel !== undefined && !LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
+        throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
+      }
+      const manager = await startManager({
+        host: flags.host,
+        port: flags.port,
+        authPassword: flags.authPassword === undefined ? undefined : secretFromArgument(flags.authPassword),
+        authLogin: flags.authLogin === true,
+        authHostname: flags.authHostname === true,
+        certFile: flags.certFile,
+        keyFile: flags.keyFile,
+        keyFilePassword: flags.keyFilePassword,
+        disableTls: flags.disableTls === true,
+        database: flags.database,
+        logLevel: flags.logLevel as LogLevel | undefined,
+        logFile: flags.logFile,
+      });
+      process.stdout.write(
+        `Network Manager running on ${manager.host}:${manager.port} (TLS ${manager.tlsEnabled ? 'ENABLED' : 'DISABLED'})\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        // shutdown_manager (an admin request) stops the Manager from inside: end the command too.
+        void manager.closed?.then(stop);
+      });
+      await manager.close();
+      process.stdout.write('Network Manager stopped\n');
+    });
+}

@@ -1,0 +1,129 @@
+// Client → Manager → Service over real sockets, with TLS off and on.
+import { afterEach, describe, expect, it } from 'vitest';
+import { MSLNetworkError, ResponseTimeoutError } from '../../src/errors.js';
+import { callOptions, kwargs, splitKwargs } from '../../src/network/call-arguments.js';
+import { Service } from '../../src/network/service.js';
+import { type Stage, stage } from './e2e-setup.js';
+
+class Echo extends Service {
+  echo(...all: unknown[]) {
+    return splitKwargs(all);
+  }
+  async sleep(ms: number, tag: string) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return tag;
+  }
+  fail(text: string): never {
+    throw new RangeError(text);
+  }
+  _hidden() {
+    return 'secret';
+  }
+  #reallyHidden() {
+    return 'secret';
+  }
+  touch() {
+    return this.#reallyHidden().length;
+  }
+}
+
+let current: Stage | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+for (const tls of [false, true]) {
+  describe(`Client → Manager → Service (TLS ${tls ? 'on' : 'off'})`, () => {
+    it('calls a method with args and kwargs, NaN and Infinity included', async () => {
+      current = await stage({ tls });
+      await current.start(new Echo());
+      const client = await current.connect({ name: 'Tester' });
+      expect(client.tlsEnabled).toBe(tls);
+      const echo = await client.link<Echo>('Echo');
+      expect(await echo.echo(1, 'two', kwargs({ x: 3.5 }))).toEqual([[1, 'two'], { x: 3.5 }]);
+      const [args] = (await echo.echo(Number.NaN, Number.NEGATIVE_INFINITY)) as [unknown[]];
+      expect(args[0]).toBeNaN();
+      expect(args[1]).toBe(Number.NEGATIVE_INFINITY);
+      expect(echo.serviceAttributes).toEqual({
+        echo: '(*all)',
+        fail: '(text)',
+        sleep: '(ms, tag)',
+        touch: '()',
+      });
+      expect(echo.serviceLanguage).toMatch(/^Node\.js/);
+    });
+
+    it('keeps 2000 concurrent requests apart: every reply reaches its own request', async () => {
+      current = await stage({ tls });
+      await current.start(new Echo());
+      const client = await current.connect();
+      const echo = await client.link<Echo>('Echo');
+      const replies = await Promise.all(Array.from({ length: 2000 }, (_, i) => echo.echo(i)));
+      replies.forEach((reply, i) => {
+        expect(reply).toEqual([[i], {}]);
+      });
+    });
+
+    it('runs async methods concurrently: replies go out as they complete', async () => {
+      current = await stage({ tls });
+      await current.start(new Echo());
+      const client = await current.connect();
+      const echo = await client.link<Echo>('Echo');
+      const order: string[] = [];
+      const started = Date.now();
+      await Promise.all([
+        echo.sleep(300, 'slow').then((v) => order.push(v)),
+        echo.sleep(10, 'fast').then((v) => order.push(v)),
+      ]);
+      expect(order).toEqual(['fast', 'slow']);
+      expect(Date.now() - started).toBeLessThan(600);
+    });
+  });
+}
+
+describe('errors from a Service', () => {
+  it('rejects with MSLNetworkError carrying "Name: text" and the remote traceback', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect();
+    const echo = await client.link<Echo>('Echo');
+    const error = (await echo.fail('out of range').catch((e: unknown) => e)) as MSLNetworkError;
+    expect(error).toBeInstanceOf(MSLNetworkError);
+    expect(error.message).toBe('RangeError: out of range');
+    expect(error.traceback.join('\n')).toContain('fail');
+  });
+
+  it('refuses _private, #private, constructor and Object.prototype members', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect();
+    const echo = await client.link('Echo');
+    await expect(echo._hidden()).rejects.toThrow('PermissionError: Cannot request a private attribute');
+    for (const name of [
+      '#reallyHidden',
+      'reallyHidden',
+      'constructor',
+      'toString',
+      '__proto__',
+      'hasOwnProperty',
+      'start',
+      'emitNotification',
+      'disconnect',
+    ]) {
+      await expect(echo.request(name)).rejects.toThrow(/AttributeError|PermissionError/);
+    }
+    expect(await echo.touch()).toBe(6);
+  });
+
+  it('times out a slow call with ResponseTimeoutError and stays usable', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect();
+    const echo = await client.link<Echo>('Echo');
+    const error = await echo.sleep(500, 'late', callOptions({ timeout: 50 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTimeoutError);
+    expect((error as ResponseTimeoutError).timeoutMs).toBe(50);
+    expect(await echo.echo('still here')).toEqual([['still here'], {}]);
+  });
+});
