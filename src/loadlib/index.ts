@@ -1,2 +1,24 @@
-// Public API of farcall/loadlib (filled in by the loadlib layer).
-export {};
+/**
+ * `farcall/loadlib`: call a 32-bit library from 64-bit Node.js (`Client64` / `Server32`), and load a
+ * library of this process's bitness directly (`LoadLibrary`).
+ * @module
+ */
+export { type BinaryArch, processBits, readBinaryArch } from './binary-arch.js';
+export {
+  type KoffiFunction,
+  type KoffiTypeSpec,
+  LIBTYPES,
+  type LibType,
+  LoadLibrary,
+  type LoadLibraryOptions,
+} from './library.js';
+export { defaultLibraryExtension, findLibraryFile, librarySearchDirs } from './library-path.js';
+export {
+  defaultServer32Dir,
+  findServer32Runtime,
+  probeServer32Version,
+  SETUP_SERVER32_COMMAND,
+  type Server32Runtime,
+  type Server32RuntimeOptions,
+  server32Version,
+} from './runtime.js';
