@@ -34,9 +34,20 @@ export interface LineDecoderOptions {
    * Called once for each line that grew past `maxLineBytes`, when its end (`\n`) arrives, with the
    * number of bytes the line had (without the newline). The line itself is gone.
    */
-  onOversize?: (bytes: number) => void;
+  onOversize?: (bytes: number, sample?: LineSample) => void;
   /** The largest line accepted, in bytes, without its newline. Default: no limit (`Infinity`). */
   maxLineBytes?: number;
+  /**
+   * Keep this many bytes of the start and of the end of a dropped line and pass them to `onOversize`
+   * (so a receiver can still find, say, the request id of the message it drops). Default: 0 (none).
+   */
+  sampleBytes?: number;
+}
+
+/** The first and last bytes of a line that was dropped for being over the limit. */
+export interface LineSample {
+  head: Buffer;
+  tail: Buffer;
 }
 
 /**
@@ -45,8 +56,11 @@ export interface LineDecoderOptions {
  */
 export class LineDecoder {
   readonly #onLine: (line: Buffer) => void;
-  readonly #onOversize: ((bytes: number) => void) | undefined;
-  readonly #maxLineBytes: number;
+  readonly #onOversize: ((bytes: number, sample?: LineSample) => void) | undefined;
+  #maxLineBytes: number;
+  readonly #sampleBytes: number;
+  #head: Buffer | undefined;
+  #tail: Buffer | undefined;
   // The unfinished line, as the chunks (or chunk tails) it arrived in.
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -60,6 +74,17 @@ export class LineDecoder {
     this.#maxLineBytes = options.maxLineBytes ?? Number.POSITIVE_INFINITY;
     if (!(this.#maxLineBytes > 0))
       throw new RangeError(`maxLineBytes must be > 0, got ${options.maxLineBytes}`);
+    this.#sampleBytes = options.sampleBytes ?? 0;
+  }
+
+  /** The current line limit. Changing it applies to the line being read and every later one. */
+  get maxLineBytes(): number {
+    return this.#maxLineBytes;
+  }
+
+  set maxLineBytes(value: number) {
+    if (!(value > 0)) throw new RangeError(`maxLineBytes must be > 0, got ${value}`);
+    this.#maxLineBytes = value;
   }
 
   /** Bytes of the unfinished line held in memory. */
@@ -91,7 +116,7 @@ export class LineDecoder {
       const bytes = this.#skippedBytes;
       this.#skipping = false;
       this.#skippedBytes = 0;
-      this.#onOversize?.(bytes);
+      this.#onOversize?.(bytes, this.#takeSample());
       return;
     }
     if (this.#pendingBytes === 0) return;
@@ -105,6 +130,8 @@ export class LineDecoder {
     this.#pendingBytes = 0;
     this.#skipping = false;
     this.#skippedBytes = 0;
+    this.#head = undefined;
+    this.#tail = undefined;
   }
 
   // Buffers chunk[start, end) as part of an unfinished line, or skips it if the line is over the limit.
@@ -112,6 +139,7 @@ export class LineDecoder {
     const bytes = end - start;
     if (this.#skipping) {
       this.#skippedBytes += bytes;
+      this.#sampleTail(chunk, start, end);
       return;
     }
     // A `\r` that may be followed by `\n` in the next chunk does not count against the limit.
@@ -119,6 +147,15 @@ export class LineDecoder {
     if (counted > this.#maxLineBytes) {
       this.#skipping = true;
       this.#skippedBytes = this.#pendingBytes + bytes;
+      if (this.#sampleBytes > 0) {
+        this.#head = Buffer.concat([
+          ...this.#pending,
+          chunk.subarray(start, Math.min(end, start + this.#sampleBytes)),
+        ]).subarray(0, this.#sampleBytes);
+        this.#tail = undefined;
+        for (const part of this.#pending) this.#sampleTail(part, 0, part.length);
+        this.#sampleTail(chunk, start, end);
+      }
       this.#pending = [];
       this.#pendingBytes = 0;
       return;
@@ -133,19 +170,50 @@ export class LineDecoder {
       const total = this.#skippedBytes + (end - start);
       this.#skipping = false;
       this.#skippedBytes = 0;
-      this.#onOversize?.(total - (chunk[end - 1] === CARRIAGE_RETURN && end > start ? 1 : 0));
+      this.#sampleTail(chunk, start, end);
+      this.#onOversize?.(
+        total - (chunk[end - 1] === CARRIAGE_RETURN && end > start ? 1 : 0),
+        this.#takeSample(),
+      );
       return;
     }
     const total = this.#pendingBytes + (end - start);
     const size = total - (this.#endsWithCarriageReturn(chunk, start, end) ? 1 : 0);
     if (size > this.#maxLineBytes) {
+      let sample: LineSample | undefined;
+      if (this.#sampleBytes > 0) {
+        const whole = this.#take(chunk, start, end);
+        sample = {
+          head: Buffer.from(whole.subarray(0, this.#sampleBytes)),
+          tail: Buffer.from(whole.subarray(Math.max(0, whole.length - this.#sampleBytes))),
+        };
+      }
       this.#pending = [];
       this.#pendingBytes = 0;
-      this.#onOversize?.(size);
+      this.#onOversize?.(size, sample);
       return;
     }
     const line = this.#pendingBytes === 0 ? chunk.subarray(start, end) : this.#take(chunk, start, end);
     this.#onLine(stripCarriageReturn(line));
+  }
+
+  // Keeps the last #sampleBytes bytes of a line being skipped.
+  #sampleTail(chunk: Buffer, start: number, end: number): void {
+    if (this.#sampleBytes === 0 || end <= start) return;
+    const part = chunk.subarray(Math.max(start, end - this.#sampleBytes), end);
+    const joined = this.#tail === undefined ? Buffer.from(part) : Buffer.concat([this.#tail, part]);
+    this.#tail =
+      joined.length > this.#sampleBytes
+        ? Buffer.from(joined.subarray(joined.length - this.#sampleBytes))
+        : joined;
+  }
+
+  #takeSample(): LineSample | undefined {
+    if (this.#sampleBytes === 0) return undefined;
+    const sample = { head: this.#head ?? Buffer.alloc(0), tail: this.#tail ?? Buffer.alloc(0) };
+    this.#head = undefined;
+    this.#tail = undefined;
+    return sample;
   }
 
   // Whether the line ending just before chunk[end] ends with `\r` (possibly in the previous chunk).

@@ -1,0 +1,171 @@
+/**
+ * The Manager's side of the msl-network handshake: authentication (a Manager password, a user login,
+ * or trusted hostnames — at most one), then the peer's identity. The error texts are the Python
+ * Manager's, because Python clients show them to their users as they are.
+ *
+ * Each step reads the database when it runs, so users and hostnames added with `farcall user` or
+ * `farcall hostname` apply to the next connection without a restart. A refused peer is answered after a
+ * short delay (per connection, so guessing passwords is slow for the guesser and costs nobody else
+ * anything) and disconnected.
+ *
+ * Internal to the Manager.
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ManagerDatabase } from './database.js';
+import { parseJson, stringifyJson } from './json.js';
+import {
+  errorMessage,
+  handshakeRequest,
+  type IdentityCheck,
+  isPlainObject,
+  parseIdentity,
+} from './messages.js';
+import type { PeerConnection } from './peer.js';
+import { parseTerminalLine } from './terminal.js';
+
+/** How the Manager authenticates peers. */
+export type AuthenticationMode =
+  | { kind: 'none' }
+  | { kind: 'password'; password: string }
+  | { kind: 'login'; database: ManagerDatabase }
+  | { kind: 'hostname'; database: ManagerDatabase };
+
+/** Context of one handshake. */
+export interface HandshakeContext {
+  /** `Manager[host:port]`: the requester of handshake messages. */
+  managerName: string;
+  /** The Date.now() value by which the handshake must be over. */
+  deadline: number;
+  /** Delay before a refusal, in ms (grows with the failures on the connection). */
+  failureDelayMs: number;
+  /** Records a connection event (never a password). */
+  log(event: string): void;
+}
+
+/** The outcome of a login. */
+export type LoginResult = { ok: true; username: string; isAdmin: boolean } | { ok: false; reason: string };
+
+/**
+ * The value a peer answered a handshake request with: the `result` member of a JSON reply, or the raw
+ * text of the line (a terminal user types the answer).
+ */
+export function handshakeAnswer(line: Buffer): unknown {
+  const text = line.toString('utf8').trimEnd();
+  try {
+    const value = parseJson(text);
+    if (isPlainObject(value) && 'result' in value) return value.result;
+  } catch {
+    // not JSON: a terminal typed it
+  }
+  return text;
+}
+
+function hashForCompare(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** Compares two secrets in constant time (of their hashes, so lengths do not leak either). */
+export function secretsEqual(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  return timingSafeEqual(hashForCompare(given), hashForCompare(expected));
+}
+
+async function refuse(
+  peer: PeerConnection,
+  context: HandshakeContext,
+  message: string,
+  event: string,
+): Promise<void> {
+  peer.failures += 1;
+  context.log(event);
+  // Slow down the refusal: a guesser waits, everyone else is served meanwhile (a timer costs nothing).
+  await sleep(context.failureDelayMs * 2 ** Math.min(peer.failures - 1, 4));
+  peer.send(stringifyJson(errorMessage({ message, requester: context.managerName, uid: '' })));
+}
+
+/**
+ * Runs the authentication step. Resolves `true` if the peer may go on to the identity step; on `false`
+ * the peer has been answered with the error and should be closed.
+ */
+export async function authenticate(
+  peer: PeerConnection,
+  mode: AuthenticationMode,
+  context: HandshakeContext,
+): Promise<boolean> {
+  switch (mode.kind) {
+    case 'none':
+      return true;
+    case 'password': {
+      peer.send(stringifyJson(handshakeRequest('password', [context.managerName], context.managerName)));
+      const answer = handshakeAnswer(await peer.nextAnswer(context.deadline));
+      if (secretsEqual(answer, mode.password)) return true;
+      await refuse(peer, context, 'ValueError: Wrong Manager password', 'rejected: wrong Manager password');
+      return false;
+    }
+    case 'hostname': {
+      const trusted = mode.database.listHostnames();
+      if (trusted.includes(peer.hostname) || trusted.includes(peer.ip)) return true;
+      await refuse(
+        peer,
+        context,
+        `ValueError: '${peer.hostname}' is not a trusted hostname`,
+        'rejected: untrusted hostname',
+      );
+      return false;
+    }
+    case 'login': {
+      const result = await login(peer, mode.database, context);
+      if (result.ok) peer.isAdmin = result.isAdmin;
+      return result.ok;
+    }
+  }
+}
+
+/**
+ * Asks for a username and a password and checks them against the users table. Used by the `login`
+ * authentication and when a non-admin peer sends an admin request. On failure the peer has been sent
+ * the error (`Unregistered user` / `Wrong login password`).
+ */
+export async function login(
+  peer: PeerConnection,
+  database: ManagerDatabase,
+  context: HandshakeContext,
+): Promise<LoginResult> {
+  peer.send(stringifyJson(handshakeRequest('username', [context.managerName], context.managerName)));
+  const username = handshakeAnswer(await peer.nextAnswer(context.deadline));
+  if (typeof username !== 'string' || !database.hasUser(username)) {
+    await refuse(peer, context, 'ValueError: Unregistered user', 'rejected: unregistered user');
+    return { ok: false, reason: 'unregistered user' };
+  }
+  peer.send(stringifyJson(handshakeRequest('password', [username], context.managerName)));
+  const password = handshakeAnswer(await peer.nextAnswer(context.deadline));
+  const user = typeof password === 'string' ? await database.verifyUser(username, password) : undefined;
+  if (user === undefined) {
+    await refuse(peer, context, 'ValueError: Wrong login password', 'rejected: wrong login password');
+    return { ok: false, reason: 'wrong login password' };
+  }
+  return { ok: true, username: user.username, isAdmin: user.isAdmin };
+}
+
+/**
+ * Asks for the peer's identity and validates it. A terminal may answer `client <name>`. On failure the
+ * peer has been sent the error.
+ */
+export async function askIdentity(peer: PeerConnection, context: HandshakeContext): Promise<IdentityCheck> {
+  peer.send(stringifyJson(handshakeRequest('identity', [], context.managerName)));
+  let answer = handshakeAnswer(await peer.nextAnswer(context.deadline));
+  if (typeof answer === 'string') {
+    const typed = parseTerminalLine(answer);
+    answer = typed?.kind === 'identity' ? typed.identity : answer;
+  }
+  const check = parseIdentity(answer);
+  if (!check.ok) {
+    context.log('rejected: invalid identity');
+    peer.send(
+      stringifyJson(errorMessage({ message: check.message, requester: context.managerName, uid: '' })),
+    );
+  }
+  return check;
+}

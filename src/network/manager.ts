@@ -1,0 +1,1070 @@
+/**
+ * The Network Manager: accepts Services and Clients (TCP, TLS by default), authenticates them, routes
+ * each Client's requests to the Service it names and the Service's replies back, forwards a Service's
+ * notifications to the Clients linked with it, and enforces links, `max_clients` and locks.
+ *
+ * It speaks msl-network's protocol, so Python Services and Clients work with it, and it fixes the
+ * Python Manager's defects: every error for a request carries that request's uid; a malformed line is
+ * answered and the peer keeps being read; links and locks are enforced on every forwarded request; a
+ * Service may only answer requests it was sent; requests pending on a Service that leaves fail at once;
+ * admin requests go through an allow-list; trusted hostnames are re-read for each connection.
+ *
+ * @example
+ * ```ts
+ * import { startManager } from 'farcall/network';
+ *
+ * await using manager = await startManager({ port: 0, disableTls: true, home: '/tmp/farcall' });
+ * console.log(`Network Manager running on ${manager.host}:${manager.port}`);
+ * await manager.closed; // until an admin sends shutdown_manager (or manager.close())
+ * ```
+ * @module
+ */
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { machine, type as osType, release } from 'node:os';
+import { createServer as createTlsServer } from 'node:tls';
+import { ConnectionClosedError, FarcallTimeoutError, ManagerStartError } from '../errors.js';
+import { type AdminContext, runAdminRequest } from './admin.js';
+import { loadOrCreateManagerCredentials, localHostname } from './certificates.js';
+import { ManagerDatabase } from './database.js';
+import {
+  type AuthenticationMode,
+  askIdentity,
+  authenticate,
+  type HandshakeContext,
+  login,
+} from './handshake.js';
+import { databasePath } from './home.js';
+import { parseJson, stringifyJson } from './json.js';
+import { type LogLevel, ManagerLog } from './log.js';
+import {
+  type ClientIdentity,
+  type ClientSummary,
+  classifyMessage,
+  type ErrorMessage,
+  errorMessage,
+  isPlainObject,
+  MANAGER_SERVICE,
+  type ManagerIdentity,
+  type NotificationMessage,
+  pythonRepr,
+  type ReplyMessage,
+  type RequestMessage,
+  replyMessage,
+  type ServiceIdentity,
+  type ServiceSummary,
+} from './messages.js';
+import { type OversizeSample, PeerConnection } from './peer.js';
+import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
+
+// The default port of a Network Manager (msl-network's).
+const DEFAULT_PORT = 1875;
+/** The default largest line (message) a peer may send after the handshake: 256 MiB. */
+export const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
+/** The default handshake deadline, in milliseconds. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
+// Handshake answers are small; a peer that has not proven itself may not make the Manager buffer more.
+const HANDSHAKE_LINE_LIMIT = 4 * 1024 * 1024;
+
+/** Options of {@link startManager}. */
+export interface ManagerOptions {
+  /** The interface to listen on. Default: `'127.0.0.1'` (this computer only); `'0.0.0.0'` opens it. */
+  host?: string;
+  /** The port. Default: 1875; 0 picks a free port (see {@link Manager.port}). */
+  port?: number;
+  /** Require this Manager password from every peer. */
+  authPassword?: string;
+  /** Require a registered user's login (see `farcall user`). */
+  authLogin?: boolean;
+  /** Accept only peers from trusted hostnames (see `farcall hostname`), re-read for each connection. */
+  authHostname?: boolean;
+  /** The TLS certificate (PEM). Default: the self-signed one in FARCALL_HOME, created on first run. */
+  certFile?: string;
+  /** The TLS private key (PEM). Default: the one in FARCALL_HOME, created on first run. */
+  keyFile?: string;
+  /** The password of an encrypted `keyFile`. */
+  keyFilePassword?: string;
+  /** Plain TCP instead of TLS. */
+  disableTls?: boolean;
+  /** The SQLite database file. Default: `manager.sqlite3` in FARCALL_HOME. */
+  database?: string;
+  /** Default: `'warning'`. */
+  logLevel?: LogLevel | Uppercase<LogLevel>;
+  /** Append the log to this file instead of stderr. */
+  logFile?: string;
+  /** FARCALL_HOME for this Manager (default: `$FARCALL_HOME`, else `~/.farcall`). */
+  home?: string;
+  /** The largest message a peer may send, in bytes; a longer line is dropped and answered with an error. */
+  readLimit?: number;
+  /** The handshake deadline in milliseconds; a peer that has not finished by then is dropped. */
+  handshakeTimeout?: number;
+  /** Base delay in milliseconds before a failed login or password is answered. Default: 250. */
+  failureDelay?: number;
+}
+
+interface ClientState {
+  kind: 'client';
+  peer: PeerConnection;
+  networkName: string;
+  summary: ClientSummary;
+  links: Set<ServiceState>;
+  /** Services holding requests of this client that were not answered yet. */
+  pendingAt: Set<ServiceState>;
+  /** Lines that arrived while an admin request of this client was running (kept in order). */
+  deferred: Buffer[] | undefined;
+}
+
+interface ServiceState {
+  kind: 'service';
+  peer: PeerConnection;
+  name: string;
+  summary: ServiceSummary;
+  /** Linked clients, in the order they linked. */
+  links: Set<ClientState>;
+  locks: Map<ClientState, 'shared' | 'exclusive'>;
+  /** Requests sent and not yet answered: client → uid → how many. */
+  pending: Map<ClientState, Map<string, number>>;
+}
+
+type PeerState = ClientState | ServiceState;
+
+const MANAGER_ATTRIBUTES = { identity: '() -> dict', link: '(service: str) -> bool' };
+
+/**
+ * A running Network Manager. Stop it with {@link Manager.close} (or `await using`); {@link Manager.closed}
+ * settles when it has stopped for any reason (including an admin's `shutdown_manager`).
+ */
+export class Manager {
+  /** The address it listens on. */
+  readonly host: string;
+  /** The port it listens on (the real one when started with port 0). */
+  readonly port: number;
+  /** Whether peers must speak TLS. */
+  readonly tlsEnabled: boolean;
+  /** The certificate file peers are served (when TLS is on). */
+  readonly certFile: string | undefined;
+  /** `Manager[<hostname>:<port>]`, the name it uses on the wire. */
+  readonly name: string;
+  /** The database file. */
+  readonly databasePath: string;
+  /** Settles once the Manager has stopped and released its port and files. */
+  readonly closed: Promise<void>;
+
+  readonly #server: Server;
+  readonly #database: ManagerDatabase;
+  readonly #log: ManagerLog;
+  readonly #auth: AuthenticationMode;
+  readonly #readLimit: number;
+  readonly #handshakeTimeout: number;
+  readonly #failureDelay: number;
+  readonly #peers = new Set<PeerConnection>();
+  readonly #states = new Map<PeerConnection, PeerState>();
+  readonly #clients = new Map<string, ClientState>();
+  readonly #services = new Map<string, ServiceState>();
+  #closing: Promise<void> | undefined;
+  #resolveClosed!: () => void;
+
+  /** @internal Use {@link startManager}. */
+  constructor(init: {
+    server: Server;
+    host: string;
+    port: number;
+    tlsEnabled: boolean;
+    certFile: string | undefined;
+    database: ManagerDatabase;
+    log: ManagerLog;
+    auth: AuthenticationMode;
+    readLimit: number;
+    handshakeTimeout: number;
+    failureDelay: number;
+  }) {
+    this.#server = init.server;
+    this.host = init.host;
+    this.port = init.port;
+    this.tlsEnabled = init.tlsEnabled;
+    this.certFile = init.certFile;
+    this.#database = init.database;
+    this.databasePath = init.database.path;
+    this.#log = init.log;
+    this.#auth = init.auth;
+    this.#readLimit = init.readLimit;
+    this.#handshakeTimeout = init.handshakeTimeout;
+    this.#failureDelay = init.failureDelay;
+    this.name = `Manager[${localHostname()}:${this.port}]`;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** @internal Called by {@link startManager} for each accepted (and, with TLS, secured) socket. */
+  accept(socket: Socket): void {
+    if (this.#closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const peer = new PeerConnection(
+      socket,
+      {
+        onLine: (p, line) => this.#onLine(p, line),
+        onOversize: (p, sample) => this.#onOversize(p, sample),
+        onClose: (p) => this.#onClose(p),
+      },
+      Math.min(HANDSHAKE_LINE_LIMIT, this.#readLimit),
+    );
+    this.#peers.add(peer);
+    this.#database.logConnection(peer.address, peer.networkName, 'new connection request');
+    this.#log.info(`new connection request from ${peer.address}`);
+    void this.#handshake(peer);
+  }
+
+  /** How many peers are connected (in the handshake or registered). */
+  get connectionCount(): number {
+    return this.#peers.size;
+  }
+
+  /** The Manager's identity, as the `identity` request returns it. */
+  identity(): ManagerIdentity {
+    const clients: Record<string, ClientSummary> = {};
+    for (const [name, client] of this.#clients) clients[name] = client.summary;
+    const services: Record<string, ServiceSummary> = {};
+    for (const [name, service] of this.#services) services[name] = service.summary;
+    return {
+      hostname: localHostname(),
+      port: this.port,
+      attributes: { ...MANAGER_ATTRIBUTES },
+      language: `Node.js ${process.versions.node}`,
+      os: `${osType()} ${release()} ${machine()}`,
+      clients,
+      services,
+    };
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // handshake
+  // -----------------------------------------------------------------------------------------------
+
+  #handshakeContext(peer: PeerConnection, deadline: number): HandshakeContext {
+    return {
+      managerName: this.name,
+      deadline,
+      failureDelayMs: this.#failureDelay,
+      log: (event) => {
+        this.#database.logConnection(peer.address, peer.networkName, event);
+        this.#log.info(`${peer.networkName}: ${event}`);
+      },
+    };
+  }
+
+  async #handshake(peer: PeerConnection): Promise<void> {
+    const context = this.#handshakeContext(peer, Date.now() + this.#handshakeTimeout);
+    try {
+      if (!(await authenticate(peer, this.#auth, context))) {
+        peer.close();
+        return;
+      }
+      const check = await askIdentity(peer, context);
+      if (!check.ok) {
+        peer.close();
+        return;
+      }
+      if (peer.closed) return;
+      if (!this.#register(peer, check.identity, context)) {
+        peer.close();
+        return;
+      }
+      peer.maxLineBytes = this.#readLimit;
+      peer.mode = 'routing';
+      // Lines that came in right behind the identity (a client often sends its first request at once).
+      for (const line of peer.takeQueuedAnswers()) {
+        if (peer.closed) break;
+        this.#onLine(peer, line);
+      }
+    } catch (error) {
+      if (error instanceof FarcallTimeoutError && !peer.closed) {
+        context.log('rejected: handshake timeout');
+        this.#sendError(
+          peer,
+          this.name,
+          '',
+          `TimeoutError: the handshake did not finish within ${this.#handshakeTimeout} ms`,
+        );
+        peer.close();
+      } else if (!(error instanceof ConnectionClosedError)) {
+        this.#log.error(`handshake with ${peer.address} failed: ${describe(error)}`);
+        peer.close();
+      } else {
+        context.log('connection closed during the handshake');
+      }
+    }
+  }
+
+  #register(
+    peer: PeerConnection,
+    identity: ClientIdentity | ServiceIdentity,
+    context: HandshakeContext,
+  ): boolean {
+    peer.networkName = `${identity.name}[${peer.address}]`;
+    if (identity.type === 'client') {
+      const client: ClientState = {
+        kind: 'client',
+        peer,
+        networkName: peer.networkName,
+        summary: {
+          name: identity.name,
+          address: peer.address,
+          language: identity.language ?? 'unknown',
+          os: identity.os ?? 'unknown',
+        },
+        links: new Set(),
+        pendingAt: new Set(),
+        deferred: undefined,
+      };
+      this.#clients.set(client.networkName, client);
+      this.#states.set(peer, client);
+      context.log('connected as a client');
+      return true;
+    }
+    if (identity.name === MANAGER_SERVICE || this.#services.has(identity.name)) {
+      const message =
+        identity.name === MANAGER_SERVICE
+          ? `NameError: 'Manager' is reserved for the Network Manager and cannot be a service name`
+          : `NameError: A ${pythonRepr(identity.name)} service is already running on the Manager`;
+      context.log('rejected: duplicate service name');
+      this.#sendError(peer, this.name, '', message);
+      return false;
+    }
+    const service: ServiceState = {
+      kind: 'service',
+      peer,
+      name: identity.name,
+      summary: {
+        attributes: identity.attributes,
+        address: identity.address ?? peer.address,
+        language: identity.language ?? 'unknown',
+        os: identity.os ?? 'unknown',
+        max_clients: identity.max_clients ?? -1,
+      },
+      links: new Set(),
+      locks: new Map(),
+      pending: new Map(),
+    };
+    this.#services.set(service.name, service);
+    this.#states.set(peer, service);
+    context.log('connected as a service');
+    return true;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // reading
+  // -----------------------------------------------------------------------------------------------
+
+  #onLine(peer: PeerConnection, line: Buffer): void {
+    if (line.length === 0 || peer.closed) return;
+    const state = this.#states.get(peer);
+    if (state === undefined) return;
+    if (state.kind === 'client' && state.deferred !== undefined) {
+      // An admin request of this client is running: an answer to its login goes to the login, the rest
+      // waits so that the client's replies keep the order of its requests.
+      if (peer.mode === 'elevating' && isHandshakeAnswer(line)) peer.deliverAnswer(Buffer.from(line));
+      else state.deferred.push(Buffer.from(line));
+      return;
+    }
+    const text = line.toString('utf8');
+    let value: unknown;
+    try {
+      value = parseJson(text);
+    } catch (error) {
+      this.#onText(state, text, error);
+      return;
+    }
+    if (state.kind === 'client') this.#fromClient(state, line, value);
+    else this.#fromService(state, value, line);
+  }
+
+  // A line that is not JSON: a terminal's plain-text request (or garbage).
+  #onText(state: PeerState, text: string, error: unknown): void {
+    const typed = parseTerminalLine(text);
+    if (typed?.kind === 'disconnect') {
+      state.peer.close();
+      return;
+    }
+    if (typed?.kind === 'request' && state.kind === 'client') {
+      this.#request(state, typed.message, undefined);
+      return;
+    }
+    const message =
+      typed?.kind === 'identity'
+        ? 'ValueError: the identity was already given during the handshake'
+        : jsonDecodeErrorMessage(text, error);
+    this.#log.info(`${state.peer.networkName} sent a line that is not JSON`);
+    this.#sendError(state.peer, requesterOf(state), '', message);
+  }
+
+  #onOversize(peer: PeerConnection, sample: OversizeSample): void {
+    const limit =
+      peer.mode === 'handshake' ? Math.min(HANDSHAKE_LINE_LIMIT, this.#readLimit) : this.#readLimit;
+    const message =
+      `OverflowError: a message of ${sample.bytes} bytes is over the Manager's read limit of ${limit} bytes ` +
+      '(readLimit); it was dropped';
+    this.#log.warning(`${peer.networkName} sent ${message.slice(15)}`);
+    const state = this.#states.get(peer);
+    if (state === undefined) {
+      // Before the identity: nothing legitimate is this large.
+      this.#sendError(peer, this.name, '', message);
+      peer.close();
+      return;
+    }
+    const uid = findMember(sample, 'uid') ?? '';
+    if (state.kind === 'service') {
+      // A reply too large to forward: its client must not wait for it forever.
+      const requester = findMember(sample, 'requester');
+      const client = requester === undefined ? undefined : this.#clients.get(requester);
+      if (client !== undefined && this.#takePending(state, client, uid)) {
+        this.#sendError(
+          client.peer,
+          client.networkName,
+          uid,
+          `${message} (the reply of the ${pythonRepr(state.name)} service)`,
+        );
+      }
+    }
+    this.#sendError(peer, requesterOf(state), uid, message);
+  }
+
+  #onClose(peer: PeerConnection): void {
+    this.#peers.delete(peer);
+    const state = this.#states.get(peer);
+    this.#states.delete(peer);
+    if (state?.kind === 'client') this.#removeClient(state);
+    else if (state?.kind === 'service') this.#removeService(state);
+    this.#database.logConnection(peer.address, peer.networkName, 'disconnected');
+    this.#log.info(`${peer.networkName} disconnected`);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // from clients
+  // -----------------------------------------------------------------------------------------------
+
+  #fromClient(client: ClientState, line: Buffer, value: unknown): void {
+    const classified = classifyMessage(value);
+    switch (classified.kind) {
+      case 'request':
+        this.#request(client, classified.message, line);
+        return;
+      case 'disconnect':
+        client.peer.close();
+        return;
+      case 'invalid':
+        this.#sendError(client.peer, client.networkName, classified.uid ?? '', classified.reason);
+        return;
+      default: {
+        const uid = typeof classified.message.uid === 'string' ? classified.message.uid : '';
+        this.#sendError(
+          client.peer,
+          client.networkName,
+          uid,
+          'PermissionError: a Client cannot send replies or notifications; only a Service can',
+        );
+      }
+    }
+  }
+
+  // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
+  #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
+    if (request.service === MANAGER_SERVICE) {
+      this.#managerRequest(client, request);
+      return;
+    }
+    const uid = typeof request.uid === 'string' ? request.uid : '';
+    const service = this.#services.get(request.service);
+    if (service === undefined) {
+      const text = `the ${pythonRepr(request.service)} Service is not connected to ${this.name}`;
+      this.#sendError(client.peer, client.networkName, uid, `KeyError: ${pythonRepr(text)}`);
+      return;
+    }
+    const refusal = this.#accessRefusal(client, service);
+    if (refusal !== undefined) {
+      this.#sendError(client.peer, client.networkName, uid, refusal);
+      return;
+    }
+    this.#addPending(service, client, uid);
+    const complete =
+      line !== undefined &&
+      typeof request.uid === 'string' &&
+      Array.isArray(request.args) &&
+      isPlainObject(request.kwargs);
+    const end = complete && line !== undefined ? closingBrace(line) : -1;
+    if (line !== undefined && end > 0 && !('requester' in request)) {
+      // Splice `requester` into the original bytes: no re-serialisation on the hot path, and the
+      // Service sees exactly what the client wrote (NaN, number formats, member order).
+      service.peer.sendBytes(line.subarray(0, end), `, "requester": ${JSON.stringify(client.networkName)}}`);
+    } else {
+      const forwarded = {
+        ...request,
+        args: Array.isArray(request.args) ? request.args : [],
+        kwargs: isPlainObject(request.kwargs) ? request.kwargs : {},
+        uid,
+        requester: client.networkName,
+      };
+      service.peer.send(stringifyJson(forwarded));
+    }
+  }
+
+  // Why `client` may not use `service` now, or undefined if it may.
+  #accessRefusal(client: ClientState, service: ServiceState): string | undefined {
+    const lockedByOther = [...service.locks].some(
+      ([holder, kind]) => holder !== client && kind === 'exclusive',
+    );
+    if (lockedByOther || (service.locks.size > 0 && !service.links.has(client))) {
+      return `PermissionError: ${pythonRepr(service.name)} service is locked`;
+    }
+    if (!service.links.has(client)) {
+      return (
+        `PermissionError: ${client.networkName} is not linked with the ${pythonRepr(service.name)} service; ` +
+        `link with it first (a 'link' request to the Manager)`
+      );
+    }
+    return undefined;
+  }
+
+  #managerRequest(client: ClientState, request: RequestMessage): void {
+    const uid = typeof request.uid === 'string' ? request.uid : '';
+    const args = Array.isArray(request.args) ? request.args : [];
+    const kwargs = isPlainObject(request.kwargs) ? request.kwargs : {};
+    const reply = (result: unknown) => this.#sendReply(client.peer, client.networkName, uid, result);
+    const fail = (message: string) => this.#sendError(client.peer, client.networkName, uid, message);
+    const serviceArgument = (): string | undefined => {
+      const name = args.length > 0 ? args[0] : kwargs.service;
+      if (typeof name === 'string') return name;
+      fail(`TypeError: ${request.attribute}() needs the name of a service (a string) as its first argument`);
+      return undefined;
+    };
+    switch (request.attribute) {
+      case 'identity':
+        reply(this.identity());
+        return;
+      case 'link': {
+        const name = serviceArgument();
+        if (name !== undefined) this.#link(client, name, reply, fail);
+        return;
+      }
+      case 'unlink': {
+        const name = serviceArgument();
+        if (name === undefined) return;
+        const service = this.#services.get(name);
+        if (service !== undefined) {
+          service.links.delete(client);
+          service.locks.delete(client);
+          client.links.delete(service);
+        }
+        reply(true);
+        return;
+      }
+      case 'acquire_lock': {
+        const name = serviceArgument();
+        if (name === undefined) return;
+        const shared = Boolean(args.length > 1 ? args[1] : kwargs.shared);
+        this.#acquireLock(client, name, shared, reply, fail);
+        return;
+      }
+      case 'release_lock': {
+        const name = serviceArgument();
+        if (name === undefined) return;
+        const service = this.#services.get(name);
+        if (service === undefined) {
+          fail(`KeyError: ${pythonRepr(`the ${pythonRepr(name)} service does not exist`)}`);
+          return;
+        }
+        service.locks.delete(client);
+        reply([...service.locks.keys()].map((holder) => holder.networkName));
+        return;
+      }
+      default:
+        void this.#adminRequest(client, request);
+    }
+  }
+
+  #link(client: ClientState, name: string, reply: (r: unknown) => void, fail: (m: string) => void): void {
+    const service = this.#services.get(name);
+    if (service === undefined) {
+      const text = `the ${pythonRepr(name)} service does not exist, cannot link with ${client.networkName}`;
+      fail(`KeyError: ${pythonRepr(text)}`);
+      return;
+    }
+    if (service.links.has(client)) {
+      reply(service.summary);
+      return;
+    }
+    if (service.locks.size > 0) {
+      fail(`PermissionError: ${pythonRepr(name)} service is locked`);
+      return;
+    }
+    const max = service.summary.max_clients;
+    if (max > 0 && service.links.size >= max) {
+      const linked = [...service.links].map((c) => c.networkName);
+      fail(
+        `PermissionError: The maximum number of Clients are already linked with ${pythonRepr(name)}. ` +
+          `The linked Clients are ${pythonRepr(linked)}`,
+      );
+      return;
+    }
+    service.links.add(client);
+    client.links.add(service);
+    this.#log.info(`linked ${client.networkName} with ${pythonRepr(name)}`);
+    reply(service.summary);
+  }
+
+  #acquireLock(
+    client: ClientState,
+    name: string,
+    shared: boolean,
+    reply: (r: unknown) => void,
+    fail: (m: string) => void,
+  ): void {
+    const service = this.#services.get(name);
+    if (service === undefined) {
+      fail(`KeyError: ${pythonRepr(`the ${pythonRepr(name)} service does not exist`)}`);
+      return;
+    }
+    if (!service.links.has(client)) {
+      fail(
+        `PermissionError: cannot lock the ${pythonRepr(name)} service: ${client.networkName} is not linked with it`,
+      );
+      return;
+    }
+    const others = [...service.links].filter((c) => c !== client);
+    if (!shared && others.length > 0) {
+      fail(
+        `PermissionError: cannot acquire an exclusive lock on the ${pythonRepr(name)} service: other Clients are ` +
+          `linked with it ${pythonRepr(others.map((c) => c.networkName))}; ask for a shared lock or wait`,
+      );
+      return;
+    }
+    if (shared && [...service.locks].some(([holder, kind]) => holder !== client && kind === 'exclusive')) {
+      fail(`PermissionError: ${pythonRepr(name)} service is locked`);
+      return;
+    }
+    service.locks.set(client, shared ? 'shared' : 'exclusive');
+    reply([...service.links].map((c) => c.networkName));
+  }
+
+  async #adminRequest(client: ClientState, request: RequestMessage): Promise<void> {
+    const peer = client.peer;
+    client.deferred = [];
+    try {
+      this.#log.info(`admin request ${pythonRepr(request.attribute)} from ${client.networkName}`);
+      if (!peer.isAdmin) {
+        peer.mode = 'elevating';
+        const context = this.#handshakeContext(peer, Date.now() + this.#handshakeTimeout);
+        let result: Awaited<ReturnType<typeof login>>;
+        try {
+          result = await login(peer, this.#database, context);
+        } catch (error) {
+          if (error instanceof FarcallTimeoutError) {
+            this.#sendError(
+              peer,
+              this.name,
+              '',
+              'TimeoutError: the administrator login did not finish in time',
+            );
+          }
+          return;
+        } finally {
+          if (!peer.closed) peer.mode = 'routing';
+        }
+        if (!result.ok) return;
+        if (!result.isAdmin) {
+          this.#sendError(
+            peer,
+            client.networkName,
+            '',
+            'ValueError: You must be an administrator to send this request to the Manager',
+          );
+          return;
+        }
+        peer.isAdmin = true;
+      }
+      const outcome = await runAdminRequest(
+        request.attribute,
+        Array.isArray(request.args) ? request.args : [],
+        isPlainObject(request.kwargs) ? request.kwargs : {},
+        this.#adminContext(),
+      );
+      if (outcome.ok && outcome.shutdown) {
+        this.#log.info(`shutdown requested by ${client.networkName}`);
+        void this.close();
+        return;
+      }
+      // Admin replies carry uid "": Python clients match them to their latest pending request.
+      if (outcome.ok) this.#sendReply(peer, client.networkName, '', outcome.result);
+      else this.#sendError(peer, client.networkName, '', outcome.message);
+    } finally {
+      const deferred = client.deferred ?? [];
+      client.deferred = undefined;
+      for (let i = 0; i < deferred.length; i++) {
+        if (peer.closed) break;
+        this.#onLine(peer, deferred[i]);
+        if (client.deferred !== undefined) {
+          // That line started another admin request: the rest waits behind it.
+          (client.deferred as Buffer[]).push(...deferred.slice(i + 1));
+          break;
+        }
+      }
+    }
+  }
+
+  #adminContext(): AdminContext {
+    return {
+      database: this.#database,
+      port: this.port,
+      hostname: localHostname(),
+      identity: () => this.identity(),
+      shutdown: () => void this.close(),
+    };
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // from services
+  // -----------------------------------------------------------------------------------------------
+
+  #fromService(service: ServiceState, value: unknown, line: Buffer): void {
+    const classified = classifyMessage(value);
+    switch (classified.kind) {
+      case 'reply':
+        this.#routeReply(service, classified.message, line);
+        return;
+      case 'notification':
+        this.#notify(service, classified.message, line);
+        return;
+      case 'disconnect':
+        service.peer.close();
+        return;
+      case 'invalid':
+        this.#sendError(service.peer, service.name, classified.uid ?? '', classified.reason);
+        return;
+      case 'request':
+        if (classified.message.service === MANAGER_SERVICE && classified.message.attribute === 'identity') {
+          this.#sendReply(service.peer, service.name, classified.message.uid ?? '', this.identity());
+        } else {
+          this.#sendError(
+            service.peer,
+            service.name,
+            typeof classified.message.uid === 'string' ? classified.message.uid : '',
+            'PermissionError: a Service cannot send requests through the Manager; connect a Client for that',
+          );
+        }
+    }
+  }
+
+  #routeReply(service: ServiceState, reply: ReplyMessage | ErrorMessage, line: Buffer): void {
+    const requester = reply.requester;
+    if (typeof requester !== 'string') {
+      // A Python Service answers a line it could not read with requester null: nobody to route it to.
+      this.#log.info(`${pythonRepr(service.name)} sent a reply without a requester: ${excerpt(line)}`);
+      return;
+    }
+    const uid = typeof reply.uid === 'string' ? reply.uid : '';
+    const client = this.#clients.get(requester);
+    if (client === undefined) {
+      this.#log.info(
+        `${pythonRepr(requester)} is no longer connected; dropped the reply of ${pythonRepr(service.name)}`,
+      );
+      return;
+    }
+    if (!this.#takePending(service, client, uid)) {
+      this.#log.warning(
+        `${pythonRepr(service.name)} sent a reply to ${requester} (uid ${pythonRepr(uid)}) that answers no request`,
+      );
+      this.#sendError(
+        service.peer,
+        service.name,
+        uid,
+        `PermissionError: the reply to ${requester} with uid ${pythonRepr(uid)} answers no request the Manager ` +
+          `sent to ${pythonRepr(service.name)}; it was dropped`,
+      );
+      return;
+    }
+    client.peer.sendBytes(line);
+  }
+
+  #notify(service: ServiceState, notification: NotificationMessage, line: Buffer): void {
+    if (notification.service !== service.name) {
+      const known = this.#services.has(notification.service);
+      const text = known
+        ? `PermissionError: the ${pythonRepr(service.name)} service cannot emit notifications as ` +
+          `${pythonRepr(notification.service)}`
+        : `KeyError: ${pythonRepr(
+            `cannot forward a notification of the ${pythonRepr(notification.service)} service: no such service is ` +
+              `connected to ${this.name} (this service is ${pythonRepr(service.name)})`,
+          )}`;
+      this.#sendError(service.peer, service.name, 'notification', text);
+      return;
+    }
+    for (const client of service.links) client.peer.sendBytes(line);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // bookkeeping
+  // -----------------------------------------------------------------------------------------------
+
+  #addPending(service: ServiceState, client: ClientState, uid: string): void {
+    let uids = service.pending.get(client);
+    if (uids === undefined) {
+      uids = new Map();
+      service.pending.set(client, uids);
+      client.pendingAt.add(service);
+    }
+    uids.set(uid, (uids.get(uid) ?? 0) + 1);
+  }
+
+  // Removes one pending request; false if there was none.
+  #takePending(service: ServiceState, client: ClientState, uid: string): boolean {
+    const uids = service.pending.get(client);
+    const count = uids?.get(uid);
+    if (uids === undefined || count === undefined) return false;
+    if (count > 1) uids.set(uid, count - 1);
+    else {
+      uids.delete(uid);
+      if (uids.size === 0) {
+        service.pending.delete(client);
+        client.pendingAt.delete(service);
+      }
+    }
+    return true;
+  }
+
+  #removeClient(client: ClientState): void {
+    if (this.#clients.get(client.networkName) === client) this.#clients.delete(client.networkName);
+    for (const service of client.links) {
+      service.links.delete(client);
+      service.locks.delete(client);
+    }
+    for (const service of client.pendingAt) service.pending.delete(client);
+    client.links.clear();
+    client.pendingAt.clear();
+  }
+
+  #removeService(service: ServiceState): void {
+    if (this.#services.get(service.name) === service) this.#services.delete(service.name);
+    const text = `ConnectionAbortedError: the ${pythonRepr(service.name)} service disconnected from ${this.name} before it replied`;
+    for (const [client, uids] of service.pending) {
+      for (const [uid, count] of uids) {
+        for (let i = 0; i < count; i++) this.#sendError(client.peer, client.networkName, uid, text);
+      }
+      client.pendingAt.delete(service);
+    }
+    service.pending.clear();
+    for (const client of service.links) client.links.delete(service);
+    service.links.clear();
+    service.locks.clear();
+  }
+
+  #sendReply(peer: PeerConnection, requester: string, uid: string, result: unknown): void {
+    peer.send(stringifyJson(replyMessage({ result, requester, uid })));
+  }
+
+  #sendError(peer: PeerConnection, requester: string, uid: string, message: string): void {
+    peer.send(stringifyJson(errorMessage({ message, requester, uid })));
+  }
+
+  /**
+   * Stops the Manager: stops accepting, flushes and closes every connection, closes the database and
+   * the log. Idempotent; resolves when everything is released.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closing = (async () => {
+      const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      for (const peer of [...this.#peers]) {
+        peer.close();
+        peer.socket.destroySoon();
+      }
+      await serverClosed;
+      this.#database.close();
+      this.#log.info(`${this.name} stopped`);
+      await this.#log.close();
+      this.#resolveClosed();
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function requesterOf(state: PeerState): string {
+  return state.kind === 'client' ? state.networkName : state.name;
+}
+
+// Whether a line (sent during an admin login) is the answer to the Manager's username/password question:
+// a JSON object with `result` and no `service`, or plain text that is not a terminal command.
+function isHandshakeAnswer(line: Buffer): boolean {
+  const text = line.toString('utf8');
+  try {
+    const value = parseJson(text);
+    return isPlainObject(value) && 'result' in value && !('service' in value);
+  } catch {
+    return true;
+  }
+}
+
+// The index of the closing `}` of a JSON object text (ignoring trailing whitespace), or -1.
+function closingBrace(line: Buffer): number {
+  let end = line.length - 1;
+  while (end >= 0 && (line[end] === 0x20 || line[end] === 0x09 || line[end] === 0x0d || line[end] === 0x0a))
+    end--;
+  return end >= 0 && line[end] === 0x7d ? end : -1;
+}
+
+// A string member found in the kept start or end of a dropped line.
+function findMember(sample: OversizeSample, name: string): string | undefined {
+  const pattern = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"`, 'g');
+  for (const text of [sample.tail, sample.head]) {
+    let found: string | undefined;
+    for (const match of text.matchAll(pattern)) found = match[1];
+    if (found !== undefined) {
+      try {
+        return JSON.parse(`"${found}"`) as string;
+      } catch {
+        return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+function excerpt(line: Buffer): string {
+  const text = line.subarray(0, 200).toString('utf8');
+  return line.length > 200 ? `${text}…` : text;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Starts a Network Manager and resolves once it listens. TLS is on unless `disableTls`; without a
+ * `certFile`/`keyFile` the Manager creates (on first run) and uses a self-signed certificate in
+ * FARCALL_HOME. At most one of `authPassword`, `authLogin`, `authHostname`.
+ *
+ * @throws {ManagerStartError} when the port is taken, the credentials cannot be loaded, or options clash
+ * @example
+ * ```ts
+ * const manager = await startManager({ port: 0, authPassword: 'abc 123' });
+ * // … clients and services connect to manager.port …
+ * await manager.close();
+ * ```
+ */
+export async function startManager(options: ManagerOptions = {}): Promise<Manager> {
+  const modes = [
+    options.authPassword !== undefined,
+    Boolean(options.authLogin),
+    Boolean(options.authHostname),
+  ];
+  if (modes.filter(Boolean).length > 1) {
+    throw new ManagerStartError(
+      'Choose one way to authenticate peers: authPassword, authLogin or authHostname (a Manager cannot use several).',
+    );
+  }
+  if (options.authPassword === '') throw new ManagerStartError('authPassword must not be empty');
+  const port = options.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ManagerStartError(`The port must be an integer from 0 to 65535, got ${options.port}`);
+  }
+  const readLimit = options.readLimit ?? DEFAULT_READ_LIMIT;
+  if (!(readLimit > 0))
+    throw new ManagerStartError(`readLimit must be a positive number of bytes, got ${readLimit}`);
+  const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  if (!(handshakeTimeout > 0))
+    throw new ManagerStartError(`handshakeTimeout must be > 0 ms, got ${handshakeTimeout}`);
+
+  const log = new ManagerLog({ level: options.logLevel, file: options.logFile });
+  const credentials = options.disableTls
+    ? undefined
+    : loadOrCreateManagerCredentials({
+        certFile: options.certFile,
+        keyFile: options.keyFile,
+        keyFilePassword: options.keyFilePassword,
+        home: options.home,
+      });
+  let database: ManagerDatabase;
+  try {
+    database = new ManagerDatabase(options.database ?? databasePath(options.home, { create: true }));
+  } catch (error) {
+    await log.close();
+    throw new ManagerStartError(`Cannot open the Manager's database: ${describe(error)}`, { cause: error });
+  }
+  const auth: AuthenticationMode =
+    options.authPassword !== undefined
+      ? { kind: 'password', password: options.authPassword }
+      : options.authLogin
+        ? { kind: 'login', database }
+        : options.authHostname
+          ? { kind: 'hostname', database }
+          : { kind: 'none' };
+
+  let manager: Manager | undefined;
+  const onSocket = (socket: Socket) => {
+    if (manager === undefined) socket.destroy();
+    else manager.accept(socket);
+  };
+  const server: Server =
+    credentials === undefined
+      ? createNetServer({ noDelay: true }, (socket) => {
+          // A TLS client on a plain Manager: its first bytes are a TLS handshake record. Drop it at
+          // once (the client reports the mismatch) rather than wait for the handshake deadline.
+          socket.once('data', (chunk: Buffer) => {
+            if (chunk.length >= 2 && chunk[0] === 0x16 && chunk[1] === 0x03) socket.destroy();
+          });
+          onSocket(socket);
+        })
+      : createTlsServer(
+          { cert: credentials.cert, key: credentials.key, passphrase: credentials.passphrase, noDelay: true },
+          onSocket,
+        );
+  server.on('tlsClientError', (error: Error, socket: Socket) => {
+    log.info(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    database.close();
+    await log.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EADDRINUSE'
+        ? `port ${port} is in use (is another Manager running? choose another port with --port)`
+        : code === 'EADDRNOTAVAIL'
+          ? `${host} is not an address of this computer`
+          : describe(error);
+    throw new ManagerStartError(`The Network Manager cannot listen on ${host}:${port}: ${hint}`, {
+      cause: error,
+    });
+  }
+  server.on('error', (error) => log.error(`server error: ${describe(error)}`));
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  manager = new Manager({
+    server,
+    host,
+    port: boundPort,
+    tlsEnabled: credentials !== undefined,
+    certFile: credentials?.certFile,
+    database,
+    log,
+    auth,
+    readLimit,
+    handshakeTimeout,
+    failureDelay: options.failureDelay ?? 250,
+  });
+  log.info(`Network Manager running on ${host}:${boundPort} (TLS ${credentials ? 'ENABLED' : 'DISABLED'})`);
+  return manager;
+}

@@ -1,0 +1,221 @@
+/**
+ * One socket accepted by the Manager: its address, its line framing, its writes (coalesced per turn
+ * of the event loop), and a queue of lines for the steps that wait for an answer (the handshake, an
+ * admin login in the middle of a session).
+ *
+ * Internal to the Manager.
+ * @module
+ */
+
+import type { Socket } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { ConnectionClosedError, FarcallTimeoutError } from '../errors.js';
+import { LineDecoder } from '../wire/lines.js';
+import { localHostname } from './certificates.js';
+
+const CRLF = Buffer.from('\r\n');
+
+/** What the LineDecoder kept of a line it dropped for being over the limit. */
+export interface OversizeSample {
+  bytes: number;
+  /** The first bytes of the line (up to 4 KiB). */
+  head: string;
+  /** The last bytes of the line (up to 4 KiB). */
+  tail: string;
+}
+
+/** How a peer's lines are handled right now. */
+export type PeerMode = 'handshake' | 'routing' | 'elevating' | 'closed';
+
+/** Callbacks of a {@link PeerConnection}. */
+export interface PeerHandlers {
+  /** A line arrived while the peer is routing (or elevating). */
+  onLine(peer: PeerConnection, line: Buffer): void;
+  /** A line over the limit was dropped. */
+  onOversize(peer: PeerConnection, sample: OversizeSample): void;
+  /** The socket closed (once). */
+  onClose(peer: PeerConnection): void;
+}
+
+/** Whether an IP address is this computer's loopback. */
+export function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip === '::ffff:127.0.0.1' || ip.startsWith('::ffff:127.');
+}
+
+/** A socket the Manager accepted. */
+export class PeerConnection {
+  readonly socket: Socket;
+  /** The peer's IP address (IPv4-mapped IPv6 addresses are shown as IPv4). */
+  readonly ip: string;
+  readonly port: number;
+  /** The peer's host name as msl-network shows it: this computer's name for loopback, else the IP. */
+  readonly hostname: string;
+  /** `hostname:port`. */
+  readonly address: string;
+  /** `name[hostname:port]` once the identity is known, else `hostname:port`. */
+  networkName: string;
+  mode: PeerMode = 'handshake';
+  isAdmin = false;
+  /** Failed logins on this connection (each one makes the next refusal slower). */
+  failures = 0;
+  readonly #decoder: LineDecoder;
+  readonly #handlers: PeerHandlers;
+  #answers: Buffer[] = [];
+  #waiter: { resolve: (line: Buffer) => void; reject: (error: Error) => void } | undefined;
+  #corked = false;
+  #closed = false;
+
+  constructor(socket: Socket, handlers: PeerHandlers, maxLineBytes: number) {
+    this.socket = socket;
+    this.#handlers = handlers;
+    const rawIp = socket.remoteAddress ?? 'unknown';
+    this.ip = rawIp.startsWith('::ffff:') && isIPv4(rawIp.slice(7)) ? rawIp.slice(7) : rawIp;
+    this.port = socket.remotePort ?? 0;
+    this.hostname = isLoopback(this.ip) ? localHostname() : this.ip;
+    this.address = `${this.hostname}:${this.port}`;
+    this.networkName = this.address;
+    this.#decoder = new LineDecoder({
+      maxLineBytes,
+      sampleBytes: 4096,
+      onLine: (line) => this.#line(line),
+      onOversize: (bytes, sample) =>
+        this.#handlers.onOversize(this, {
+          bytes,
+          head: sample?.head.toString('utf8') ?? '',
+          tail: sample?.tail.toString('utf8') ?? '',
+        }),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#decoder.push(chunk));
+    socket.on('end', () => {
+      this.#decoder.end();
+      this.close();
+    });
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  /** Whether the socket is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Changes the line limit (small during the handshake, `readLimit` after). */
+  set maxLineBytes(value: number) {
+    this.#decoder.maxLineBytes = value;
+  }
+
+  #line(line: Buffer): void {
+    if (this.#closed) return;
+    if (this.mode === 'handshake') {
+      if (line.length === 0) return;
+      this.#deliverAnswer(line);
+      return;
+    }
+    this.#handlers.onLine(this, line);
+  }
+
+  #deliverAnswer(line: Buffer): void {
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.resolve(line);
+    } else {
+      // Copy: the line may be a view into a chunk, and it waits here past this call.
+      this.#answers.push(Buffer.from(line));
+    }
+  }
+
+  /** Hands a line the router recognised as a handshake answer (during an admin login) to the waiter. */
+  deliverAnswer(line: Buffer): void {
+    this.#deliverAnswer(line);
+  }
+
+  /** Lines that arrived during the handshake and were not asked for yet (they are handed over once). */
+  takeQueuedAnswers(): Buffer[] {
+    const lines = this.#answers;
+    this.#answers = [];
+    return lines;
+  }
+
+  /**
+   * The next line the peer sends (for the handshake). Rejects with {@link ConnectionClosedError} if
+   * the socket closes, or a {@link FarcallTimeoutError} at `deadline` (a `Date.now()` value).
+   */
+  nextAnswer(deadline: number): Promise<Buffer> {
+    const queued = this.#answers.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.#closed)
+      return Promise.reject(new ConnectionClosedError('The peer disconnected during the handshake'));
+    return new Promise<Buffer>((resolve, reject) => {
+      const ms = Math.max(0, deadline - Date.now());
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        reject(new FarcallTimeoutError(`The peer did not answer within the handshake deadline`, ms));
+      }, ms);
+      this.#waiter = {
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+    });
+  }
+
+  /** Writes one message (text without its line end). Writes in one turn go out in one syscall. */
+  send(text: string): void {
+    if (this.#closed) return;
+    this.#cork();
+    this.socket.write(`${text}\r\n`);
+  }
+
+  /** Writes a line given as bytes (without its line end), plus an optional suffix text. */
+  sendBytes(line: Buffer, suffix?: string): void {
+    if (this.#closed) return;
+    this.#cork();
+    this.socket.write(line);
+    this.socket.write(suffix === undefined ? CRLF : `${suffix}\r\n`);
+  }
+
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      this.socket.uncork();
+    });
+  }
+
+  /** Flushes what was written and closes the socket (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.mode = 'closed';
+    this.#decoder.reset();
+    this.#answers = [];
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(new ConnectionClosedError('The peer disconnected during the handshake'));
+    if (this.#corked) {
+      this.#corked = false;
+      this.socket.uncork();
+    }
+    this.socket.end();
+    // A peer that never reads must not keep the socket (and the Manager's close) waiting.
+    const timer = setTimeout(() => this.socket.destroy(), 2000);
+    timer.unref();
+    this.socket.once('close', () => clearTimeout(timer));
+    this.#handlers.onClose(this);
+  }
+
+  /** Drops the socket at once, without flushing. */
+  destroy(): void {
+    this.close();
+    this.socket.destroy();
+  }
+}
