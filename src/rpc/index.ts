@@ -1,2 +1,41 @@
-// Public API of farcall/rpc (filled in by the rpc layer).
-export {};
+/**
+ * `farcall/rpc`: objects in another process, as if they were here.
+ *
+ * - {@link RPCServer} publishes objects; {@link RPCClient} connects and returns proxies of them.
+ * - {@link Connection} is the symmetric core both stand on (usable directly over any byte stream).
+ * - Proxies: `proxy.a.b(1, 2)` is one request; `await proxy.a` fetches a value; the built-ins
+ *   {@link release}, {@link options}, {@link getValue}, {@link setAttr}, {@link deleteAttr} never collide
+ *   with remote member names.
+ * @module
+ */
+export type { ConnectionSide } from './auth.js';
+export { RPCClient, type RPCClientEvents, type RPCClientOptions } from './client.js';
+export { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
+export {
+  Action,
+  type ActionCode,
+  MessageKind,
+  PROTOCOL_VERSION,
+  type ReturnType,
+  type Target,
+} from './messages.js';
+export { AccessPolicy, type AccessPolicyOptions, type MemberAccess } from './policy.js';
+export {
+  deleteAttr,
+  getValue,
+  isProxy,
+  options,
+  type Remote,
+  type RemoteFunction,
+  type RemoteMember,
+  type RemoteMembers,
+  type RemoteProperty,
+  type RemoteResult,
+  release,
+  setAttr,
+  type UntypedRemote,
+  type UntypedRemoteMember,
+} from './proxy.js';
+export { ExportHolder, ExportTable } from './references.js';
+export type { CallOptions } from './remote-target.js';
+export { RPCServer, type RPCServerOptions } from './server.js';

@@ -1,0 +1,338 @@
+/**
+ * `ObjectProxy`: a JS Proxy standing for an object on the other side of a connection.
+ *
+ * Reading a member does not talk to the peer: it makes a proxy with a longer attribute path
+ * (`proxy.a.b.c`). Calling a proxy sends ONE request for the whole path (`proxy.a.b.c(1, 2)`), and
+ * awaiting a proxy with a path fetches that member's value (`await proxy.a`). A proxy without a path (the
+ * object itself) is not thenable, so `await client.get('x')` and `return proxy` from an async function
+ * hand the proxy over instead of fetching anything.
+ *
+ * The built-ins are exported functions ({@link release}, {@link options}, {@link getValue},
+ * {@link setAttr}, {@link deleteAttr}) or symbols (`Symbol.dispose`), so they never shadow a remote member.
+ * @module
+ */
+import { inspect } from 'node:util';
+import { FarcallError } from '../errors.js';
+import { Action, type ActionCode } from './messages.js';
+import type { CallOptions, RemoteTarget } from './remote-target.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Types: Remote<T> maps an interface to what its proxy offers (birpc-style), so calls are type-checked.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Values that travel by value although they have methods. */
+type ByValueObject =
+  | Date
+  | Map<unknown, unknown>
+  | Set<unknown>
+  | ArrayBufferView
+  | readonly unknown[]
+  | Error;
+
+/** True if some member of `T` is a function: then `T` is an object with methods, which travels by reference. */
+type HasMethods<T> = true extends {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? true : false;
+}[keyof T]
+  ? true
+  : false;
+
+/**
+ * What a remote call resolves to (returnType 'auto'): the awaited result, where a function comes back as
+ * a callable proxy and an object with methods (a class instance) as a proxy of it. Plain data stays data.
+ */
+export type RemoteResult<R> =
+  Awaited<R> extends (...args: infer A) => infer R2
+    ? RemoteFunction<A, R2>
+    : Awaited<R> extends ByValueObject
+      ? Awaited<R>
+      : Awaited<R> extends object
+        ? HasMethods<Awaited<R>> extends true
+          ? Remote<Awaited<R>>
+          : Awaited<R>
+        : Awaited<R>;
+
+/** A remote function or method: the same parameters, a Promise of the result. */
+export type RemoteFunction<A extends unknown[], R> = (...args: A) => Promise<RemoteResult<R>>;
+
+/** A remote data member or getter: awaitable for its value, and a path to its own members. */
+export type RemoteProperty<V> = PromiseLike<RemoteResult<V>> &
+  (V extends object ? RemoteMembers<V> : unknown);
+
+/** One member of a remote object, seen through a proxy. */
+export type RemoteMember<V> = V extends (...args: infer A) => infer R
+  ? RemoteFunction<A, R>
+  : RemoteProperty<V>;
+
+/** The public members of `T` (names starting with `_` are never reachable), seen through a proxy. */
+export type RemoteMembers<T> = {
+  readonly [K in keyof T as K extends `_${string}` ? never : K extends string ? K : never]: RemoteMember<
+    T[K]
+  >;
+};
+
+/** A proxy of an object whose type is not known: every member is reachable, results are `unknown`. */
+export interface UntypedRemote extends Disposable {
+  readonly [name: string]: UntypedRemoteMember;
+}
+
+/** A member of an {@link UntypedRemote}: callable, awaitable, and a path to further members. */
+export type UntypedRemoteMember = ((...args: unknown[]) => Promise<unknown>) &
+  PromiseLike<unknown> &
+  UntypedRemote;
+
+/**
+ * The proxy of a remote object of type `T`: its public methods return Promises of their results, its
+ * getters and fields are awaitable. Without a type argument every member is reachable and untyped.
+ *
+ * @example
+ * ```ts
+ * interface Scanner { start(rate: number): number; readonly status: string }
+ * const scanner: Remote<Scanner> = client.get<Scanner>('scanner');
+ * const n: number = await scanner.start(10);   // type-checked end to end
+ * const s: string = await scanner.status;
+ * ```
+ */
+export type Remote<T = unknown> = unknown extends T
+  ? UntypedRemote
+  : RemoteMembers<T> &
+      Disposable &
+      (T extends (...args: infer A) => infer R ? RemoteFunction<A, R> : unknown);
+
+// ---------------------------------------------------------------------------------------------------------
+// The proxy
+// ---------------------------------------------------------------------------------------------------------
+
+interface ProxyState {
+  readonly target: RemoteTarget;
+  readonly path: readonly string[];
+  readonly options: CallOptions;
+  /** Proxies of `this.path + [name]`, kept so a hot `proxy.add(…)` does not build a proxy per call. */
+  children: Map<string, object> | undefined;
+  /** The proxy itself (for `then`, which must not rebuild it). */
+  proxy: object;
+}
+
+/** proxy → state and proxy-target function → state: how built-ins and traps find a proxy's state. */
+const states = new WeakMap<object, ProxyState>();
+
+const EMPTY_ARGS: readonly unknown[] = [];
+
+/**
+ * Makes the proxy of `path` below `target`.
+ * Ownership: `path` and `options` are kept as they are and must not be modified afterwards.
+ */
+export function createProxy<T = unknown>(
+  target: RemoteTarget,
+  path: readonly string[] = EMPTY_ARGS as readonly string[],
+  options: CallOptions = {},
+): Remote<T> {
+  // The proxy's target is a function so the proxy is callable; its name shows in util.inspect.
+  const fn = { ObjectProxy: () => {} }.ObjectProxy;
+  const state: ProxyState = { target, path, options, children: undefined, proxy: fn };
+  const proxy = new Proxy(fn, handler);
+  state.proxy = proxy;
+  states.set(fn, state);
+  states.set(proxy, state);
+  return proxy as unknown as Remote<T>;
+}
+
+const handler: ProxyHandler<() => void> = {
+  get(fn, key) {
+    const state = states.get(fn) as ProxyState;
+    if (typeof key === 'symbol') return symbolMember(state, key);
+    if (key === 'then') return state.path.length === 0 ? undefined : thenOf(state);
+    let children = state.children;
+    if (children === undefined) {
+      children = new Map();
+      state.children = children;
+    }
+    let child = children.get(key);
+    if (child === undefined) {
+      child = createProxy(state.target, [...state.path, key], state.options) as object;
+      children.set(key, child);
+    }
+    return child;
+  },
+  apply(fn, _thisArg, args) {
+    return send(states.get(fn) as ProxyState, Action.CALL, args, undefined);
+  },
+  set(fn, key) {
+    throw new TypeError(
+      `Cannot assign '${String(key)}' on a proxy of ${describeState(states.get(fn) as ProxyState)}: ` +
+        `the assignment could not report a remote failure. Use 'await setAttr(proxy, name, value)'.`,
+    );
+  },
+  deleteProperty(fn, key) {
+    throw new TypeError(
+      `Cannot delete '${String(key)}' on a proxy of ${describeState(states.get(fn) as ProxyState)}: ` +
+        `use 'await deleteAttr(proxy, name)'.`,
+    );
+  },
+  has(_fn, key) {
+    return typeof key === 'string' && key !== 'then';
+  },
+  defineProperty() {
+    return false;
+  },
+};
+
+function symbolMember(state: ProxyState, key: symbol): unknown {
+  switch (key) {
+    case Symbol.dispose:
+      return () => state.target.release();
+    case Symbol.toPrimitive:
+      return () => `[ObjectProxy ${describeState(state)}]`;
+    case Symbol.toStringTag:
+      return 'ObjectProxy';
+    case inspect.custom:
+      return () => `[ObjectProxy ${describeState(state)}]`;
+    default:
+      return undefined;
+  }
+}
+
+function thenOf(state: ProxyState) {
+  return (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) =>
+    send(state, Action.GET, EMPTY_ARGS, undefined).then(onFulfilled, onRejected);
+}
+
+function describeState(state: ProxyState): string {
+  const path = state.path.length > 0 ? `.${state.path.join('.')}` : '';
+  return `${state.target.describe()}${path}`;
+}
+
+/**
+ * Sends one request for `state` and re-captures the stack of a farcall error here, after the await, so
+ * it shows where the user made the call (V8 appends the awaiting async frames) instead of the socket's
+ * data handler.
+ */
+async function send(
+  state: ProxyState,
+  action: ActionCode,
+  args: readonly unknown[],
+  override: CallOptions | undefined,
+): Promise<unknown> {
+  try {
+    return await state.target.request(
+      action,
+      state.path,
+      args,
+      override === undefined ? state.options : { ...state.options, ...override },
+    );
+  } catch (error) {
+    if (error instanceof FarcallError) Error.captureStackTrace(error, send);
+    throw error;
+  }
+}
+
+function stateOf(proxy: unknown, caller: string): ProxyState {
+  const state = typeof proxy === 'function' ? states.get(proxy) : undefined;
+  if (state === undefined) throw new TypeError(`${caller}() expects an ObjectProxy, got ${typeof proxy}`);
+  return state;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Built-ins: exported functions, so they never collide with remote member names.
+// ---------------------------------------------------------------------------------------------------------
+
+/** True if `value` is an ObjectProxy. */
+export function isProxy(value: unknown): boolean {
+  return typeof value === 'function' && states.has(value);
+}
+
+/**
+ * The target and attribute path of a proxy, or undefined for anything else (used by the codec hooks to
+ * send a proxy back to its owner or on to a third process).
+ * @internal
+ */
+export function proxyParts(value: object): { target: RemoteTarget; path: readonly string[] } | undefined {
+  const state = states.get(value);
+  return state === undefined ? undefined : { target: state.target, path: state.path };
+}
+
+/**
+ * Gives the remote object's references back to its owner now, instead of when the proxy is
+ * garbage-collected. Every proxy of that object (any path, any options) becomes unusable. Idempotent.
+ * `using p = await client.transfer(data)` does the same through `Symbol.dispose`.
+ *
+ * @example
+ * ```ts
+ * const scanner = await root.makeScanner();
+ * try { await scanner.start(10); } finally { release(scanner); }
+ * ```
+ */
+export function release(proxy: unknown): void {
+  stateOf(proxy, 'release').target.release();
+}
+
+/**
+ * A proxy of the same remote object and path with other default call options (timeout, sync,
+ * returnType). The original proxy keeps its options.
+ *
+ * @example
+ * ```ts
+ * const quick = options(remote, { timeout: 500 });
+ * await quick.measure();                               // rejects with ResponseTimeoutError after 500 ms
+ * await options(remote.log, { sync: 'off' })('hello'); // fire and forget
+ * const copy = await options(remote.table, { returnType: 'value' });
+ * ```
+ */
+export function options<P>(proxy: P, callOptions: CallOptions): P {
+  const state = stateOf(proxy, 'options');
+  return createProxy(state.target, state.path, { ...state.options, ...callOptions }) as P;
+}
+
+/**
+ * Fetches a copy of the proxy's value (returnType 'value'): for a path, the member's value; for the
+ * object itself, its public data. A class instance needs the server's `allowPublicAttrs`.
+ *
+ * @example
+ * ```ts
+ * const settings = await getValue(client.get('settings'));
+ * ```
+ */
+export function getValue<T = unknown>(proxy: unknown): Promise<T> {
+  return send(stateOf(proxy, 'getValue'), Action.GET, EMPTY_ARGS, { returnType: 'value' }) as Promise<T>;
+}
+
+/**
+ * Sets member `name` of the remote object to `value` (needs the server's `allowSetAttr`).
+ *
+ * @example
+ * ```ts
+ * await setAttr(remote.config, 'rate', 100);
+ * ```
+ */
+export async function setAttr(proxy: unknown, name: string, value: unknown): Promise<void> {
+  const state = stateOf(proxy, 'setAttr');
+  const child = stateOf(createProxy(state.target, [...state.path, name], state.options), 'setAttr');
+  await send(child, Action.SET, [value], undefined);
+}
+
+/**
+ * Deletes member `name` of the remote object (needs the server's `allowDelAttr`).
+ *
+ * @example
+ * ```ts
+ * await deleteAttr(remote.cache, 'stale');
+ * ```
+ */
+export async function deleteAttr(proxy: unknown, name: string): Promise<void> {
+  const state = stateOf(proxy, 'deleteAttr');
+  const child = stateOf(createProxy(state.target, [...state.path, name], state.options), 'deleteAttr');
+  await send(child, Action.DELETE, EMPTY_ARGS, undefined);
+}
+
+/**
+ * Sends `action` for a proxy with extra call options; used by RPCClient for requests that are not plain
+ * member calls.
+ * @internal
+ */
+export function sendFor(
+  proxy: unknown,
+  action: ActionCode,
+  args: readonly unknown[],
+  callOptions?: CallOptions,
+): Promise<unknown> {
+  return send(stateOf(proxy, 'send'), action, args, callOptions);
+}

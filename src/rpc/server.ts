@@ -1,0 +1,257 @@
+/**
+ * `RPCServer`: publishes objects by name and serves them to every client that connects (pyacq's
+ * RPCServer). Each accepted connection is a {@link Connection}; all of them lend from one export table,
+ * so an object handed to two clients has one id and is kept alive while either holds it.
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type * as tls from 'node:tls';
+import { AccessDeniedError } from '../errors.js';
+import { type Listener, listenTransport } from '../wire/transports.js';
+import { Connection } from './connection.js';
+import type { ServerContext } from './dispatch.js';
+import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
+import { ExportTable } from './references.js';
+
+/** Options of {@link RPCServer.listen}. */
+export interface RPCServerOptions {
+  /** Where to listen. Default `'tcp://127.0.0.1:0'` (loopback, any free port; see `server.address`). */
+  address?: string;
+  /** Which members of the published objects clients may reach. Default: safe (see AccessPolicy). */
+  policy?: AccessPolicy | AccessPolicyOptions;
+  /** A shared secret every client must prove it knows (HMAC challenge-response) before it is served. */
+  authKey?: string | Uint8Array;
+  /** Module specifiers clients may `import()` (e.g. `['node:os']`). Default: none. */
+  importable?: readonly string[];
+  /** The largest frame accepted from a client, in bytes. Default 64 MiB. */
+  maxFrameBytes?: number;
+  /** Default timeout (ms) of calls the server makes into clients (their callbacks). Default 30 000. */
+  timeout?: number;
+  /** Let clients close the server with `client.closeServer()`. Default true (as pyacq). */
+  allowRemoteClose?: boolean;
+  /** Milliseconds a client has for the HELLO exchange and authentication. Default 5000. */
+  handshakeTimeout?: number;
+  /** Key and certificate for a `tls://` address. */
+  tls?: tls.TlsOptions;
+}
+
+/**
+ * Serves published objects to rpc clients.
+ *
+ * @example
+ * ```ts
+ * class Calculator { add(a: number, b: number) { return a + b; } }
+ * await using server = await RPCServer.listen({ address: 'tcp://127.0.0.1:0' });
+ * server.set('calc', new Calculator());
+ * console.log(`listening on ${server.address}`);
+ * ```
+ */
+export class RPCServer implements AsyncDisposable {
+  readonly #objects = new Map<string, unknown>();
+  /** Names the server published itself: clients may not replace them. */
+  readonly #ownNames = new Set<string>();
+  readonly #connections = new Set<Connection>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #exports = new ExportTable();
+  readonly #policy: AccessPolicy;
+  readonly #options: RPCServerOptions;
+  readonly #context: ServerContext;
+  #listener: Listener | undefined;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * A server that is not listening: it serves the streams given to {@link serve} (a child's pipe).
+   * Use {@link RPCServer.listen} to accept connections.
+   */
+  constructor(options: RPCServerOptions = {}) {
+    this.#options = options;
+    this.#policy = AccessPolicy.from(options.policy);
+    const importable = Object.freeze([...(options.importable ?? [])]);
+    this.#context = {
+      lookup: (name) => (this.#objects.has(name) ? (this.#objects.get(name) as object) : undefined),
+      names: () => [...this.#objects.keys()],
+      publish: (name, value) => this.#publishFromClient(name, value),
+      importable,
+      closeServer: () => {
+        if (this.#options.allowRemoteClose === false) {
+          throw new AccessDeniedError(
+            'closeServer',
+            'This server does not let clients close it (allowRemoteClose: false)',
+          );
+        }
+        // After this turn's reply has been flushed.
+        setImmediate(() => void this.close());
+      },
+    };
+  }
+
+  /**
+   * Starts a server listening at `options.address` (default: loopback TCP, any free port).
+   * @throws ConnectError when the address cannot be listened on (in use, no permission).
+   */
+  static async listen(options: RPCServerOptions = {}): Promise<RPCServer> {
+    const server = new RPCServer(options);
+    server.#listener = await listenTransport(
+      options.address ?? 'tcp://127.0.0.1:0',
+      (stream) => server.serve(stream),
+      {
+        tls: options.tls,
+      },
+    );
+    server.#exports.address = server.#listener.address;
+    return server;
+  }
+
+  /** The address clients connect to (the real port), or null if the server does not listen. */
+  get address(): string | null {
+    return this.#listener?.address ?? null;
+  }
+
+  /** True until {@link close} is called. */
+  get running(): boolean {
+    return this.#closing === undefined;
+  }
+
+  /** The connections being served now. */
+  get connections(): ReadonlySet<Connection> {
+    return this.#connections;
+  }
+
+  /** The number of objects lent to clients now (a diagnostic: it falls as clients release proxies). */
+  get lentObjects(): number {
+    return this.#exports.size;
+  }
+
+  /**
+   * Publishes `value` under `name` (pyacq's `server['name'] = value`): clients reach it with
+   * `client.get(name)`. Replaces what was published under that name.
+   */
+  set(name: string, value: unknown): void {
+    if (value === undefined)
+      throw new TypeError(`Cannot publish undefined under '${name}': use delete(name)`);
+    this.#objects.set(name, value);
+    this.#ownNames.add(name);
+  }
+
+  /** What is published under `name`, or undefined. */
+  get(name: string): unknown {
+    return this.#objects.get(name);
+  }
+
+  /** Stops publishing `name`; returns whether it was published. Proxies already handed out keep working. */
+  delete(name: string): boolean {
+    this.#ownNames.delete(name);
+    return this.#objects.delete(name);
+  }
+
+  /** The published names. */
+  names(): string[] {
+    return [...this.#objects.keys()];
+  }
+
+  /**
+   * Serves one already-connected stream (a child's pipe, a socket accepted elsewhere) as a client
+   * connection of this server. The server owns the stream from now on.
+   */
+  serve(stream: Duplex, options: { peerName?: string } = {}): Connection {
+    const connection = new Connection(stream, {
+      side: 'server',
+      policy: this.#policy,
+      authKey: this.#options.authKey,
+      maxFrameBytes: this.#options.maxFrameBytes,
+      timeout: this.#options.timeout,
+      handshakeTimeout: this.#options.handshakeTimeout,
+      exports: this.#exports,
+      server: this.#context,
+      peerName: options.peerName ?? describeStream(stream),
+    });
+    if (this.#closing !== undefined) {
+      void connection.close('the server is closing');
+      return connection;
+    }
+    this.#connections.add(connection);
+    void connection.whenClosed.then(() => this.#connections.delete(connection));
+    return connection;
+  }
+
+  /**
+   * Calls `callback` every `intervalMs` milliseconds until the returned function is called or the server
+   * closes (pyacq's timers, on this server's event loop). A tick is skipped while an async callback from
+   * the previous one is still running; a callback that throws is reported as a process warning.
+   *
+   * @example
+   * ```ts
+   * const stop = server.startTimer(() => sensor.poll(), 100);
+   * ```
+   */
+  startTimer(callback: () => unknown, intervalMs: number): () => void {
+    let busy = false;
+    const report = (error: unknown): void => {
+      process.emitWarning(
+        `An RPCServer timer callback threw: ${error instanceof Error ? error.stack : String(error)}`,
+      );
+    };
+    const timer = setInterval(() => {
+      if (busy) return;
+      try {
+        const result = callback();
+        if (result instanceof Promise) {
+          busy = true;
+          result.then(
+            () => {
+              busy = false;
+            },
+            (error) => {
+              busy = false;
+              report(error);
+            },
+          );
+        }
+      } catch (error) {
+        report(error);
+      }
+    }, intervalMs);
+    this.#timers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
+  /**
+   * Stops the server (idempotent): stops its timers, tells every client (their pending calls reject with
+   * ConnectionClosedError and they see `disconnected`), and stops listening.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#closing = (async () => {
+        for (const timer of this.#timers) clearInterval(timer);
+        this.#timers.clear();
+        await Promise.all([...this.#connections].map((connection) => connection.close('the server closed')));
+        await this.#listener?.close();
+      })();
+    }
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #publishFromClient(name: string, value: unknown): void {
+    if (this.#ownNames.has(name)) {
+      throw new AccessDeniedError(
+        name,
+        `'${name}' is published by the server itself: a client cannot replace it`,
+      );
+    }
+    if (value === undefined || value === null) this.#objects.delete(name);
+    else this.#objects.set(name, value);
+  }
+}
+
+function describeStream(stream: Duplex): string {
+  const socket = stream as Duplex & { remoteAddress?: string; remotePort?: number };
+  if (socket.remoteAddress !== undefined) return `client ${socket.remoteAddress}:${socket.remotePort}`;
+  return 'a client';
+}
