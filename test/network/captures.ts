@@ -178,7 +178,7 @@ function learnNames(expected: string, actual: string, names: Map<string, string>
     if (typeof e === 'string' && typeof a === 'string') {
       if (NETWORK_NAME.test(e) && !e.startsWith('Manager[')) names.set(e, a);
     } else if (Array.isArray(e) && Array.isArray(a)) {
-      e.forEach((x, i) => walk(x, a[i]));
+      for (const [i, x] of e.entries()) walk(x, a[i]);
     } else if (e !== null && a !== null && typeof e === 'object' && typeof a === 'object') {
       const ek = Object.keys(e);
       const ak = Object.keys(a);
