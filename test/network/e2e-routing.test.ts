@@ -42,7 +42,7 @@ for (const tls of [false, true]) {
       expect(client.tlsEnabled).toBe(tls);
       const echo = await client.link<Echo>('Echo');
       expect(await echo.echo(1, 'two', kwargs({ x: 3.5 }))).toEqual([[1, 'two'], { x: 3.5 }]);
-      const [args] = (await echo.echo(Number.NaN, Number.NEGATIVE_INFINITY)) as [unknown[]];
+      const [args] = await echo.echo(Number.NaN, Number.NEGATIVE_INFINITY);
       expect(args[0]).toBeNaN();
       expect(args[1]).toBe(Number.NEGATIVE_INFINITY);
       expect(echo.serviceAttributes).toEqual({
