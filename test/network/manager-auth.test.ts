@@ -1,0 +1,222 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localHostname } from '../../src/network/certificates.js';
+import { ManagerDatabase } from '../../src/network/database.js';
+import { managerFixture } from './manager-fixture.js';
+import { connectService, RawPeer, request } from './raw-peer.js';
+
+const identity = (name: string) => ({ result: { type: 'client', name } });
+
+async function handshakeWithPassword(port: number, password: string) {
+  const peer = await RawPeer.connect({ port });
+  const asked = await peer.nextJson();
+  expect(asked).toMatchObject({ attribute: 'password', uid: '' });
+  expect((asked.args as string[])[0]).toMatch(/^Manager\[.+:\d+\]$/);
+  peer.sendJson({ result: password });
+  return peer;
+}
+
+async function login(port: number, username: string, password: string) {
+  const peer = await RawPeer.connect({ port });
+  expect(await peer.nextJson()).toMatchObject({ attribute: 'username' });
+  peer.sendJson({ result: username });
+  const next = await peer.nextJson();
+  if (next.error) return { peer, error: next.message };
+  expect(next).toMatchObject({ attribute: 'password', args: [username] });
+  peer.sendJson({ result: password });
+  const after = await peer.nextJson();
+  if (after.error) return { peer, error: after.message };
+  expect(after.attribute).toBe('identity');
+  peer.sendJson(identity(username));
+  return { peer, error: undefined };
+}
+
+describe('Manager password', () => {
+  it('admits the right password (JSON or typed as text) and refuses a wrong one', async () => {
+    await using f = await managerFixture({ authPassword: 'abc 123', failureDelay: 10 });
+    const good = await handshakeWithPassword(f.manager.port, 'abc 123');
+    expect((await good.nextJson()).attribute).toBe('identity');
+    const typed = await RawPeer.connect({ port: f.manager.port });
+    await typed.next();
+    typed.send('abc 123');
+    expect((await typed.nextJson()).attribute).toBe('identity');
+    const bad = await handshakeWithPassword(f.manager.port, 'wrong');
+    expect(await bad.nextJson()).toMatchObject({
+      error: true,
+      message: 'ValueError: Wrong Manager password',
+      uid: '',
+    });
+    await bad.waitClosed();
+  });
+
+  it('1000 wrong passwords neither break nor slow down a client being served', async () => {
+    await using f = await managerFixture({ authPassword: 'right', failureDelay: 50 });
+    const service = await (async () => {
+      const peer = await handshakeWithPassword(f.manager.port, 'right');
+      await peer.next();
+      peer.sendJson({ result: { type: 'service', name: 'Echo', attributes: {} } });
+      return peer;
+    })();
+    const client = await handshakeWithPassword(f.manager.port, 'right');
+    await client.next();
+    client.sendJson(identity('Worker'));
+    client.sendJson(request('Manager', 'link', ['Echo'], {}, 'l'));
+    expect((await client.nextJson()).error).toBe(false);
+    service.socket.on('data', () => {});
+    let stop = false;
+    const latencies: number[] = [];
+    const worker = (async () => {
+      for (let i = 0; !stop; i++) {
+        const t0 = performance.now();
+        client.sendJson(request('Echo', 'echo', [i], {}, `w${i}`));
+        const forwarded = await service.nextJson();
+        service.sendJson({ error: false, requester: forwarded.requester, result: i, uid: forwarded.uid });
+        await client.nextJson();
+        latencies.push(performance.now() - t0);
+      }
+    })();
+    const refused: string[] = [];
+    for (let batch = 0; batch < 5; batch++) {
+      await Promise.all(
+        Array.from({ length: 200 }, async () => {
+          const peer = await handshakeWithPassword(f.manager.port, 'guess');
+          refused.push(String((await peer.nextJson(10_000)).message));
+          await peer.waitClosed(10_000);
+        }),
+      );
+    }
+    stop = true;
+    await worker;
+    expect(refused).toHaveLength(1000);
+    expect(new Set(refused)).toEqual(new Set(['ValueError: Wrong Manager password']));
+    latencies.sort((a, b) => a - b);
+    expect(latencies.length).toBeGreaterThan(20);
+    // The median round trip of the honest client stays small while the guesses are refused.
+    expect(latencies[latencies.length >> 1]).toBeLessThan(250);
+  }, 60_000);
+});
+
+describe('login', () => {
+  async function withUsers() {
+    const f = await managerFixture({ authLogin: true, failureDelay: 10 });
+    const db = new ManagerDatabase(f.manager.databasePath);
+    await db.addUser('admin', 's3cret', { isAdmin: true });
+    await db.addUser('bob', 'bob pw');
+    return { f, db };
+  }
+
+  it('admits registered users with their password and refuses the rest with the Python texts', async () => {
+    const { f, db } = await withUsers();
+    await using _ = f;
+    try {
+      expect((await login(f.manager.port, 'bob', 'bob pw')).error).toBeUndefined();
+      const wrong = await login(f.manager.port, 'bob', 'nope');
+      expect(wrong.error).toBe('ValueError: Wrong login password');
+      await wrong.peer.waitClosed();
+      const unknown = await login(f.manager.port, 'mallory', 'x');
+      expect(unknown.error).toBe('ValueError: Unregistered user');
+      await unknown.peer.waitClosed();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('sees users added after the Manager started, without a restart', async () => {
+    const { f, db } = await withUsers();
+    await using _ = f;
+    try {
+      expect((await login(f.manager.port, 'carol', 'pw')).error).toBe('ValueError: Unregistered user');
+      await db.addUser('carol', 'pw');
+      expect((await login(f.manager.port, 'carol', 'pw')).error).toBeUndefined();
+      db.removeUser('carol');
+      expect((await login(f.manager.port, 'carol', 'pw')).error).toBe('ValueError: Unregistered user');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('an admin login makes admin requests answer without asking again', async () => {
+    const { f, db } = await withUsers();
+    await using _ = f;
+    db.close();
+    const { peer } = await login(f.manager.port, 'admin', 's3cret');
+    peer.sendJson(request('Manager', 'users_table.usernames', [], {}, 'x'));
+    expect(await peer.nextJson()).toMatchObject({ error: false, result: ['admin', 'bob'], uid: '' });
+  });
+});
+
+describe('trusted hostnames', () => {
+  it('admits this computer by default and re-reads the list for each connection', async () => {
+    await using f = await managerFixture({ authHostname: true, failureDelay: 10 });
+    const first = await RawPeer.connect({ port: f.manager.port });
+    expect((await first.nextJson()).attribute).toBe('identity');
+    const db = new ManagerDatabase(f.manager.databasePath);
+    try {
+      for (const name of [localHostname(), '127.0.0.1']) db.removeHostname(name);
+      const refused = await RawPeer.connect({ port: f.manager.port });
+      expect(await refused.nextJson()).toMatchObject({
+        error: true,
+        message: `ValueError: '${localHostname()}' is not a trusted hostname`,
+      });
+      await refused.waitClosed();
+      db.addHostname('127.0.0.1');
+      const again = await RawPeer.connect({ port: f.manager.port });
+      expect((await again.nextJson()).attribute).toBe('identity');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('never writes a password to the log or the database, even at debug level', async () => {
+    const f = await managerFixture({ authLogin: true, logLevel: 'debug', failureDelay: 10 });
+    const logFile = join(f.home, 'logs', 'manager.log');
+    await f.manager.close();
+    await using g = await managerFixture({
+      authLogin: true,
+      logLevel: 'debug',
+      logFile,
+      home: f.home,
+      failureDelay: 10,
+    });
+    const db = new ManagerDatabase(g.manager.databasePath);
+    await db.addUser('admin', 'TopSecret-123', { isAdmin: true });
+    db.close();
+    const ok = await login(g.manager.port, 'admin', 'TopSecret-123');
+    await login(g.manager.port, 'admin', 'Wrong-Guess-456');
+    ok.peer.sendJson(request('Manager', 'users_table.insert', ['dave', 'Another-Secret-789'], {}, 'i'));
+    expect((await ok.peer.nextJson()).error).toBe(false);
+    await g.manager.close();
+    expect(existsSync(logFile)).toBe(true);
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toContain('connected as a client');
+    for (const dir of [g.home]) {
+      for (const file of readdirSync(dir, { recursive: true }) as string[]) {
+        const path = join(dir, file);
+        if (!existsSync(path) || !file.includes('.')) continue;
+        const bytes = readFileSync(path);
+        for (const secret of ['TopSecret-123', 'Wrong-Guess-456', 'Another-Secret-789']) {
+          expect(bytes.includes(secret), `${secret} in ${file}`).toBe(false);
+        }
+      }
+    }
+  });
+});
+
+describe('one authentication mode', () => {
+  it('refuses to start with two modes', async () => {
+    await expect(managerFixture({ authLogin: true, authPassword: 'x' })).rejects.toThrow(/Choose one way/);
+  });
+
+  it('refuses a port in use with the fix in the message', async () => {
+    await using f = await managerFixture();
+    await expect(managerFixture({ port: f.manager.port })).rejects.toThrow(/port \d+ is in use/);
+  });
+
+  it('a service must pass the same authentication', async () => {
+    await using f = await managerFixture({ authPassword: 'pw', failureDelay: 10 });
+    await expect(connectService(f.manager.port, 'S')).rejects.toThrow(/expected an identity request/);
+  });
+});
