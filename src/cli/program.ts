@@ -13,7 +13,6 @@ import { addUserCommands } from './user-commands.js';
 export function createProgram(): Command {
   const program = new Command('farcall')
     .description('farcall: a Network Manager for Services and Clients (wire-compatible with msl-network)')
-    .showHelpAfterError()
     .exitOverride();
   addStartCommand(program);
   addCertificateCommands(program);

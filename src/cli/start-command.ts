@@ -50,6 +50,22 @@ export function addStartCommand(program: Command): void {
       if (flags.logLevel !== undefined && !LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
         throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
       }
+      // Signal handlers go in before anything can report readiness: a signal sent the moment the
+      // ready line is read must find them (the kernel applies the default action, death, otherwise).
+      // They stay installed until the process ends, so a signal during close never kills it midway.
+      let stopping = false;
+      let requestStop: () => void = () => {};
+      const stopRequested = new Promise<void>((resolve) => {
+        requestStop = resolve;
+      });
+      const onSignal = () => {
+        // A second Ctrl+C while closing means "now": leave without waiting for the peers.
+        if (stopping) process.exit(130);
+        stopping = true;
+        requestStop();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const manager = await startManager({
         host: flags.host,
         port: flags.port,
@@ -67,17 +83,9 @@ export function addStartCommand(program: Command): void {
       process.stdout.write(
         `Network Manager running on ${manager.host}:${manager.port} (TLS ${manager.tlsEnabled ? 'ENABLED' : 'DISABLED'})\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-        // shutdown_manager (an admin request) stops the Manager from inside: end the command too.
-        void manager.closed?.then(stop);
-      });
+      // shutdown_manager (an admin request) stops the Manager from inside: end the command too.
+      await Promise.race([stopRequested, manager.closed]);
+      stopping = true;
       await manager.close();
       process.stdout.write('Network Manager stopped\n');
     });

@@ -43,7 +43,8 @@ export interface RunningManager {
   tls: boolean;
   line: string;
   stderr: () => string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends `signal` and resolves with the exit code (or the name of the signal that killed it). */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
 /** Starts `farcall start <args>` and waits for its "Network Manager running on" line. */
@@ -56,7 +57,9 @@ export function startCliManager(args: string[], env: Record<string, string> = {}
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
