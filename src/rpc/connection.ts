@@ -9,6 +9,7 @@ import {
   AccessDeniedError,
   AuthenticationError,
   ConnectionClosedError,
+  ConnectionTimeoutError,
   FarcallError,
   PingError,
   ProtocolError,
@@ -672,10 +673,16 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   #handshakeExpired(ms: number): void {
     if (this.#peerVerified || this.#closed) return;
-    const what = this.#peerHello ? 'authenticate' : 'send its HELLO';
-    this.#refuse(
-      `${this.#peerName} did not ${what} within ${ms} ms: is it a farcall rpc peer with the same authKey?`,
-    );
+    if (!this.#peerHello) {
+      this.#fail(
+        new ConnectionTimeoutError(
+          `${this.#peerName} did not send its HELLO within ${ms} ms: is it a farcall rpc peer? (raise the handshake timeout if it is very busy)`,
+          ms,
+        ),
+      );
+      return;
+    }
+    this.#refuse(`${this.#peerName} did not authenticate within ${ms} ms: does it have the same authKey?`);
   }
 
   /** Authentication failed: tell the peer, then close with an AuthenticationError. */

@@ -220,7 +220,7 @@ async function send(
       override === undefined ? state.options : { ...state.options, ...override },
     );
   } catch (error) {
-    if (error instanceof FarcallError) Error.captureStackTrace(error, send);
+    if (error instanceof FarcallError) Error.captureStackTrace(error);
     throw error;
   }
 }

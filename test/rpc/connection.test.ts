@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   AuthenticationError,
   ConnectionClosedError,
+  ConnectionTimeoutError,
   PingError,
   ProtocolError,
   RemoteError,
@@ -296,13 +297,22 @@ describe('authentication', () => {
     expect(served).toEqual([]);
   });
 
+  test('a peer that never says HELLO is dropped at the handshake deadline with a ConnectionTimeoutError', async () => {
+    const [streamA, streamB] = await socketPair('tcp');
+    const a = new Connection(streamA, { side: 'server', handshakeTimeout: 100 });
+    onCleanup(() => a.close());
+    new RawPeer(streamB, { hello: false });
+    expect(await a.whenClosed).toBeInstanceOf(ConnectionTimeoutError);
+  });
+
   test('a peer that never authenticates is dropped at the handshake deadline', async () => {
     const [streamA, streamB] = await socketPair('tcp');
     const a = new Connection(streamA, { side: 'server', authKey: 'k', handshakeTimeout: 100 });
     onCleanup(() => a.close());
-    new RawPeer(streamB, { hello: false });
+    const peer = new RawPeer(streamB, { hello: false });
+    peer.send([MessageKind.HELLO, 1, 'slowpoke', null, Buffer.alloc(32, 7)]);
     const error = await a.whenClosed;
     expect(error).toBeInstanceOf(AuthenticationError);
-    expect(error?.message).toContain('within 100 ms');
+    expect(error?.message).toContain('did not authenticate within 100 ms');
   });
 });
