@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { certificateFingerprint, loadOrCreateManagerCredentials } from '../../src/network/certificates.js';
+import { managerFixture } from './manager-fixture.js';
+import { connectClient, connectService, request } from './raw-peer.js';
+
+describe('TLS', () => {
+  it('is on by default with a self-signed certificate created in FARCALL_HOME, and routes over real TLS', async () => {
+    await using f = await managerFixture({ disableTls: false });
+    expect(f.manager.tlsEnabled).toBe(true);
+    const cert = readFileSync(f.manager.certFile as string, 'utf8');
+    expect(f.manager.certFile?.startsWith(f.home)).toBe(true);
+    const service = await connectService(f.manager.port, 'Echo', {}, -1, { ca: cert });
+    const client = await connectClient(f.manager.port, 'A', { ca: cert });
+    client.sendJson(request('Manager', 'link', ['Echo'], {}, 'l'));
+    expect((await client.nextJson()).error).toBe(false);
+    client.send(
+      '{"args": [NaN], "attribute": "echo", "error": false, "kwargs": {}, "service": "Echo", "uid": "t1"}',
+    );
+    const forwarded = await service.nextJson();
+    expect(forwarded.args).toEqual([Number.NaN]);
+    service.sendJson({ error: false, requester: forwarded.requester, result: 'over tls', uid: 't1' });
+    expect(await client.nextJson()).toMatchObject({ result: 'over tls', uid: 't1' });
+  });
+
+  it('serves the same certificate on the next start, so pinned clients keep trusting it', async () => {
+    await using f = await managerFixture({ disableTls: false });
+    const first = readFileSync(f.manager.certFile as string, 'utf8');
+    await f.manager.close();
+    await using g = await managerFixture({ disableTls: false, home: f.home });
+    const served = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect(
+        { port: g.manager.port, host: '127.0.0.1', ca: first, servername: 'localhost' },
+        () => {
+          resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
+          socket.destroy();
+        },
+      );
+      socket.on('error', reject);
+    });
+    expect(served).toBe(certificateFingerprint(first));
+  });
+
+  it('uses an encrypted key with keyFilePassword, and says so when the password is wrong', async () => {
+    await using f = await managerFixture({ disableTls: false, keyFilePassword: 'key pw' });
+    expect(f.manager.tlsEnabled).toBe(true);
+    await f.manager.close();
+    await expect(
+      managerFixture({ disableTls: false, keyFilePassword: 'wrong', home: f.home }),
+    ).rejects.toThrow(/key password is wrong/);
+    const creds = loadOrCreateManagerCredentials({ home: f.home, keyFilePassword: 'key pw' });
+    expect(creds.key).toContain('ENCRYPTED');
+  });
+
+  it('gives a plain peer nothing it could mistake for the protocol', async () => {
+    await using f = await managerFixture({ disableTls: false, handshakeTimeout: 500 });
+    const received = await new Promise<string>((resolve) => {
+      let data = '';
+      const socket = netConnect({ port: f.manager.port, host: '127.0.0.1' }, () =>
+        socket.write('{"result": "hi"}\r\n'),
+      );
+      socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+      socket.on('close', () => resolve(data));
+      socket.on('error', () => resolve(data));
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+    expect(received).not.toContain('"attribute"');
+  });
+});
