@@ -435,7 +435,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       id,
       this.#exports.address,
       typeof value === 'function',
-      typeof value === 'function' ? value.name || 'function' : describeObject(value),
+      referenceTypeName(value),
     );
   }
 
@@ -875,6 +875,15 @@ function proxyOfImport(target: ImportedTarget): object {
     importProxies.set(target, proxy);
   }
   return proxy;
+}
+
+/** The type name a reference carries, for messages; never touches a proxy's members (that would build paths). */
+function referenceTypeName(value: object): string {
+  const parts = proxyParts(value);
+  if (parts !== undefined) return parts.target instanceof ImportedTarget ? parts.target.typeName : 'proxy';
+  if (typeof value === 'function')
+    return typeof value.name === 'string' && value.name ? value.name : 'function';
+  return describeObject(value).replace(/ instance$/, '');
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
