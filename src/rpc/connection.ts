@@ -159,7 +159,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   /** True once the peer proved it knows the key (or no key is used): its requests are served. */
   #peerVerified = false;
   /** Frames held back until the handshake is done (so nothing reaches an unauthenticated peer). */
-  #queue: Buffer[] | undefined = [];
+  #queue: (Buffer | Buffer[])[] | undefined = [];
   /** Ids exported while encoding one message: given back if the encoding fails. */
   readonly #encodingExports: number[] = [];
   #handshakeTimer: NodeJS.Timeout | undefined;
@@ -295,7 +295,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   /**
    * Sends one REQUEST (see docs/protocol.md) and resolves with the decoded reply.
-   * Ownership: `path` and `args` are encoded before this returns.
+   * Ownership: `path` and `args` are encoded before this returns, except binaries and typed arrays of
+   * 64 KiB or more, which are written from their own memory: do not modify those until the call settles.
    */
   request(
     action: ActionCode,
@@ -312,7 +313,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       returnType === 0
         ? [MessageKind.REQUEST, id, action, target, path, args]
         : [MessageKind.REQUEST, id, action, target, path, args, returnType];
-    let body: Buffer;
+    let body: Buffer[];
     try {
       body = this.#encode(message);
     } catch (error) {
@@ -393,11 +394,11 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
    * Encodes a message that may carry our objects. If encoding fails, the references it exported are
    * given back (the peer never saw them).
    */
-  #encode(message: unknown[]): Buffer {
+  #encode(message: unknown[]): Buffer[] {
     const exported = this.#encodingExports;
     exported.length = 0;
     try {
-      return this.#codec.encode(message);
+      return this.#codec.encodeParts(message);
     } catch (error) {
       for (const id of exported) this.#exports.release(id, 1, this.#holder);
       throw error;
@@ -411,12 +412,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     return this.#codec.encode(message);
   }
 
-  #send(body: Buffer): void {
+  #send(body: Buffer | Buffer[]): void {
     if (this.#queue !== undefined) this.#queue.push(body);
     else this.#sendNow(body);
   }
 
-  #sendNow(body: Buffer): void {
+  #sendNow(body: Buffer | Buffer[]): void {
     if (this.#framed.closed) return;
     this.#framed.send(body);
   }
@@ -741,7 +742,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   #reply(id: number, value: unknown, returnType: number): void {
     if (this.#closed) return;
-    let body: Buffer;
+    let body: Buffer[];
     try {
       let result = value;
       if (
