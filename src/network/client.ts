@@ -13,6 +13,7 @@ import {
   type HandshakeCredentials,
   isManagerRequest,
 } from './device-handshake.js';
+import { stringifyJson } from './json.js';
 import { Link, type LinkTo, linkProxy, type RequestSender, type UntypedService } from './link.js';
 import {
   DEFAULT_CONNECT_TIMEOUT,
@@ -327,8 +328,7 @@ export class Client implements RequestSender {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const uid = randomUUID();
     const reply = this.#requests.add(uid, service, attribute, admin, timeout, options.signal);
-    // Member order as Python's client writes it (sorted keys).
-    this.#socket.send({ args, attribute, error: false, kwargs: kw, service, uid });
+    this.#socket.write(requestLine(service, attribute, args, kw, uid));
     return reply;
   }
 
@@ -399,6 +399,26 @@ export class Client implements RequestSender {
     for (const set of this.#links.values()) for (const link of set) link.detach();
     this.#links.clear();
   }
+}
+
+/**
+ * A request line as Python's client writes it (sorted keys, Python separators). Built by hand because
+ * it is the hot path: only `args` and `kwargs` need the general serialiser.
+ */
+function requestLine(
+  service: string,
+  attribute: string,
+  args: unknown[],
+  kw: Record<string, unknown>,
+  uid: string,
+): string {
+  const argsText = args.length === 0 ? '[]' : stringifyJson(args);
+  let kwText = '{}';
+  for (const _ in kw) {
+    kwText = stringifyJson(kw);
+    break;
+  }
+  return `{"args": ${argsText}, "attribute": ${JSON.stringify(attribute)}, "error": false, "kwargs": ${kwText}, "service": ${JSON.stringify(service)}, "uid": "${uid}"}\r\n`;
 }
 
 function checkTimeout(timeout: number): void {

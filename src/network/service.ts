@@ -368,7 +368,9 @@ export class Service {
     if (socket === undefined || !socket.isOpen) return; // the Manager is gone; so is the requester
     let text: string;
     try {
-      text = stringifyJson({ error: false, requester, result: result === undefined ? null : result, uid });
+      // Built by hand (the hot path): member order and separators as Python's Service writes them.
+      const resultText = result === undefined ? 'null' : stringifyJson(result);
+      text = `{"error": false, "requester": ${requester === null ? 'null' : JSON.stringify(requester)}, "result": ${resultText}, "uid": ${JSON.stringify(uid)}}`;
     } catch (error) {
       this.#sendError(describeError(error), requester, uid);
       return;

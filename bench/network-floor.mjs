@@ -1,0 +1,95 @@
+// Helpers of the network benchmarks: start the peer processes (network-peers.mjs), and the bare floor
+// — a client → relay process → echo process → back, over raw sockets of the same transport (TCP or TLS),
+// carrying the same JSON lines farcall sends, with no farcall code anywhere on the path.
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+
+const PEERS = fileURLToPath(new URL('./network-peers.mjs', import.meta.url));
+
+/** A temporary FARCALL_HOME; `remove()` deletes it. */
+export function tempHome() {
+  const home = mkdtempSync(join(tmpdir(), 'farcall-bench-net-'));
+  return { home, remove: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+/** Forks a peer role and resolves with { child, message } once it reports. */
+export async function forkPeer(role, ...args) {
+  const child = fork(PEERS, [role, ...args.map(String)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`${role} exited with ${code}`);
+    }),
+  ]);
+  return { child, message };
+}
+
+/** Starts the floor: echo process + relay process. Resolves { port, stop }. */
+export async function startFloor(useTls, home) {
+  const mode = useTls ? 'tls' : 'plain';
+  const echo = await forkPeer('echo', mode, home);
+  const relay = await forkPeer('relay', mode, home, echo.message.port);
+  return {
+    port: relay.message.port,
+    stop() {
+      relay.child.kill();
+      echo.child.kill();
+    },
+  };
+}
+
+/** Starts farcall's Manager and an Echo Service, each in its own process. Resolves { port, stop }. */
+export async function startFarcall(useTls, home) {
+  const mode = useTls ? 'tls' : 'plain';
+  const manager = await forkPeer('manager', mode, home);
+  const service = await forkPeer('service', mode, home, manager.message.port);
+  return {
+    port: manager.message.port,
+    stop() {
+      service.child.kill();
+      manager.child.kill();
+    },
+  };
+}
+
+/**
+ * A raw line client of the floor: `send(line)` writes one line, `request(line)` resolves with the next
+ * reply line, `burst(lines)` writes many and resolves when as many replies have come back.
+ */
+export async function floorClient(port, useTls) {
+  const socket = useTls
+    ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
+    : net.connect({ host: '127.0.0.1', port });
+  await once(socket, useTls ? 'secureConnect' : 'connect');
+  socket.setNoDelay(true);
+  let waiting = 0;
+  let onDone = () => {};
+  socket.on('data', (chunk) => {
+    // Count line ends; the floor does not parse (that is the point of a floor).
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
+      if (--waiting === 0) onDone();
+    }
+  });
+  const burst = (text, count) =>
+    new Promise((resolve) => {
+      waiting = count;
+      onDone = resolve;
+      socket.write(count === 1 ? text : text.repeat(count));
+    });
+  return {
+    request: (line) => burst(line, 1),
+    burst,
+    close: () => socket.destroy(),
+  };
+}
+
+/** A request line shaped like the ones farcall's client sends (same length). */
+export function sampleRequestLine() {
+  return `{"args": [1], "attribute": "echo", "error": false, "kwargs": {}, "service": "Echo", "uid": "${crypto.randomUUID()}"}\r\n`;
+}
