@@ -4,6 +4,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import { AddressError } from '../errors.js';
 import { formatAddress, parseAddress } from '../wire/address.js';
@@ -57,7 +58,7 @@ export interface RPCClientEvents {
 export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDisposable {
   static readonly #cache = new Map<string, Promise<RPCClient>>();
 
-  /** The server's address, as given. */
+  /** The server's address, as given (or the name given to {@link RPCClient.fromStream}). */
   readonly address: string;
   /** The underlying connection (for `connection.call`, stats, `root`). */
   readonly connection: Connection;
@@ -88,14 +89,33 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
       signal: options.signal,
       tls: options.tls,
     });
+    return RPCClient.fromStream(stream, address, options);
+  }
+
+  /**
+   * A client over an already-connected stream whose other end an RPCServer serves (`server.serve(stream)`),
+   * e.g. the pipe to a child process. Resolves after the handshake; the client owns the stream.
+   *
+   * @param name - names the server in messages and is the client's `address`, e.g. `'worker (pid 4711)'`
+   * @example
+   * ```ts
+   * // parent:
+   * const client = await RPCClient.fromStream(childChannel(child), 'worker');
+   * // child:
+   * const server = new RPCServer();
+   * server.set('worker', new Worker());
+   * server.serve(parentChannel());
+   * ```
+   */
+  static async fromStream(stream: Duplex, name: string, options: RPCClientOptions = {}): Promise<RPCClient> {
     const connection = new Connection(stream, {
       side: 'client',
       authKey: options.authKey,
       policy: options.policy,
       timeout: options.timeout,
       maxFrameBytes: options.maxFrameBytes,
-      handshakeTimeout: connectTimeout,
-      peerName: address,
+      handshakeTimeout: options.connectTimeout ?? 10_000,
+      peerName: name,
     });
     try {
       await connection.ready;
@@ -103,7 +123,7 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
       await connection.close();
       throw error;
     }
-    return new RPCClient(address, connection);
+    return new RPCClient(name, connection);
   }
 
   /**

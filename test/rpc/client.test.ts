@@ -9,7 +9,8 @@ import {
 } from '../../src/errors.js';
 import { RPCClient } from '../../src/rpc/client.js';
 import { getValue, isProxy, release } from '../../src/rpc/proxy.js';
-import { connectClient, onCleanup, serverAndClient, startServer } from './helpers.js';
+import { RPCServer } from '../../src/rpc/server.js';
+import { connectClient, onCleanup, serverAndClient, socketPair, startServer } from './helpers.js';
 
 class Calculator {
   add(a: number, b: number): number {
@@ -155,5 +156,19 @@ describe('RPCClient', () => {
     const client = await connectClient(server.address as string);
     await client.get<Calculator>('calc').add(1, 2);
     expect(performance.now() - started).toBeLessThan(200);
+  });
+});
+
+describe('RPCClient.fromStream', () => {
+  test('a client over a stream that a server serves', async () => {
+    const server = new RPCServer();
+    onCleanup(() => server.close());
+    server.set('calc', new Calculator());
+    const [mine, theirs] = await socketPair('unix');
+    server.serve(theirs);
+    const client = await RPCClient.fromStream(mine, 'the test pipe');
+    onCleanup(() => client.close());
+    expect(client.address).toBe('the test pipe');
+    expect(await client.get<Calculator>('calc').add(3, 4)).toBe(7);
   });
 });

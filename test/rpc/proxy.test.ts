@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { AccessDeniedError, ConnectionClosedError, ResponseTimeoutError } from '../../src/errors.js';
 import {
@@ -221,6 +223,23 @@ describe('built-ins', () => {
       expect(await scan.describe()).toBe('scan at 1 Hz');
     }
     await proxy.status;
+    expect(server.lentObjects).toBe(0);
+  });
+
+  test('a proxy the garbage collector collects is released on the server', async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const { proxy, server } = await scanner();
+    await (async () => {
+      const scan = await proxy.start(1);
+      expect(await scan.describe()).toBe('scan at 1 Hz');
+    })();
+    expect(server.lentObjects).toBe(1);
+    for (let i = 0; i < 100 && server.lentObjects > 0; i++) {
+      collectGarbage();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await proxy.status;
+    }
     expect(server.lentObjects).toBe(0);
   });
 
