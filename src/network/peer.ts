@@ -13,7 +13,8 @@ import { ConnectionClosedError, FarcallTimeoutError } from '../errors.js';
 import { LineDecoder } from '../wire/lines.js';
 import { localHostname } from './certificates.js';
 
-const CRLF = Buffer.from('\r\n');
+// Lines up to this size are copied into one buffer per write; longer ones are written as they are.
+const COPY_LIMIT = 64 * 1024;
 
 /** What the LineDecoder kept of a line it dropped for being over the limit. */
 export interface OversizeSample {
@@ -62,7 +63,6 @@ export class PeerConnection {
   readonly #handlers: PeerHandlers;
   #answers: Buffer[] = [];
   #waiter: { resolve: (line: Buffer) => void; reject: (error: Error) => void } | undefined;
-  #corked = false;
   #closed = false;
 
   constructor(socket: Socket, handlers: PeerHandlers, maxLineBytes: number) {
@@ -166,29 +166,34 @@ export class PeerConnection {
     });
   }
 
-  /** Writes one message (text without its line end). Writes in one turn go out in one syscall. */
+  /**
+   * Writes one message (text without its line end) with a single `write()`: for a message, one
+   * buffer is cheaper than corking, and Node writes it at once when the socket is idle.
+   */
   send(text: string): void {
     if (this.#closed) return;
-    this.#cork();
     this.socket.write(`${text}\r\n`);
   }
 
-  /** Writes a line given as bytes (without its line end), plus an optional suffix text. */
+  /**
+   * Writes a line given as bytes (without its line end), plus an optional suffix text, as one buffer
+   * (or, for a large line, as two writes, so a 100 MB message is not copied).
+   */
   sendBytes(line: Buffer, suffix?: string): void {
     if (this.#closed) return;
-    this.#cork();
-    this.socket.write(line);
-    this.socket.write(suffix === undefined ? CRLF : `${suffix}\r\n`);
-  }
-
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.socket.cork();
-    process.nextTick(() => {
-      this.#corked = false;
+    const tail = suffix === undefined ? '\r\n' : `${suffix}\r\n`;
+    if (line.length > COPY_LIMIT) {
+      this.socket.cork();
+      this.socket.write(line);
+      this.socket.write(tail);
       this.socket.uncork();
-    });
+      return;
+    }
+    const tailBytes = Buffer.byteLength(tail);
+    const out = Buffer.allocUnsafe(line.length + tailBytes);
+    line.copy(out, 0);
+    out.write(tail, line.length);
+    this.socket.write(out);
   }
 
   /** Flushes what was written and closes the socket (idempotent). */
@@ -201,10 +206,6 @@ export class PeerConnection {
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(new ConnectionClosedError('The peer disconnected during the handshake'));
-    if (this.#corked) {
-      this.#corked = false;
-      this.socket.uncork();
-    }
     this.socket.end();
     // A peer that never reads must not keep the socket (and the Manager's close) waiting.
     const timer = setTimeout(() => this.socket.destroy(), 2000);

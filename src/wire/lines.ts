@@ -170,11 +170,9 @@ export class LineDecoder {
       const total = this.#skippedBytes + (end - start);
       this.#skipping = false;
       this.#skippedBytes = 0;
-      this.#sampleTail(chunk, start, end);
-      this.#onOversize?.(
-        total - (chunk[end - 1] === CARRIAGE_RETURN && end > start ? 1 : 0),
-        this.#takeSample(),
-      );
+      const carriageReturn = end > start && chunk[end - 1] === CARRIAGE_RETURN ? 1 : 0;
+      this.#sampleTail(chunk, start, end - carriageReturn);
+      this.#onOversize?.(total - carriageReturn, this.#takeSample());
       return;
     }
     const total = this.#pendingBytes + (end - start);
@@ -182,7 +180,7 @@ export class LineDecoder {
     if (size > this.#maxLineBytes) {
       let sample: LineSample | undefined;
       if (this.#sampleBytes > 0) {
-        const whole = this.#take(chunk, start, end);
+        const whole = stripCarriageReturn(this.#take(chunk, start, end));
         sample = {
           head: Buffer.from(whole.subarray(0, this.#sampleBytes)),
           tail: Buffer.from(whole.subarray(Math.max(0, whole.length - this.#sampleBytes))),

@@ -107,3 +107,36 @@ describe('encodeLine / writeLine', () => {
     expect(written).toEqual(['x\r\n']);
   });
 });
+
+describe('LineDecoder samples of dropped lines', () => {
+  it('keeps the start and the end of a dropped line, so a receiver can still find its id', () => {
+    const samples: { bytes: number; head: string; tail: string }[] = [];
+    const decoder = new LineDecoder({
+      maxLineBytes: 100,
+      sampleBytes: 16,
+      onLine: () => {},
+      onOversize: (bytes, sample) =>
+        samples.push({ bytes, head: sample?.head.toString() ?? '', tail: sample?.tail.toString() ?? '' }),
+    });
+    decoder.push(Buffer.from('{"args": ["'));
+    for (let i = 0; i < 10; i++) decoder.push(Buffer.alloc(50, 0x78));
+    decoder.push(
+      Buffer.from(`"], "uid": "abc"}\r\n{"whole": "line over the limit in one chunk ${'.'.repeat(200)}"}\n`),
+    );
+    expect(samples[0]).toEqual({ bytes: 11 + 500 + 17, head: '{"args": ["xxxxx', tail: '], "uid": "abc"}' });
+    expect(samples[1].head).toBe('{"whole": "line ');
+    expect(samples[1].tail).toBe('.............."}');
+  });
+
+  it('applies a changed limit to the next lines', () => {
+    const { decoder, lines, oversize } = collect(1000);
+    decoder.push(Buffer.from('0123456789\n'));
+    decoder.maxLineBytes = 5;
+    decoder.push(Buffer.from('0123456789\nabc\n'));
+    expect(lines).toEqual(['0123456789', 'abc']);
+    expect(oversize).toEqual([10]);
+    expect(() => {
+      decoder.maxLineBytes = 0;
+    }).toThrow(RangeError);
+  });
+});
