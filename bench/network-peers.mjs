@@ -24,7 +24,8 @@ if (role === 'echo') {
   const [useTls, home] = args;
   const onSocket = (socket) => {
     socket.setNoDelay(true);
-    socket.pipe(socket);
+    socket.on('data', (chunk) => socket.write(chunk));
+    socket.on('error', () => socket.destroy());
   };
   const server =
     useTls === 'tls' ? tls.createServer(await serverTls(home), onSocket) : net.createServer(onSocket);
@@ -39,7 +40,9 @@ if (role === 'echo') {
         ? tls.connect({ host: '127.0.0.1', port: Number(targetPort), rejectUnauthorized: false })
         : net.connect({ host: '127.0.0.1', port: Number(targetPort) });
     upstream.setNoDelay(true);
-    socket.pipe(upstream).pipe(socket);
+    // Direct writes, no pipe(): the barest relay Node can do.
+    socket.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => socket.write(chunk));
     socket.on('error', () => upstream.destroy());
     upstream.on('error', () => socket.destroy());
   };
