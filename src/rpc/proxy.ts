@@ -118,6 +118,13 @@ const states = new WeakMap<object, ProxyState>();
 const EMPTY_ARGS: readonly unknown[] = [];
 
 /**
+ * Names that serializers, test frameworks and inspectors probe on any object (`JSON.stringify` calls
+ * `toJSON`, test matchers call `asymmetricMatch`, DOM checks read `nodeType`; React and Immutable probe
+ * `$$…`/`@@…` names). On a proxy they would become remote calls nobody awaits, so they read as undefined.
+ */
+const LOCAL_NAMES = new Set(['toJSON', 'asymmetricMatch', 'nodeType']);
+
+/**
  * Makes the proxy of `path` below `target`.
  * Ownership: `path` and `options` are kept as they are and must not be modified afterwards.
  */
@@ -141,6 +148,7 @@ const handler: ProxyHandler<() => void> = {
     const state = states.get(fn) as ProxyState;
     if (typeof key === 'symbol') return symbolMember(state, key);
     if (key === 'then') return state.path.length === 0 ? undefined : thenOf(state);
+    if (LOCAL_NAMES.has(key) || key.startsWith('$$') || key.startsWith('@@')) return undefined;
     let children = state.children;
     if (children === undefined) {
       children = new Map();

@@ -264,3 +264,17 @@ describe('types', () => {
     expect([rate, status]).toEqual([2, 'idle']);
   });
 });
+
+describe('probing by serializers and test frameworks', () => {
+  test('JSON.stringify and matcher probes do not send requests', async () => {
+    const { proxy, server } = await scanner();
+    await proxy.status;
+    const served = () => [...server.connections][0].stats.requestsServed;
+    const before = served();
+    expect(JSON.stringify({ p: proxy })).toBe('{}');
+    expect((proxy as unknown as Record<string, unknown>).asymmetricMatch).toBeUndefined();
+    expect((proxy as unknown as Record<string, unknown>).$$typeof).toBeUndefined();
+    await proxy.status;
+    expect(served() - before).toBe(1);
+  });
+});
