@@ -1,0 +1,73 @@
+// The smaller parts of the Client API, against a real Manager.
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, filterClientConnectKwargs } from '../../src/network/client.js';
+import { Service } from '../../src/network/service.js';
+import { type Stage, stage } from './e2e-setup.js';
+
+class Echo extends Service {
+  echo(...args: unknown[]) {
+    return args;
+  }
+}
+
+let current: Stage | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+describe('filterClientConnectKwargs', () => {
+  it("keeps connect()'s options and maps the Manager's authPassword to passwordManager", () => {
+    expect(
+      filterClientConnectKwargs({ port: 1, host: 'h', authPassword: 'pw', logLevel: 'info', database: 'x' }),
+    ).toEqual({
+      port: 1,
+      host: 'h',
+      passwordManager: 'pw',
+    });
+  });
+});
+
+describe('Client', () => {
+  it('describes the network as text with identities({ asString: true })', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect({ name: 'Viewer' });
+    const text = await client.identities({ asString: true, indent: 4 });
+    expect(text).toContain(`Manager: ${client.managerName}`);
+    expect(text).toMatch(/Clients \[1\]:\n {4}Viewer\[/);
+    expect(text).toMatch(/Services \[1\]:\n {4}Echo\n {8}address: /);
+    expect(text).toContain('            echo(*args)');
+  });
+
+  it('spawns a second connection with the same options', async () => {
+    current = await stage();
+    const client = await current.connect({ name: 'First' });
+    const second = await client.spawn('Second');
+    const names = Object.keys((await client.identities()).clients);
+    expect(names.some((n) => n.startsWith('Second['))).toBe(true);
+    await second.disconnect();
+  });
+
+  it('disconnects at the end of an `await using` block', async () => {
+    current = await stage();
+    let kept: Awaited<ReturnType<typeof connect>> | undefined;
+    {
+      await using client = await connect(current.reach);
+      kept = client;
+      expect(client.isConnected()).toBe(true);
+    }
+    expect(kept.isConnected()).toBe(false);
+  });
+
+  it('unlinks, after which the link refuses calls', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect();
+    const link = await client.link('Echo');
+    await client.unlink(link);
+    expect(link.isLinked).toBe(false);
+    await expect(link.echo(1)).rejects.toThrow(/unlinked/);
+    await expect((await client.link('Echo')).echo(2)).resolves.toEqual([2]);
+  });
+});
