@@ -76,7 +76,7 @@ export function filterClientConnectKwargs(options: Record<string, unknown>): Con
 
 /** The identity a farcall device sends: language and operating system. */
 export function deviceLanguage(): string {
-  return `Node.js ${process.version}`;
+  return `Node.js ${process.versions.node}`;
 }
 
 /** The operating system as msl-network reports it: `Linux 6.1.0 x86_64`. */

@@ -91,7 +91,7 @@ export class Link {
     return this.#identity.attributes;
   }
 
-  /** The language the Service is written in, e.g. `'Python 3.11.2'` or `'Node.js v20.20.2'`. */
+  /** The language the Service is written in, e.g. `'Python 3.11.2'` or `'Node.js 20.20.2'`. */
   get serviceLanguage(): string {
     return this.#identity.language;
   }
