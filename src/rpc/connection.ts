@@ -6,34 +6,32 @@
  */
 import type { Duplex } from 'node:stream';
 import {
-  AccessDeniedError,
   AuthenticationError,
   ConnectionClosedError,
-  ConnectionTimeoutError,
   FarcallError,
   PingError,
   ProtocolError,
-  RemoteError,
   ResponseTimeoutError,
 } from '../errors.js';
-import { Codec, RemoteReference } from '../wire/codec.js';
+import { Codec } from '../wire/codec.js';
 import { FramedSocket } from '../wire/framed-socket.js';
-import { authMac, type ConnectionSide, keyBytes, newNonce, verifyMac } from './auth.js';
 import { ByReference, RequestDispatcher, type ServerContext } from './dispatch.js';
-import { ForwardedTarget, type OwnerConnection } from './forwarding.js';
+import type { OwnerConnection } from './forwarding.js';
+import { type ConnectionSide, Handshake, type HandshakeStep } from './handshake.js';
 import {
-  ACTION_NAMES,
   Action,
   type ActionCode,
   MessageKind,
-  PROTOCOL_VERSION,
   peekMessageHead,
   ReturnTypeCode,
+  requestProblem,
   type Target,
 } from './messages.js';
-import { AccessPolicy, type AccessPolicyOptions, describeObject } from './policy.js';
-import { createProxy, proxyParts, type Remote } from './proxy.js';
-import { ExportHolder, ExportTable, ImportedTarget, ImportTable } from './references.js';
+import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
+import { createProxy, type Remote } from './proxy.js';
+import { ReferenceHooks } from './reference-hooks.js';
+import { ExportTable } from './references.js';
+import { describeCall, errorFields, errorFromMessage } from './remote-errors.js';
 import { type CallOptions, ChannelTarget, type RequestChannel } from './remote-target.js';
 
 /** Options of a {@link Connection}. */
@@ -82,7 +80,6 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_HANDSHAKE_MS = 5_000;
 /** Request ids wrap here; an id is free again long before (a request times out or completes). */
 const MAX_REQUEST_ID = 0xffffffff;
-const MAX_PATH_LENGTH = 256;
 
 /** One request waiting for its reply. */
 class PendingCall {
@@ -139,29 +136,17 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   readonly #codec: Codec;
   readonly #dispatcher: RequestDispatcher;
   readonly #exports: ExportTable;
-  readonly #holder = new ExportHolder();
-  readonly #imports: ImportTable;
+  readonly #references: ReferenceHooks;
   readonly #pending = new Map<number, PendingCall>();
   readonly #defaultTimeout: number;
-  readonly #side: ConnectionSide;
-  readonly #key: Buffer | undefined;
-  readonly #nonce: Buffer | undefined;
   readonly #peerName: string;
   #nextId = 1;
   #closed = false;
   #closeError: Error | undefined;
-  #peerHello = false;
-  #peerNonce: Buffer | undefined;
-  /** The peer's HELLO carried a nonce: it requires authentication. */
-  #peerWantsAuth = false;
-  #peerOwnerId: string | undefined;
-  #peerAddress: string | null = null;
-  /** True once the peer proved it knows the key (or no key is used): its requests are served. */
-  #peerVerified = false;
+  readonly #handshake: Handshake;
   /** Frames held back until the handshake is done (so nothing reaches an unauthenticated peer). */
   #queue: (Buffer | Buffer[])[] | undefined = [];
   /** Ids exported while encoding one message: given back if the encoding fails. */
-  readonly #encodingExports: number[] = [];
   #handshakeTimer: NodeJS.Timeout | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (error: Error) => void;
@@ -171,22 +156,17 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   constructor(stream: Duplex, options: ConnectionOptions = {}) {
     this.#exports = options.exports ?? new ExportTable();
     this.#defaultTimeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    this.#side = options.side ?? 'client';
     this.#peerName = options.peerName ?? 'the peer';
-    this.#key = options.authKey === undefined ? undefined : keyBytes(options.authKey);
-    this.#nonce = this.#key === undefined ? undefined : newNonce();
+    this.#handshake = new Handshake(options.authKey, options.side ?? 'client', this.#peerName);
     const policy = AccessPolicy.from(options.policy);
     this.#dispatcher = new RequestDispatcher(options.root, options.server, policy, (id) =>
       this.#exports.lookup(id),
     );
-    this.#imports = new ImportTable(this);
+    this.#references = new ReferenceHooks(this, this.#exports);
     this.#codec = new Codec({
       maxDepth: options.maxDepth,
       includeErrorStacks: policy.includeRemoteStack,
-      hooks: {
-        encodeObject: (value) => this.#encodeObject(value),
-        decodeReference: (reference) => this.#decodeReference(reference),
-      },
+      hooks: this.#references,
     });
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -202,17 +182,11 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     this.#framed.onFrame = (body) => this.#receive(body);
     this.#framed.onClose = (error) => this.#finish(error);
     const handshakeMs = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_MS;
-    this.#handshakeTimer = setTimeout(() => this.#handshakeExpired(handshakeMs), handshakeMs);
+    this.#handshakeTimer = setTimeout(() => {
+      if (!this.#handshake.verified && !this.#closed) this.#step(this.#handshake.expired(handshakeMs));
+    }, handshakeMs);
     this.#handshakeTimer.unref();
-    this.#sendNow(
-      this.#encodeControl([
-        MessageKind.HELLO,
-        PROTOCOL_VERSION,
-        this.#exports.ownerId,
-        this.#exports.address,
-        this.#nonce ?? null,
-      ]),
-    );
+    this.#sendNow(this.#encodeControl(this.#handshake.hello(this.#exports.ownerId, this.#exports.address)));
   }
 
   /** True once the connection has ended. */
@@ -237,12 +211,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   /** Where the peer listens for third parties (from its HELLO), or null. */
   get peerAddress(): string | null {
-    return this.#peerAddress;
+    return this.#handshake.peerAddress;
   }
 
   /** The peer's owner id (from its HELLO), once known. */
   get peerOwnerId(): string | undefined {
-    return this.#peerOwnerId;
+    return this.#handshake.peerOwnerId;
   }
 
   /** The table our objects are lent from. */
@@ -252,7 +226,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   /** The number of the peer's objects we hold proxies of. */
   get importCount(): number {
-    return this.#imports.size;
+    return this.#references.imports.size;
   }
 
   describePeer(): string {
@@ -395,15 +369,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
    * given back (the peer never saw them).
    */
   #encode(message: unknown[]): Buffer[] {
-    const exported = this.#encodingExports;
-    exported.length = 0;
+    this.#references.beginMessage();
     try {
       return this.#codec.encodeParts(message);
     } catch (error) {
-      for (const id of exported) this.#exports.release(id, 1, this.#holder);
+      this.#references.abandonMessage();
       throw error;
-    } finally {
-      exported.length = 0;
     }
   }
 
@@ -420,84 +391,6 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   #sendNow(body: Buffer | Buffer[]): void {
     if (this.#framed.closed) return;
     this.#framed.send(body);
-  }
-
-  #encodeObject(value: object): RemoteReference {
-    const forced = value instanceof ByReference ? value.value : value;
-    if (forced !== value || proxyParts(forced) === undefined) return this.#exportReference(forced);
-    return this.#proxyReference(forced);
-  }
-
-  #exportReference(value: object): RemoteReference {
-    const id = this.#exports.export(value, this.#holder);
-    this.#encodingExports.push(id);
-    return new RemoteReference(
-      this.#exports.ownerId,
-      id,
-      this.#exports.address,
-      typeof value === 'function',
-      referenceTypeName(value),
-    );
-  }
-
-  /**
-   * A proxy we send on. Back to its owner (or to another connection of the same owner): the owner's own
-   * reference, which it resolves to its object. To a third process, when the owner listens: the owner's
-   * reference and address, after a RETAIN to the owner so it counts the new holder. Otherwise (an owner
-   * that does not listen, or the peer's root or published name): lent as our own object, so requests for
-   * it pass through us.
-   */
-  #proxyReference(proxy: object): RemoteReference {
-    const parts = proxyParts(proxy) as { target: unknown; path: readonly string[] };
-    if (parts.path.length > 0) {
-      throw new TypeError(
-        `A deferred attribute path (proxy.${parts.path.join('.')}) cannot be sent: await it first to send its value`,
-      );
-    }
-    const target = parts.target;
-    if (target instanceof ImportedTarget && !target.released) {
-      const owner = target.channel as Connection;
-      const ownerId = owner.peerOwnerId as string;
-      const typeName = target.typeName;
-      if (ownerId === this.#peerOwnerId)
-        return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
-      if (owner.peerAddress !== null) {
-        owner.sendRetain(target.id, 1);
-        return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
-      }
-    }
-    if (target instanceof ForwardedTarget) {
-      const reference = target.reference;
-      if (reference.ownerId !== this.#peerOwnerId) target.retainForForwarding();
-      return reference;
-    }
-    return this.#exportReference(proxy);
-  }
-
-  #decodeReference(reference: RemoteReference): unknown {
-    if (reference.ownerId === this.#exports.ownerId) {
-      const object = this.#exports.lookup(reference.objectId);
-      if (object === undefined) {
-        throw new ProtocolError(
-          `${this.#peerName} sent back our object #${reference.objectId}, which is no longer lent`,
-          'ERR_FARCALL_UNKNOWN_OBJECT',
-        );
-      }
-      return object;
-    }
-    if (reference.ownerId === this.#peerOwnerId) {
-      const target = this.#imports.receive(
-        reference.objectId,
-        (token) => new ImportedTarget(this, this.#imports, token, reference.typeName),
-      );
-      return proxyOfImport(target);
-    }
-    if (reference.address !== null && reference.address !== '')
-      return createProxy(new ForwardedTarget(reference));
-    throw new ProtocolError(
-      `${this.#peerName} sent a reference to an object of another process that does not listen for connections`,
-      'ERR_FARCALL_UNREACHABLE_OWNER',
-    );
   }
 
   // --- receiving -------------------------------------------------------------------------------------------
@@ -518,7 +411,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       return;
     }
     const kind = message[0];
-    if (!this.#peerHello && kind !== MessageKind.HELLO && kind !== MessageKind.CLOSE) {
+    if (!this.#handshake.helloReceived && kind !== MessageKind.HELLO && kind !== MessageKind.CLOSE) {
       this.#fail(
         new ProtocolError(
           `${this.#peerName} did not start with HELLO (message kind ${kind}): is it a farcall rpc peer of the same version?`,
@@ -537,24 +430,24 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
         this.#onError(message);
         return;
       case MessageKind.RELEASE:
-        if (this.#peerVerified && Number.isInteger(message[1]) && Number.isInteger(message[2])) {
-          this.#exports.release(message[1], message[2], this.#holder);
+        if (this.#handshake.verified && Number.isInteger(message[1]) && Number.isInteger(message[2])) {
+          this.#exports.release(message[1], message[2], this.#references.holder);
         } else this.#stats.malformedMessages++;
         return;
       case MessageKind.RETAIN:
-        if (this.#peerVerified && Number.isInteger(message[1]) && Number.isInteger(message[2])) {
+        if (this.#handshake.verified && Number.isInteger(message[1]) && Number.isInteger(message[2])) {
           this.#exports.retain(message[1], message[2]);
         } else this.#stats.malformedMessages++;
         return;
       case MessageKind.HELLO:
-        this.#onHello(message);
+        this.#step(this.#handshake.onHello(message));
         return;
       case MessageKind.AUTH:
-        this.#onAuth(message[1]);
+        this.#step(this.#handshake.onAuth(message[1]));
         return;
       case MessageKind.CLOSE:
         this.#fail(
-          !this.#peerVerified && (this.#key !== undefined || this.#peerWantsAuth)
+          !this.#handshake.verified && this.#handshake.authenticating
             ? new AuthenticationError(`${this.#peerName} refused the connection: ${String(message[1])}`)
             : new ConnectionClosedError(`${this.#peerName} closed the connection: ${String(message[1])}`),
         );
@@ -572,8 +465,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       error instanceof ProtocolError
         ? error
         : new ProtocolError(`Malformed message: ${error.message}`, 'ERR_FARCALL_MALFORMED');
-    if (head === undefined || !this.#peerHello) {
-      if (!this.#peerHello) this.#fail(protocolError);
+    if (head === undefined || !this.#handshake.helloReceived) {
+      if (!this.#handshake.helloReceived) this.#fail(protocolError);
       return;
     }
     if (head.kind === MessageKind.REQUEST) this.#replyError(head.id, protocolError);
@@ -596,94 +489,26 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       this.#replyError(id, new ProtocolError(`Malformed request: ${why}`, 'ERR_FARCALL_MALFORMED'));
   }
 
-  #onHello(message: unknown[]): void {
-    if (this.#peerHello) {
-      this.#malformed(undefined, 'a second HELLO');
-      return;
-    }
-    const [, version, ownerId, address, nonce] = message;
-    if (version !== PROTOCOL_VERSION) {
-      this.#fail(
-        new ProtocolError(
-          `${this.#peerName} speaks rpc protocol version ${String(version)}, this side ${PROTOCOL_VERSION}: use the same farcall version on both sides`,
-          'ERR_FARCALL_VERSION',
-        ),
-      );
-      return;
-    }
-    if (typeof ownerId !== 'string' || !(address === null || typeof address === 'string')) {
-      this.#fail(new ProtocolError(`${this.#peerName} sent a malformed HELLO`));
-      return;
-    }
-    this.#peerHello = true;
-    this.#peerOwnerId = ownerId;
-    this.#peerAddress = address;
-    const peerWantsAuth = nonce instanceof Uint8Array;
-    this.#peerWantsAuth = peerWantsAuth;
-    if (this.#key === undefined) {
-      if (peerWantsAuth) {
-        this.#refuse(`${this.#peerName} requires an authKey: pass the same 'authKey' option on this side`);
+  /** Does what the handshake says after a HELLO or AUTH, or at the deadline. */
+  #step(step: HandshakeStep): void {
+    switch (step.kind) {
+      case 'answer':
+        this.#sendNow(this.#encodeControl(step.message));
         return;
+      case 'refuse':
+        this.#refuse(step.message);
+        return;
+      case 'fail':
+        this.#fail(step.error);
+        return;
+      case 'done': {
+        clearTimeout(this.#handshakeTimer);
+        const queue = this.#queue;
+        this.#queue = undefined;
+        if (queue !== undefined) for (const body of queue) this.#sendNow(body);
+        this.#resolveReady();
       }
-      this.#handshakeDone();
-      return;
     }
-    if (!peerWantsAuth) {
-      this.#refuse(
-        `${this.#peerName} has no authKey, but this side requires one: pass the same 'authKey' on both sides`,
-      );
-      return;
-    }
-    this.#peerNonce = Buffer.from(nonce);
-    if (this.#peerNonce.equals(this.#nonce as Buffer)) {
-      this.#refuse('Authentication failed: the peer echoed our challenge');
-      return;
-    }
-    this.#sendNow(
-      this.#encodeControl([
-        MessageKind.AUTH,
-        authMac(this.#key, this.#side, this.#peerNonce, this.#nonce as Buffer),
-      ]),
-    );
-  }
-
-  #onAuth(mac: unknown): void {
-    if (this.#key === undefined || this.#peerNonce === undefined || this.#peerVerified) {
-      this.#refuse(`${this.#peerName} sent an unexpected AUTH message`);
-      return;
-    }
-    if (!verifyMac(this.#key, this.#side, this.#nonce as Buffer, this.#peerNonce, mac)) {
-      const hint =
-        this.#side === 'client'
-          ? ' (or both ends are side "client": the accepting end must be side "server")'
-          : '';
-      this.#refuse(`Authentication with ${this.#peerName} failed: the authKeys differ${hint}`);
-      return;
-    }
-    this.#handshakeDone();
-  }
-
-  #handshakeDone(): void {
-    this.#peerVerified = true;
-    clearTimeout(this.#handshakeTimer);
-    const queue = this.#queue;
-    this.#queue = undefined;
-    if (queue !== undefined) for (const body of queue) this.#sendNow(body);
-    this.#resolveReady();
-  }
-
-  #handshakeExpired(ms: number): void {
-    if (this.#peerVerified || this.#closed) return;
-    if (!this.#peerHello) {
-      this.#fail(
-        new ConnectionTimeoutError(
-          `${this.#peerName} did not send its HELLO within ${ms} ms: is it a farcall rpc peer? (raise the handshake timeout if it is very busy)`,
-          ms,
-        ),
-      );
-      return;
-    }
-    this.#refuse(`${this.#peerName} did not authenticate within ${ms} ms: does it have the same authKey?`);
   }
 
   /** Authentication failed: tell the peer, then close with an AuthenticationError. */
@@ -705,7 +530,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       this.#malformed(undefined, 'bad request id');
       return;
     }
-    if (!this.#peerVerified) {
+    if (!this.#handshake.verified) {
       this.#fail(new ProtocolError(`${this.#peerName} sent a request before authenticating`));
       return;
     }
@@ -715,7 +540,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     const path = message[4] as string[];
     const args = message[5] as unknown[];
     const returnType = message[6] ?? 0;
-    const problem = checkRequest(action, target, path, args, returnType);
+    const problem = requestProblem(action, target, path, args, returnType);
     if (problem !== undefined) {
       this.#malformed(requestId, problem);
       return;
@@ -763,24 +588,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   #replyError(id: number | null, error: unknown): void {
     if (this.#closed || id === null) return;
-    const includeStack = this.#dispatcher.policy.includeRemoteStack;
-    let name = 'Error';
-    let message: string;
-    let code: string | null = null;
-    let stack: string | null = null;
-    let member: string | null = null;
-    if (error instanceof Error) {
-      const remote = error instanceof RemoteError;
-      name = remote ? error.remoteName : error.name;
-      message = remote ? error.message.slice(error.remoteName.length + 2) : error.message;
-      const rawCode = remote ? error.remoteCode : (error as { code?: unknown }).code;
-      if (typeof rawCode === 'string' || typeof rawCode === 'number') code = String(rawCode);
-      if (includeStack) stack = (remote ? error.remoteStack : error.stack) ?? null;
-      if (error instanceof AccessDeniedError) member = error.member;
-    } else {
-      message = `A non-Error value was thrown: ${String(error)}`;
-    }
-    this.#send(this.#encodeControl([MessageKind.ERROR, id, name, message, code, stack, member]));
+    const fields = errorFields(error, this.#dispatcher.policy.includeRemoteStack);
+    this.#send(this.#encodeControl([MessageKind.ERROR, id, ...fields]));
   }
 
   #onReply(id: unknown, value: unknown): void {
@@ -832,9 +641,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       if (call.timer !== undefined) clearTimeout(call.timer);
       call.reject(this.#closedError(call.action, call.target, call.path));
     }
-    this.#imports.clear();
-    this.#exports.releaseHolder(this.#holder);
-    if (!this.#peerVerified) {
+    this.#references.clear();
+    if (!this.#handshake.verified) {
       this.#rejectReady(
         cause instanceof FarcallError
           ? cause
@@ -866,84 +674,11 @@ function timeoutExpired(connection: Connection, id: number): void {
   connection.expire(id);
 }
 
-const importProxies = new WeakMap<ImportedTarget, object>();
-
-/** The one proxy of an imported object, so the same remote object is always the same proxy (===). */
-function proxyOfImport(target: ImportedTarget): object {
-  let proxy = importProxies.get(target);
-  if (proxy === undefined) {
-    proxy = createProxy(target) as object;
-    importProxies.set(target, proxy);
-  }
-  return proxy;
-}
-
-/** The type name a reference carries, for messages; never touches a proxy's members (that would build paths). */
-function referenceTypeName(value: object): string {
-  const parts = proxyParts(value);
-  if (parts !== undefined) return parts.target instanceof ImportedTarget ? parts.target.typeName : 'proxy';
-  if (typeof value === 'function')
-    return typeof value.name === 'string' && value.name ? value.name : 'function';
-  return describeObject(value).replace(/ instance$/, '');
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-function checkRequest(
-  action: unknown,
-  target: unknown,
-  path: unknown,
-  args: unknown,
-  returnType: unknown,
-): string | undefined {
-  if (typeof action !== 'number' || ACTION_NAMES[action] === undefined)
-    return `unknown action ${String(action)}`;
-  if (!(typeof target === 'string' || (Number.isInteger(target) && (target as number) >= 0))) {
-    return 'the target must be an object id or a published name';
-  }
-  if (
-    !Array.isArray(path) ||
-    path.length > MAX_PATH_LENGTH ||
-    !path.every((name) => typeof name === 'string')
-  ) {
-    return 'the path must be an array of member names';
-  }
-  if (!Array.isArray(args)) return 'the arguments must be an array';
-  if (returnType !== 0 && returnType !== 1 && returnType !== 2)
-    return `unknown return type ${String(returnType)}`;
-  return undefined;
-}
-
-function errorFromMessage(message: unknown[]): Error {
-  const [, , name, text, code, stack, member] = message;
-  const remoteName = typeof name === 'string' ? name : 'Error';
-  const remoteMessage = typeof text === 'string' ? text : String(text);
-  if (code === 'ERR_FARCALL_ACCESS_DENIED' && typeof member === 'string') {
-    return new AccessDeniedError(member, remoteMessage);
-  }
-  if (remoteName === 'ProtocolError' && typeof code === 'string' && code.startsWith('ERR_FARCALL_')) {
-    return new ProtocolError(`The peer rejected the request: ${remoteMessage}`, code);
-  }
-  return new RemoteError({
-    name: remoteName,
-    message: remoteMessage,
-    remoteStack: typeof stack === 'string' ? stack : undefined,
-    remoteCode: typeof code === 'string' ? code : undefined,
-  });
-}
-
-function describeCall(action: ActionCode, target: Target, path: readonly string[]): string {
-  const base = target === 0 ? 'root' : typeof target === 'string' ? target : `#${target}`;
-  const member = path.length > 0 ? `${base}.${path.join('.')}` : base;
-  const name = ACTION_NAMES[action] ?? `action ${action}`;
-  if (action === Action.CALL) return `The call ${member}()`;
-  if (action === Action.GET) return `Reading ${member}`;
-  return `The ${name} request${action <= Action.DELETE ? ` for ${member}` : ''}`;
 }
 
 function typeName(value: unknown): string {

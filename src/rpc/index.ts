@@ -8,9 +8,10 @@
  *   with remote member names.
  * @module
  */
-export type { ConnectionSide } from './auth.js';
+
 export { RPCClient, type RPCClientEvents, type RPCClientOptions } from './client.js';
 export { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
+export type { ConnectionSide } from './handshake.js';
 export {
   Action,
   type ActionCode,

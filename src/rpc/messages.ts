@@ -110,3 +110,32 @@ export function peekMessageHead(body: Uint8Array): { kind: number; id: number } 
   }
   return undefined;
 }
+
+/** Requests name at most this many members in their path. */
+export const MAX_PATH_LENGTH = 256;
+
+/** What is wrong with the fields of a REQUEST, or undefined if they have the right shape. */
+export function requestProblem(
+  action: unknown,
+  target: unknown,
+  path: unknown,
+  args: unknown,
+  returnType: unknown,
+): string | undefined {
+  if (typeof action !== 'number' || ACTION_NAMES[action] === undefined)
+    return `unknown action ${String(action)}`;
+  if (!(typeof target === 'string' || (Number.isInteger(target) && (target as number) >= 0))) {
+    return 'the target must be an object id or a published name';
+  }
+  if (
+    !Array.isArray(path) ||
+    path.length > MAX_PATH_LENGTH ||
+    !path.every((name) => typeof name === 'string')
+  ) {
+    return `the path must be an array of at most ${MAX_PATH_LENGTH} member names`;
+  }
+  if (!Array.isArray(args)) return 'the arguments must be an array';
+  if (returnType !== 0 && returnType !== 1 && returnType !== 2)
+    return `unknown return type ${String(returnType)}`;
+  return undefined;
+}

@@ -1,0 +1,168 @@
+/**
+ * The codec hooks of one connection: how our objects and proxies become remote references in the
+ * messages we send, and how the references we receive become proxies (or our own objects again).
+ * @module
+ */
+import { ProtocolError } from '../errors.js';
+import { type CodecHooks, RemoteReference } from '../wire/codec.js';
+import { ByReference } from './dispatch.js';
+import { ForwardedTarget } from './forwarding.js';
+import { describeObject } from './policy.js';
+import { createProxy, proxyParts } from './proxy.js';
+import {
+  ExportHolder,
+  type ExportTable,
+  ImportedTarget,
+  ImportTable,
+  type ReleaseSink,
+} from './references.js';
+import type { RequestChannel } from './remote-target.js';
+
+/** The connection side of the hooks: what they need to know of the peer and send to it. */
+export interface ReferencePeer extends RequestChannel, ReleaseSink {
+  /** The peer's owner id (from its HELLO), once known. */
+  readonly peerOwnerId: string | undefined;
+  /** Where the peer listens for third parties, or null. */
+  readonly peerAddress: string | null;
+  /** Sends RETAIN: we forwarded `count` references of the peer's object `id` to a third process. */
+  sendRetain(id: number, count: number): void;
+}
+
+/**
+ * Turns values into references and back for one connection.
+ *
+ * Ownership: every reference `encodeObject` returns counts one more reference lent to the peer; the
+ * caller must send it, or call {@link abandonMessage} if encoding the message failed.
+ */
+export class ReferenceHooks implements CodecHooks {
+  /** The references this peer holds of our objects. */
+  readonly holder = new ExportHolder();
+  /** The objects this peer lent us. */
+  readonly imports: ImportTable;
+  readonly #peer: ReferencePeer;
+  readonly #exports: ExportTable;
+  /** Ids lent while encoding the current message. */
+  readonly #exportedNow: number[] = [];
+
+  constructor(peer: ReferencePeer, exports: ExportTable) {
+    this.#peer = peer;
+    this.#exports = exports;
+    this.imports = new ImportTable(peer);
+  }
+
+  /** Call before encoding a message that may carry objects. */
+  beginMessage(): void {
+    this.#exportedNow.length = 0;
+  }
+
+  /** Encoding the current message failed: the references it lent are given back (the peer never saw them). */
+  abandonMessage(): void {
+    for (const id of this.#exportedNow) this.#exports.release(id, 1, this.holder);
+    this.#exportedNow.length = 0;
+  }
+
+  /** The connection closed: forget what the peer lent us, and what it held of ours. */
+  clear(): void {
+    this.imports.clear();
+    this.#exports.releaseHolder(this.holder);
+  }
+
+  encodeObject(value: object): RemoteReference {
+    const forced = value instanceof ByReference ? value.value : value;
+    if (forced !== value || proxyParts(forced) === undefined) return this.#lend(forced);
+    return this.#forward(forced);
+  }
+
+  #lend(value: object): RemoteReference {
+    const id = this.#exports.export(value, this.holder);
+    this.#exportedNow.push(id);
+    return new RemoteReference(
+      this.#exports.ownerId,
+      id,
+      this.#exports.address,
+      typeof value === 'function',
+      referenceTypeName(value),
+    );
+  }
+
+  /**
+   * A proxy we send on. Back to its owner (or to another connection of the same owner): the owner's own
+   * reference, which it resolves to its object. To a third process, when the owner listens: the owner's
+   * reference and address, after a RETAIN to the owner so it counts the new holder. Otherwise (an owner
+   * that does not listen, or the peer's root or published name): lent as our own object, so requests for
+   * it pass through us.
+   */
+  #forward(proxy: object): RemoteReference {
+    const parts = proxyParts(proxy) as { target: unknown; path: readonly string[] };
+    if (parts.path.length > 0) {
+      throw new TypeError(
+        `A deferred attribute path (proxy.${parts.path.join('.')}) cannot be sent: await it first to send its value`,
+      );
+    }
+    const target = parts.target;
+    if (target instanceof ImportedTarget && !target.released) {
+      const owner = target.channel as ReferencePeer;
+      const ownerId = owner.peerOwnerId as string;
+      const typeName = target.typeName;
+      if (ownerId === this.#peer.peerOwnerId)
+        return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
+      if (owner.peerAddress !== null) {
+        owner.sendRetain(target.id, 1);
+        return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
+      }
+    }
+    if (target instanceof ForwardedTarget) {
+      const reference = target.reference;
+      if (reference.ownerId !== this.#peer.peerOwnerId) target.retainForForwarding();
+      return reference;
+    }
+    return this.#lend(proxy);
+  }
+
+  decodeReference(reference: RemoteReference): unknown {
+    if (reference.ownerId === this.#exports.ownerId) {
+      const object = this.#exports.lookup(reference.objectId);
+      if (object === undefined) {
+        throw new ProtocolError(
+          `${this.#peer.describePeer()} sent back our object #${reference.objectId}, which is no longer lent`,
+          'ERR_FARCALL_UNKNOWN_OBJECT',
+        );
+      }
+      return object;
+    }
+    if (reference.ownerId === this.#peer.peerOwnerId) {
+      const target = this.imports.receive(
+        reference.objectId,
+        (token) => new ImportedTarget(this.#peer, this.imports, token, reference.typeName),
+      );
+      return proxyOfImport(target);
+    }
+    if (reference.address !== null && reference.address !== '')
+      return createProxy(new ForwardedTarget(reference));
+    throw new ProtocolError(
+      `${this.#peer.describePeer()} sent a reference to an object of another process that does not listen for connections`,
+      'ERR_FARCALL_UNREACHABLE_OWNER',
+    );
+  }
+}
+
+const importProxies = new WeakMap<ImportedTarget, object>();
+
+/** The one proxy of an imported object, so the same remote object is always the same proxy (===). */
+function proxyOfImport(target: ImportedTarget): object {
+  let proxy = importProxies.get(target);
+  if (proxy === undefined) {
+    proxy = createProxy(target) as object;
+    importProxies.set(target, proxy);
+  }
+  return proxy;
+}
+
+/** The type name a reference carries, for messages; never touches a proxy's members (that would build paths). */
+function referenceTypeName(value: object): string {
+  const parts = proxyParts(value);
+  if (parts !== undefined) return parts.target instanceof ImportedTarget ? parts.target.typeName : 'proxy';
+  if (typeof value === 'function')
+    return typeof value.name === 'string' && value.name ? value.name : 'function';
+  return describeObject(value).replace(/ instance$/, '');
+}
