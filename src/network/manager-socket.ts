@@ -161,16 +161,17 @@ function openTcp(host: string, port: number, deadline: Deadline): Promise<Socket
       socket.destroy();
       reject(error);
     });
+    const onError = (error: NodeJS.ErrnoException) => {
+      stop();
+      reject(connectError(error, host, port, false));
+    };
     socket.once('connect', () => {
       stop();
       socket.setNoDelay(true);
-      socket.removeAllListeners('error');
+      socket.off('error', onError);
       resolve(socket);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      stop();
-      reject(connectError(error, host, port, false));
-    });
+    socket.once('error', onError);
   });
 }
 
@@ -190,16 +191,17 @@ function openTls(host: string, port: number, ca: string | undefined, deadline: D
       socket.destroy();
       reject(error);
     });
-    socket.once('secureConnect', () => {
-      stop();
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    const onError = (error: NodeJS.ErrnoException) => {
       stop();
       socket.destroy();
       reject(connectError(error, host, port, true));
+    };
+    socket.once('secureConnect', () => {
+      stop();
+      socket.off('error', onError);
+      resolve(socket);
     });
+    socket.once('error', onError);
   });
 }
 
