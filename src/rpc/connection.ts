@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import {
+  AbortError,
   AuthenticationError,
   ConnectionClosedError,
   FarcallError,
@@ -92,6 +93,9 @@ class PendingCall {
     readonly timeoutMs: number,
     public timer: NodeJS.Timeout | undefined,
   ) {}
+  /** The caller's AbortSignal and our listener on it, removed when the call settles. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 /**
@@ -280,6 +284,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     options: CallOptions,
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closedError(action, target, path));
+    if (options.signal?.aborted) return Promise.reject(abortError(action, target, path, options.signal));
     const wantsReply = options.sync !== 'off';
     const id = wantsReply ? this.#takeId() : null;
     const returnType = options.returnType === undefined ? 0 : ReturnTypeCode[options.returnType];
@@ -301,6 +306,16 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       if (timeoutMs !== Number.POSITIVE_INFINITY && timeoutMs > 0) {
         pending.timer = setTimeout(timeoutExpired, timeoutMs, this as Connection, id);
       }
+      const signal = options.signal;
+      if (signal !== undefined) {
+        pending.signal = signal;
+        pending.onAbort = () => {
+          if (this.#pending.get(id) !== pending) return;
+          this.#settle(id, pending);
+          reject(abortError(action, target, path, signal));
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
       this.#pending.set(id, pending);
     });
   }
@@ -309,7 +324,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   expire(id: number): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
-    this.#pending.delete(id);
+    this.#settle(id, pending);
     pending.reject(
       new ResponseTimeoutError(
         `${describeCall(pending.action, pending.target, pending.path)} on ${this.#peerName} got no reply within ` +
@@ -616,6 +631,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   #settle(id: number, pending: PendingCall): void {
     this.#pending.delete(id);
     if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
   }
 
   // --- closing ---------------------------------------------------------------------------------------------
@@ -639,6 +655,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     this.#pending.clear();
     for (const call of pending) {
       if (call.timer !== undefined) clearTimeout(call.timer);
+      if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
       call.reject(this.#closedError(call.action, call.target, call.path));
     }
     this.#references.clear();
@@ -668,6 +685,17 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       cause === undefined ? undefined : { cause },
     );
   }
+}
+
+function abortError(
+  action: ActionCode,
+  target: Target,
+  path: readonly string[],
+  signal: AbortSignal,
+): AbortError {
+  return new AbortError(`${describeCall(action, target, path)} was aborted; a late reply is dropped`, {
+    cause: signal.reason,
+  });
 }
 
 function timeoutExpired(connection: Connection, id: number): void {

@@ -18,6 +18,11 @@ export interface CallOptions {
   sync?: 'sync' | 'off';
   /** How the result travels back: `'auto'` (default), `'proxy'` (always a reference), `'value'` (a copy). */
   returnType?: ReturnType;
+  /**
+   * Stops waiting when aborted: the call rejects with AbortError and its late reply is dropped (the peer
+   * is not interrupted). Per call, e.g. `options(proxy.scan, { signal })(10)`.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a target sends its requests through: a Connection. */

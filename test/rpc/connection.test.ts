@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
+  AbortError,
   AuthenticationError,
   ConnectionClosedError,
   ConnectionTimeoutError,
@@ -314,5 +315,24 @@ describe('authentication', () => {
     const error = await a.whenClosed;
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(error?.message).toContain('did not authenticate within 100 ms');
+  });
+});
+
+describe('cancelling', () => {
+  test('an aborted call rejects with AbortError and the connection stays usable', async () => {
+    const [a] = await pair('tcp', {}, { root: new Calculator() });
+    const controller = new AbortController();
+    const call = a.call('never', [], { signal: controller.signal });
+    controller.abort();
+    await expect(call).rejects.toBeInstanceOf(AbortError);
+    expect(a.pendingCount).toBe(0);
+    expect(await a.call('add', [1, 2])).toBe(3);
+  });
+
+  test('a call with an already aborted signal is not sent', async () => {
+    const [a, b] = await pair('tcp', {}, { root: new Calculator() });
+    await expect(a.call('add', [1, 2], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    await a.ping();
+    expect(b.stats.requestsServed).toBe(1);
   });
 });
