@@ -123,6 +123,8 @@ interface ServiceState {
   locks: Map<ClientState, 'shared' | 'exclusive'>;
   /** Requests sent and not yet answered: client → uid → how many. */
   pending: Map<ClientState, Map<string, number>>;
+  /** Clients whose reading is paused until this service's socket drains. */
+  blocked: Set<ClientState>;
 }
 
 type PeerState = ClientState | ServiceState;
@@ -156,6 +158,7 @@ export class Manager {
   readonly #readLimit: number;
   readonly #handshakeTimeout: number;
   readonly #failureDelay: number;
+  readonly #backlogLimit: number;
   readonly #peers = new Set<PeerConnection>();
   readonly #states = new Map<PeerConnection, PeerState>();
   readonly #clients = new Map<string, ClientState>();
@@ -189,6 +192,7 @@ export class Manager {
     this.#readLimit = init.readLimit;
     this.#handshakeTimeout = init.handshakeTimeout;
     this.#failureDelay = init.failureDelay;
+    this.#backlogLimit = Math.max(64 * 1024 * 1024, 2 * init.readLimit);
     this.name = `Manager[${localHostname()}:${this.port}]`;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -346,6 +350,7 @@ export class Manager {
       links: new Set(),
       locks: new Map(),
       pending: new Map(),
+      blocked: new Set(),
     };
     this.#services.set(service.name, service);
     this.#states.set(peer, service);
@@ -358,6 +363,24 @@ export class Manager {
   // -----------------------------------------------------------------------------------------------
 
   #onLine(peer: PeerConnection, line: Buffer): void {
+    try {
+      this.#route(peer, line);
+    } catch (error) {
+      // A bug must cost one message, never the reader (or the Manager).
+      this.#log.error(
+        `unexpected error while handling a message from ${peer.networkName}: ${describe(error)}`,
+      );
+      const state = this.#states.get(peer);
+      this.#sendError(
+        peer,
+        state === undefined ? this.name : requesterOf(state),
+        '',
+        `RuntimeError: the Manager could not handle this message (${describe(error)})`,
+      );
+    }
+  }
+
+  #route(peer: PeerConnection, line: Buffer): void {
     if (line.length === 0 || peer.closed) return;
     const state = this.#states.get(peer);
     if (state === undefined) return;
@@ -507,14 +530,46 @@ export class Manager {
       };
       service.peer.send(stringifyJson(forwarded));
     }
+    this.#throttle(client, service);
+  }
+
+  // A Service that does not keep up: stop reading the client that fills its socket until it drains,
+  // so a flood of requests costs that client time instead of costing the Manager memory.
+  #throttle(client: ClientState, service: ServiceState): void {
+    if (!service.peer.socket.writableNeedDrain || service.blocked.has(client)) return;
+    client.peer.socket.pause();
+    service.blocked.add(client);
+    if (service.blocked.size === 1) service.peer.socket.once('drain', () => this.#unblock(service));
+  }
+
+  #unblock(service: ServiceState): void {
+    for (const client of service.blocked) if (!client.peer.closed) client.peer.socket.resume();
+    service.blocked.clear();
+  }
+
+  // Replies and notifications to a client. A client that stops reading is disconnected once its unsent
+  // backlog passes the limit, rather than holding the Manager's memory (or stalling its Service).
+  #toClient(client: ClientState, line: Buffer): void {
+    client.peer.sendBytes(line);
+    if (client.peer.socket.writableLength > this.#backlogLimit) {
+      this.#log.warning(
+        `${client.networkName} does not read its replies (${client.peer.socket.writableLength} bytes unsent); disconnected`,
+      );
+      client.peer.destroy();
+    }
+  }
+
+  // Whether the locks on `service` keep `client` out: an exclusive lock of another client, or any lock
+  // when `client` is not linked.
+  #lockedAgainst(client: ClientState, service: ServiceState): boolean {
+    if (!service.links.has(client)) return true;
+    for (const [holder, kind] of service.locks) if (holder !== client && kind === 'exclusive') return true;
+    return false;
   }
 
   // Why `client` may not use `service` now, or undefined if it may.
   #accessRefusal(client: ClientState, service: ServiceState): string | undefined {
-    const lockedByOther = [...service.locks].some(
-      ([holder, kind]) => holder !== client && kind === 'exclusive',
-    );
-    if (lockedByOther || (service.locks.size > 0 && !service.links.has(client))) {
+    if (service.locks.size > 0 && this.#lockedAgainst(client, service)) {
       return `PermissionError: ${pythonRepr(service.name)} service is locked`;
     }
     if (!service.links.has(client)) {
@@ -783,7 +838,7 @@ export class Manager {
       );
       return;
     }
-    client.peer.sendBytes(line);
+    this.#toClient(client, line);
   }
 
   #notify(service: ServiceState, notification: NotificationMessage, line: Buffer): void {
@@ -799,7 +854,7 @@ export class Manager {
       this.#sendError(service.peer, service.name, 'notification', text);
       return;
     }
-    for (const client of service.links) client.peer.sendBytes(line);
+    for (const client of [...service.links]) this.#toClient(client, line);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -833,6 +888,7 @@ export class Manager {
   }
 
   #removeClient(client: ClientState): void {
+    for (const service of this.#services.values()) service.blocked.delete(client);
     if (this.#clients.get(client.networkName) === client) this.#clients.delete(client.networkName);
     for (const service of client.links) {
       service.links.delete(client);
@@ -856,6 +912,7 @@ export class Manager {
     for (const client of service.links) client.links.delete(service);
     service.links.clear();
     service.locks.clear();
+    this.#unblock(service);
   }
 
   #sendReply(peer: PeerConnection, requester: string, uid: string, result: unknown): void {
