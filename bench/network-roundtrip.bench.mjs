@@ -5,8 +5,7 @@ import { connect } from '../dist/network/index.js';
 import { median, nowUs, report } from './lib.mjs';
 import { floorClient, sampleRequestLine, startFarcall, startFloor, tempHome } from './network-floor.mjs';
 
-const BLOCKS = 20;
-const PER_BLOCK = 150;
+const PAIRS = 3000;
 
 for (const useTls of [false, true]) {
   const { home, remove } = tempHome();
@@ -23,24 +22,21 @@ for (const useTls of [false, true]) {
     });
     const echo = await client.link('Echo');
     const line = sampleRequestLine();
-    // Warm both paths, then alternate blocks so that machine noise hits both alike.
+    // Warm both paths, then alternate request by request, so that whatever else the (shared) machine
+    // is doing at a given moment weighs on both measurements alike.
     for (let i = 0; i < 300; i++) {
       await raw.request(line);
       await echo.echo(1);
     }
     const floorSamples = [];
     const ourSamples = [];
-    for (let b = 0; b < BLOCKS; b++) {
-      for (let i = 0; i < PER_BLOCK; i++) {
-        const t0 = nowUs();
-        await raw.request(line);
-        floorSamples.push(nowUs() - t0);
-      }
-      for (let i = 0; i < PER_BLOCK; i++) {
-        const t0 = nowUs();
-        await echo.echo(1);
-        ourSamples.push(nowUs() - t0);
-      }
+    for (let i = 0; i < PAIRS; i++) {
+      let t0 = nowUs();
+      await raw.request(line);
+      floorSamples.push(nowUs() - t0);
+      t0 = nowUs();
+      await echo.echo(1);
+      ourSamples.push(nowUs() - t0);
     }
     const value = median(ourSamples);
     const floorValue = median(floorSamples);
