@@ -202,7 +202,7 @@ function callExtras(kw: Record<string, unknown> | undefined, timeout: number | u
 }
 
 // Names a caller or a tool may probe on any object; a link must not turn them into requests
-// (`await link` would call `then`, test matchers probe `asymmetricMatch`, …).
+// (`await link` would call `then`, test matchers probe `asymmetricMatch` and `@@…` markers, …).
 const NOT_REMOTE = new Set([
   'then',
   'catch',
@@ -227,7 +227,7 @@ export function remoteProxy<T extends object>(
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(obj, prop) {
-      if (typeof prop === 'symbol' || prop in obj || NOT_REMOTE.has(prop)) {
+      if (typeof prop === 'symbol' || prop in obj || NOT_REMOTE.has(prop) || prop.startsWith('@@')) {
         const value = Reflect.get(obj, prop, obj);
         if (typeof value !== 'function') return value;
         let fn = bound.get(prop);
