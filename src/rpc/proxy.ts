@@ -176,8 +176,10 @@ const handler: ProxyHandler<() => void> = {
         `use 'await deleteAttr(proxy, name)'.`,
     );
   },
-  has(_fn, key) {
-    return typeof key === 'string' && key !== 'then';
+  has(fn, key) {
+    if (typeof key !== 'string') return key === Symbol.dispose;
+    if (key === 'then') return (states.get(fn) as ProxyState).path.length > 0;
+    return !(LOCAL_NAMES.has(key) || key.startsWith('$$') || key.startsWith('@@'));
   },
   defineProperty() {
     return false;
