@@ -71,7 +71,7 @@ export interface PresentedCertificate {
 /** Reads the certificate the peer presented on `socket`. */
 export function presentedCertificate(socket: TLSSocket): PresentedCertificate {
   const peer = socket.getPeerCertificate(true);
-  if (!peer || !peer.raw) throw new TLSError('The Manager did not present a TLS certificate.');
+  if (!peer?.raw) throw new TLSError('The Manager did not present a TLS certificate.');
   return { der: peer.raw, pem: derToPem(peer.raw), fingerprint: certificateFingerprint(peer.raw), peer };
 }
 
