@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { AccessDeniedError, ConnectionClosedError } from '../../src/errors.js';
@@ -225,3 +229,32 @@ function duplexPair(): [Duplex, Duplex] {
   right = make(() => left);
   return [left, right];
 }
+
+describe('RPCServer over TLS', () => {
+  test('serves a client over tls:// with the server certificate trusted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'farcall-rpc-tls-'));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ].concat(['-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1']),
+      { stdio: 'ignore' },
+    );
+    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const server = await startServer({ address: 'tls://127.0.0.1:0', tls: { key, cert } });
+    server.set('counter', new Counter());
+    expect(server.address).toMatch(/^tls:\/\//);
+    const client = await connectClient(server.address as string, { tls: { ca: cert } });
+    expect(await client.get<Counter>('counter').increment()).toBe(1);
+  });
+});
