@@ -45,7 +45,13 @@ describe('certificate pinning', () => {
     const s = await tracked({ tls: true });
     const questions: string[] = [];
     const refused = await s
-      .connect({ autoSave: false, certificatePrompt: async (q) => (questions.push(q), false) })
+      .connect({
+        autoSave: false,
+        certificatePrompt: async (q) => {
+          questions.push(q);
+          return false;
+        },
+      })
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TLSError);
     expect(existsSync(join(s.home, 'certs', '127.0.0.1.crt'))).toBe(false);
