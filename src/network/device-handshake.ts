@@ -80,6 +80,13 @@ export function handshakeError(message: Record<string, unknown>, where: string):
       ? message.message
       : 'UnknownError: the Manager refused the connection';
   const traceback = Array.isArray(message.traceback) ? message.traceback.map(String) : [];
+  if (/uses TLS/.test(text)) {
+    // A farcall Manager tells a plain peer that it speaks TLS (a Python Manager stays silent).
+    return new TLSError(
+      `The Manager at ${where} uses TLS, but this connection has TLS disabled (disableTls).\n` +
+        `Connect without disableTls (the Manager was not started with --disable-tls). The Manager said: ${text}`,
+    );
+  }
   if (/Wrong (Manager|login) password|Unregistered user|not a trusted hostname/.test(text)) {
     return new AuthenticationError(`The Manager at ${where} refused the connection: ${text}`);
   }
