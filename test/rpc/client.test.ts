@@ -127,7 +127,7 @@ describe('RPCClient', () => {
 
   test('measureClockDiff() is close to zero for a server on the same machine', async () => {
     const { client } = await serverAndClient({});
-    expect(Math.abs(await client.measureClockDiff())).toBeLessThan(5);
+    expect(Math.abs(await client.measureClockDiff())).toBeLessThan(25);
   });
 
   test('close() disconnects and later calls reject with ConnectionClosedError', async () => {
