@@ -3,9 +3,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionClosedError, TLSError } from '../../src/errors.js';
-import { certificateFingerprint } from '../../src/network/certificates.js';
+import { certificateFingerprint, loadOrCreateManagerCredentials } from '../../src/network/certificates.js';
 import { connect } from '../../src/network/client.js';
 import { type Stage, stage } from './e2e-setup.js';
 
@@ -107,6 +108,28 @@ describe('TLS / plain mismatch', () => {
     expect(error).toBeInstanceOf(TLSError);
     expect((error as Error).message).toMatch(/uses TLS.*without disableTls/s);
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+});
+
+describe('TLS / plain mismatch with a silent TLS server (as the Python Manager is)', () => {
+  it('a plain client finds out by trying TLS on a second connection', async () => {
+    const s = await tracked({ tls: true }); // only for its key and certificate files
+    const credentials = loadOrCreateManagerCredentials({ home: s.home });
+    const server = createTlsServer({ cert: credentials.cert, key: credentials.key }, () => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const started = Date.now();
+      const error = await connect({ host: '127.0.0.1', port, disableTls: true, timeout: 8000 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TLSError);
+      expect((error as Error).message).toMatch(/uses TLS.*without disableTls/s);
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      server.close();
+    }
   });
 });
 
