@@ -1079,6 +1079,28 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
           { cert: credentials.cert, key: credentials.key, passphrase: credentials.passphrase, noDelay: true },
           onSocket,
         );
+  if (credentials !== undefined) {
+    // A plain peer on a TLS Manager waits for the Manager to speak first and would hear nothing until
+    // its own timeout. A TLS client sends its hello at once; a peer that sent nothing after a moment is
+    // plain: tell it so, in plain text, and close.
+    const sniffMs = Math.min(1000, handshakeTimeout / 2);
+    server.on('connection', (raw: Socket) => {
+      const timer = setTimeout(() => {
+        if (raw.bytesRead > 0 || raw.destroyed) return;
+        const message = errorMessage({
+          message:
+            'ConnectionError: this Network Manager uses TLS; connect with TLS (the default), ' +
+            'or start the Manager with TLS disabled (--disable-tls)',
+          requester: manager?.name ?? 'Manager',
+          uid: '',
+        });
+        raw.end(`${stringifyJson(message)}\r\n`);
+        setTimeout(() => raw.destroy(), 1000).unref();
+      }, sniffMs);
+      timer.unref();
+      raw.once('close', () => clearTimeout(timer));
+    });
+  }
   server.on('tlsClientError', (error: Error, socket: Socket) => {
     log.info(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
   });

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { certificateFingerprint, loadOrCreateManagerCredentials } from '../../src/network/certificates.js';
 import { managerFixture } from './manager-fixture.js';
-import { connectClient, connectService, request } from './raw-peer.js';
+import { connectClient, connectService, RawPeer, request } from './raw-peer.js';
 
 describe('TLS', () => {
   it('is on by default with a self-signed certificate created in FARCALL_HOME, and routes over real TLS', async () => {
@@ -54,18 +53,14 @@ describe('TLS', () => {
     expect(creds.key).toContain('ENCRYPTED');
   });
 
-  it('gives a plain peer nothing it could mistake for the protocol', async () => {
-    await using f = await managerFixture({ disableTls: false, handshakeTimeout: 500 });
-    const received = await new Promise<string>((resolve) => {
-      let data = '';
-      const socket = netConnect({ port: f.manager.port, host: '127.0.0.1' }, () =>
-        socket.write('{"result": "hi"}\r\n'),
-      );
-      socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-      socket.on('close', () => resolve(data));
-      socket.on('error', () => resolve(data));
-      setTimeout(() => socket.destroy(), 1000).unref();
-    });
-    expect(received).not.toContain('"attribute"');
+  it('tells a plain peer, in plain text, that it must use TLS', async () => {
+    await using f = await managerFixture({ disableTls: false });
+    const peer = await RawPeer.connect({ port: f.manager.port });
+    const start = Date.now();
+    const reply = await peer.nextJson();
+    expect(reply).toMatchObject({ error: true, uid: '' });
+    expect(reply.message).toMatch(/^ConnectionError: this Network Manager uses TLS/);
+    await peer.waitClosed();
+    expect(Date.now() - start).toBeLessThan(2500);
   });
 });
