@@ -64,6 +64,7 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
   readonly connection: Connection;
   /** Resolves when the connection ends, with the error that ended it (undefined for a clean close). */
   readonly disconnected: Promise<Error | undefined>;
+  readonly #named = new Map<string, unknown>();
 
   private constructor(address: string, connection: Connection) {
     super();
@@ -160,7 +161,13 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
    * ```
    */
   get<T = unknown>(name: string): Remote<T> {
-    return createProxy<T>(new ChannelTarget(this.connection, name));
+    // One proxy per name, so `client.get('calc').add(…)` in a loop reuses its cached member proxies.
+    let proxy = this.#named.get(name);
+    if (proxy === undefined) {
+      proxy = createProxy(new ChannelTarget(this.connection, name));
+      this.#named.set(name, proxy);
+    }
+    return proxy as Remote<T>;
   }
 
   /**
