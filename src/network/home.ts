@@ -72,3 +72,12 @@ export function certificatePath(hostname: string, home?: string, options?: HomeP
 export function keyPath(hostname: string, home?: string, options?: HomePathOptions): string {
   return join(keysDir(home, options), `${hostname}.key`);
 }
+
+/**
+ * A new log file name for a Manager started now: `logs/manager-<YYYYMMDDTHHMMSS>.log` (the folder is
+ * created if `create` is set).
+ */
+export function defaultLogFile(home?: string, options?: HomePathOptions, now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  return join(logsDir(home, options), `manager-${stamp}.log`);
+}
