@@ -351,7 +351,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
    * Closes the connection (idempotent): tells the peer why, rejects every pending call with
    * ConnectionClosedError, and resolves when the stream is closed.
    */
-  async close(reason = 'closed by the peer'): Promise<void> {
+  async close(reason = 'the other side called close()'): Promise<void> {
     if (!this.#closed) {
       if (!this.#framed.closed) {
         try {
