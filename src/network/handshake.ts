@@ -12,6 +12,7 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { lookupService, reverse } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManagerDatabase } from './database.js';
 import { parseJson, stringifyJson } from './json.js';
@@ -22,7 +23,7 @@ import {
   isPlainObject,
   parseIdentity,
 } from './messages.js';
-import type { PeerConnection } from './peer.js';
+import { isLoopback, type PeerConnection } from './peer.js';
 import { parseTerminalLine } from './terminal.js';
 
 /** How the Manager authenticates peers. */
@@ -60,6 +61,31 @@ export function handshakeAnswer(line: Buffer): unknown {
     // not JSON: a terminal typed it
   }
   return text;
+}
+
+// The host names of an IP address (reverse DNS), or [] if there are none within `timeoutMs`.
+async function reverseLookup(ip: string, timeoutMs: number): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.allSettled([reverse(ip), lookupService(ip, 0)]).then((results) =>
+        results.flatMap((result) =>
+          result.status !== 'fulfilled'
+            ? []
+            : Array.isArray(result.value)
+              ? result.value
+              : [result.value.hostname],
+        ),
+      ),
+      new Promise<string[]>((resolve) => {
+        timer = setTimeout(() => resolve([]), timeoutMs);
+      }),
+    ]);
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function hashForCompare(value: string): Buffer {
@@ -107,6 +133,9 @@ export async function authenticate(
     case 'hostname': {
       const trusted = mode.database.listHostnames();
       if (trusted.includes(peer.hostname) || trusted.includes(peer.ip)) return true;
+      // A remote peer is known by its IP address; the list may name it by host name.
+      const names = isLoopback(peer.ip) ? [] : await reverseLookup(peer.ip, 2000);
+      if (names.some((name) => trusted.includes(name) || trusted.includes(name.split('.')[0]))) return true;
       await refuse(
         peer,
         context,
