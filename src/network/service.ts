@@ -77,6 +77,7 @@ export class Service {
   #identity: Record<string, unknown> | undefined;
   #closed: Promise<void> = Promise.resolve();
   #disconnecting = false;
+  #starting = false;
 
   constructor(options: ServiceOptions = {}) {
     this.#name = options.name ?? new.target.name;
@@ -117,7 +118,18 @@ export class Service {
    * (see {@link closed}).
    */
   async start(options: ServiceStartOptions = {}): Promise<void> {
-    if (this.#socket?.isOpen) throw new MSLNetworkError('RuntimeError: The Service has already started');
+    if (this.#socket?.isOpen || this.#starting) {
+      throw new MSLNetworkError('RuntimeError: The Service has already started');
+    }
+    this.#starting = true;
+    try {
+      await this.#start(options);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #start(options: ServiceStartOptions): Promise<void> {
     if (options.name !== undefined) this.#name = options.name;
     const host = options.host ?? 'localhost';
     const port = options.port ?? DEFAULT_PORT;

@@ -96,6 +96,17 @@ describe('--auth-password', () => {
   });
 });
 
+describe('Service.start()', () => {
+  it('refuses to start a Service that is starting or running', async () => {
+    current = await stage();
+    const echo = new Echo();
+    const first = current.start(echo);
+    await expect(echo.start(current.reach)).rejects.toThrow('RuntimeError: The Service has already started');
+    await first;
+    await expect(echo.start(current.reach)).rejects.toThrow('RuntimeError: The Service has already started');
+  });
+});
+
 describe('a Service with a name already taken', () => {
   it('is refused by start() with the NameError', async () => {
     current = await stage();
