@@ -1,5 +1,7 @@
 // The smaller parts of the Client API, against a real Manager.
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AbortError, ConnectionTimeoutError } from '../../src/errors.js';
 import { connect, filterClientConnectKwargs } from '../../src/network/client.js';
 import { Service } from '../../src/network/service.js';
 import { type Stage, stage } from './e2e-setup.js';
@@ -25,6 +27,33 @@ describe('filterClientConnectKwargs', () => {
       host: 'h',
       passwordManager: 'pw',
     });
+  });
+});
+
+describe('connect()', () => {
+  it('gives up with ConnectionTimeoutError when the Manager never speaks, and honours an AbortSignal', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const timedOut = await connect({ host: '127.0.0.1', port, disableTls: true, timeout: 300 }).catch(
+        (e: unknown) => e,
+      );
+      expect(timedOut).toBeInstanceOf(ConnectionTimeoutError);
+      expect((timedOut as Error).message).toContain('within 300 ms');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const aborted = await connect({
+        host: '127.0.0.1',
+        port,
+        disableTls: true,
+        signal: controller.signal,
+      }).catch((e: unknown) => e);
+      expect(aborted).toBeInstanceOf(AbortError);
+    } finally {
+      silent.close();
+    }
   });
 });
 
