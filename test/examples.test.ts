@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+const examples = readdirSync(join(root, 'examples')).filter((name) => name.endsWith('.mjs'));
+
+/** What each example must print (a line each, in order, anywhere in its output). */
+const expected: Record<string, RegExp[]> = {
+  'rpc-scanner.mjs': [/scanning at 10 Hz/, /running/, /sample 0\.42/, /all good/, /scanning at 20 Hz/],
+};
+
+describe('examples', () => {
+  it.each(examples)('%s runs to completion and prints what its comments promise', async (name) => {
+    const { stdout } = await run(process.execPath, [join(root, 'examples', name)], { cwd: root, timeout: 30_000 });
+    let rest = stdout;
+    for (const line of expected[name] ?? [/\S/]) {
+      const match = line.exec(rest);
+      expect(match, `${name} should print ${line}`).not.toBeNull();
+      rest = rest.slice((match?.index ?? 0) + (match?.[0].length ?? 0));
+    }
+  });
+});
