@@ -12,6 +12,7 @@ import {
   credentialAnswer,
   type HandshakeCredentials,
   isManagerRequest,
+  terminalCredentialPrompt,
 } from './device-handshake.js';
 import { stringifyJson } from './json.js';
 import { Link, type LinkTo, linkProxy, type RequestSender, type UntypedService } from './link.js';
@@ -54,6 +55,7 @@ const CONNECT_OPTION_NAMES = [
   'home',
   'signal',
   'certificatePrompt',
+  'credentialPrompt',
   'requestTimeout',
 ] as const satisfies readonly (keyof ConnectOptions)[];
 
@@ -109,13 +111,19 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
       onMessage: () => {},
       onClose: () => {},
     });
+    const credentials: HandshakeCredentials = {
+      username: options.username,
+      password: options.password,
+      passwordManager: options.passwordManager,
+    };
     const managerName = await answerHandshake(socket, {
-      credentials: options,
+      credentials,
+      prompt: options.credentialPrompt ?? terminalCredentialPrompt(),
       identity: () => ({ type: 'client', name, language: deviceLanguage(), os: deviceOs() }),
       where: { host, port },
       deadline,
     });
-    return new Client(socket, managerName, { ...options, host, port, name });
+    return new Client(socket, managerName, { ...options, ...credentials, host, port, name });
   } finally {
     deadline.dispose();
   }

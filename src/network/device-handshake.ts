@@ -5,6 +5,7 @@
  * again when its first admin request makes the Manager check that it is an administrator.
  * @module
  */
+import { createInterface } from 'node:readline/promises';
 import { AuthenticationError, ConnectionClosedError, MSLNetworkError, TLSError } from '../errors.js';
 import { type Deadline, type ManagerSocket, probeTls } from './manager-socket.js';
 import { isPlainObject, replyMessage } from './messages.js';
@@ -73,6 +74,52 @@ export function credentialAnswer(
   return credentials.password;
 }
 
+/** The credential a `username`/`password` question asks for. */
+export type CredentialField = 'username' | 'password' | 'passwordManager';
+
+/**
+ * Asks a person for a credential the options did not give (msl-network asks on the terminal too).
+ * Resolves with the answer.
+ */
+export type CredentialPrompt = (field: CredentialField, question: string) => Promise<string>;
+
+/** Which credential a Manager question wants, and the question to ask a person for it. */
+export function credentialQuestion(
+  request: ManagerRequest,
+  where: string,
+): { field: CredentialField; question: string } {
+  const subject = typeof request.args?.[0] === 'string' ? (request.args[0] as string) : where;
+  if (request.attribute === 'username')
+    return { field: 'username', question: `Enter a username for ${subject} > ` };
+  if (MANAGER_NAME.test(subject))
+    return { field: 'passwordManager', question: `Enter the password for ${subject} > ` };
+  return { field: 'password', question: `Enter the password for ${subject} > ` };
+}
+
+/**
+ * Asks on the terminal (stderr; passwords are not echoed). `undefined` when stdin is not a terminal:
+ * then a missing credential is an error that names the option to pass.
+ */
+export function terminalCredentialPrompt(): CredentialPrompt | undefined {
+  if (!process.stdin.isTTY) return undefined;
+  return async (field, question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    const secret = field !== 'username';
+    // readline has no public switch for hidden input; muting its echo is the usual way.
+    const writer = rl as unknown as { _writeToOutput: (text: string) => void };
+    const original = writer._writeToOutput.bind(rl);
+    writer._writeToOutput = (text: string) => {
+      if (!secret || text === question) original(text);
+    };
+    try {
+      return await rl.question(question);
+    } finally {
+      if (secret) process.stderr.write('\n');
+      rl.close();
+    }
+  };
+}
+
 /** Turns an error reply received during the handshake into a typed error. */
 export function handshakeError(message: Record<string, unknown>, where: string): Error {
   const text =
@@ -95,7 +142,10 @@ export function handshakeError(message: Record<string, unknown>, where: string):
 
 /** Options of {@link answerHandshake}. */
 export interface AnswerHandshakeOptions {
+  /** The credentials given; a prompted answer is stored here too (for a later admin login). */
   credentials: HandshakeCredentials;
+  /** Asks for a credential that `credentials` lacks; without it a missing credential is an error. */
+  prompt?: CredentialPrompt | undefined;
   identity: () => unknown;
   where: { host: string; port: number };
   deadline: Deadline;
@@ -160,10 +210,26 @@ export function answerHandshake(connection: ManagerSocket, options: AnswerHandsh
             return finish(undefined, requester);
           }
           if (message.attribute === 'username' || message.attribute === 'password') {
-            const answer = credentialAnswer(message, options.credentials, where);
-            connection.send(
-              replyMessage({ result: answer, requester: message.requester, uid: message.uid ?? '' }),
-            );
+            const reply = (answer: string) =>
+              connection.send(
+                replyMessage({ result: answer, requester: message.requester, uid: message.uid ?? '' }),
+              );
+            const { field, question } = credentialQuestion(message, where);
+            if (options.credentials[field] === undefined && options.prompt !== undefined) {
+              // The Manager waits for this answer, so nothing else arrives meanwhile; our own deadline
+              // must not run out while a person types.
+              options.deadline.pause();
+              options.prompt(field, question).then(
+                (answer) => {
+                  options.deadline.resume();
+                  options.credentials[field] = answer;
+                  if (!settled) reply(answer);
+                },
+                (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+              );
+              return;
+            }
+            reply(credentialAnswer(message, options.credentials, where));
             return;
           }
           finish(new MSLNetworkError(`The Manager asked for '${message.attribute}' during the handshake`));

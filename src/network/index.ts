@@ -57,6 +57,7 @@ export {
   type IdentitiesOptions,
 } from './client.js';
 export { type ConnectionRecord, ManagerDatabase, type UserRecord } from './database.js';
+export type { CredentialField, CredentialPrompt } from './device-handshake.js';
 export { certsDir, databasePath, farcallHome, keysDir, logsDir } from './home.js';
 export { parseJson, stringifyJson } from './json.js';
 export {

@@ -28,6 +28,7 @@ import {
   trustQuestion,
   verifyPresentedCertificate,
 } from './certificate-cache.js';
+import type { CredentialPrompt } from './device-handshake.js';
 import { certsDir } from './home.js';
 import { parseJson, stringifyJson } from './json.js';
 
@@ -71,6 +72,11 @@ export interface ManagerAddressOptions {
    * a TTY; without a terminal, an unknown certificate is an error unless `autoSave` is set.
    */
   certificatePrompt?: CertificatePrompt;
+  /**
+   * Asks for a username or password the Manager wants and the options did not give. Default: a
+   * question on the terminal when stdin is a TTY; without a terminal a missing credential is an error.
+   */
+  credentialPrompt?: CredentialPrompt;
 }
 
 /** The names that mean "this computer". */

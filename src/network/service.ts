@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { ConnectionClosedError, MSLNetworkError } from '../errors.js';
 import { serviceCallArguments, splitKwargs } from './call-arguments.js';
 import { deviceLanguage, deviceOs } from './client.js';
-import { answerHandshake, isManagerRequest } from './device-handshake.js';
+import { answerHandshake, isManagerRequest, terminalCredentialPrompt } from './device-handshake.js';
 import { stringifyJson } from './json.js';
 import {
   DEFAULT_CONNECT_TIMEOUT,
@@ -152,7 +152,12 @@ export class Service {
       let firstHeard = 0;
       const identity = this.#identity;
       await answerHandshake(socket, {
-        credentials: options,
+        credentials: {
+          username: options.username,
+          password: options.password,
+          passwordManager: options.passwordManager,
+        },
+        prompt: options.credentialPrompt ?? terminalCredentialPrompt(),
         identity: () => {
           firstHeard ||= Date.now();
           return identity;

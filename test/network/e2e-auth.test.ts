@@ -75,6 +75,24 @@ describe('--auth-login', () => {
     await expect(current.connect()).rejects.toThrow(/--auth-login\): pass username and password/);
   });
 
+  it('asks for missing credentials through credentialPrompt, and reuses them for the admin login', async () => {
+    current = await stage({ authLogin: true, database: await withUsers(), failureDelay: 0 });
+    const asked: string[] = [];
+    const answers: Record<string, string> = { username: 'admin', password: 's3cret' };
+    const client = await current.connect({
+      credentialPrompt: async (field, question) => {
+        asked.push(`${field}: ${question}`);
+        return answers[field];
+      },
+    });
+    expect(asked).toEqual([
+      `username: Enter a username for ${client.managerName} > `,
+      'password: Enter the password for admin > ',
+    ]);
+    expect(await client.adminRequest('users_table.usernames')).toEqual(['admin', 'bob']);
+    expect(asked).toHaveLength(2);
+  });
+
   it('a Service logs in too', async () => {
     current = await stage({ authLogin: true, database: await withUsers(), failureDelay: 0 });
     await current.start(new Echo(), { username: 'bob', password: 'bob pw' });
