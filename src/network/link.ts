@@ -26,9 +26,13 @@ type AnyMethod = (...args: never[]) => unknown;
  * out (a Service refuses them).
  */
 export type RemoteMethods<T> = {
-  [K in keyof T as K extends `_${string}` ? never : T[K] extends AnyMethod ? K : never]: T[K] extends (
-    ...args: infer A
-  ) => infer R
+  [K in keyof T as K extends string
+    ? K extends `_${string}`
+      ? never
+      : T[K] extends AnyMethod
+        ? K
+        : never
+    : never]: T[K] extends (...args: infer A) => infer R
     ? (...args: [...A, ...CallExtra[]]) => Promise<Awaited<R>>
     : never;
 };
