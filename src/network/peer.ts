@@ -23,34 +23,29 @@ const COPY_LIMIT = 64 * 1024;
  */
 class WriteBatch {
   #depth = 0;
-  #corked: Socket[] = [];
+  readonly #corked = new Set<Socket>();
 
   run(work: () => void): void {
     this.#depth++;
     try {
       work();
     } finally {
-      if (--this.#depth === 0) {
-        const corked = this.#corked;
-        this.#corked = [];
-        for (const socket of corked) {
-          (socket as Socket & { [BATCHED]?: boolean })[BATCHED] = false;
-          socket.uncork();
-        }
+      if (--this.#depth === 0 && this.#corked.size > 0) {
+        const corked = [...this.#corked];
+        this.#corked.clear();
+        for (const socket of corked) socket.uncork();
       }
     }
   }
 
   // Called before a write: corks `socket` for the rest of the batch (once).
-  enlist(socket: Socket & { [BATCHED]?: boolean }): void {
-    if (this.#depth === 0 || socket[BATCHED] === true) return;
-    socket[BATCHED] = true;
+  enlist(socket: Socket): void {
+    if (this.#depth === 0 || this.#corked.has(socket)) return;
+    this.#corked.add(socket);
     socket.cork();
-    this.#corked.push(socket);
   }
 }
 
-const BATCHED = Symbol('farcall.batched');
 const batch = new WriteBatch();
 
 /** What the LineDecoder kept of a line it dropped for being over the limit. */
