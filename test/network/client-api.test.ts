@@ -89,6 +89,19 @@ describe('Client', () => {
     expect(kept.isConnected()).toBe(false);
   });
 
+  it('types a link after the Service class (checked by tsc), while any name still reaches the Service', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect();
+    const typed = await client.link<Echo>('Echo');
+    const reply: unknown[] = await typed.echo(1, 'a');
+    expect(reply).toEqual([1, 'a']);
+    // @ts-expect-error: Echo has no method 'nope', so the typed link has none either
+    await expect(typed.nope()).rejects.toThrow("AttributeError: 'Echo' object has no attribute 'nope'");
+    const untyped = await client.link('Echo');
+    await expect(untyped.anything()).rejects.toThrow(/AttributeError/);
+  });
+
   it('unlinks, after which the link refuses calls', async () => {
     current = await stage();
     await current.start(new Echo());
