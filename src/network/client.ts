@@ -267,7 +267,8 @@ export class Client implements RequestSender {
 
   /** Opens another connection to the same Manager with the same options and a new name. */
   spawn(name = 'Client'): Promise<Client> {
-    return connect({ ...this.#options, name });
+    // The signal belonged to the first connect() call, not to connections made later.
+    return connect({ ...this.#options, signal: undefined, name });
   }
 
   /**
