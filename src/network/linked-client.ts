@@ -168,6 +168,7 @@ export class LinkedClient {
   spawn(name?: string): Promise<LinkedClientOf> {
     return LinkedClient.create(this.serviceName, {
       ...this.#options,
+      signal: undefined,
       ...(name === undefined ? {} : { name }),
     });
   }
