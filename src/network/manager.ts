@@ -160,6 +160,8 @@ export class Manager {
   readonly #failureDelay: number;
   readonly #backlogLimit: number;
   readonly #peers = new Set<PeerConnection>();
+  // Every TCP socket the server accepted (before TLS too), until it closes.
+  readonly #sockets = new Set<Socket>();
   readonly #states = new Map<PeerConnection, PeerState>();
   readonly #clients = new Map<string, ClientState>();
   readonly #services = new Map<string, ServiceState>();
@@ -197,6 +199,12 @@ export class Manager {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
+  }
+
+  /** @internal Called by {@link startManager} for each TCP connection, before TLS. */
+  track(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
   }
 
   /** @internal Called by {@link startManager} for each accepted (and, with TLS, secured) socket. */
@@ -935,7 +943,12 @@ export class Manager {
         peer.close();
         peer.socket.destroySoon();
       }
+      // Sockets still in their TLS handshake (or never flushed) get a moment, then are cut: close never hangs.
+      const grace = setTimeout(() => {
+        for (const socket of this.#sockets) socket.destroy();
+      }, 1000);
       await serverClosed;
+      clearTimeout(grace);
       this.#database.close();
       this.#log.info(`${this.name} stopped`);
       await this.#log.close();
@@ -1076,7 +1089,13 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
           onSocket(socket);
         })
       : createTlsServer(
-          { cert: credentials.cert, key: credentials.key, passphrase: credentials.passphrase, noDelay: true },
+          {
+            cert: credentials.cert,
+            key: credentials.key,
+            passphrase: credentials.passphrase,
+            noDelay: true,
+            handshakeTimeout,
+          },
           onSocket,
         );
   if (credentials !== undefined) {
@@ -1101,6 +1120,10 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       raw.once('close', () => clearTimeout(timer));
     });
   }
+  server.on('connection', (raw: Socket) => {
+    if (manager === undefined) raw.destroy();
+    else manager.track(raw);
+  });
   server.on('tlsClientError', (error: Error, socket: Socket) => {
     log.info(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
   });

@@ -64,3 +64,19 @@ describe('TLS', () => {
     expect(Date.now() - start).toBeLessThan(2500);
   });
 });
+
+describe('closing', () => {
+  it('does not wait for a peer stuck in its TLS handshake', async () => {
+    await using f = await managerFixture({ disableTls: false });
+    const { connect: netConnect } = await import('node:net');
+    const stuck = netConnect({ port: f.manager.port, host: '127.0.0.1' });
+    // A TLS record header that promises more bytes than will ever come.
+    stuck.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+    stuck.on('error', () => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const start = Date.now();
+    await f.manager.close();
+    expect(Date.now() - start).toBeLessThan(3000);
+    stuck.destroy();
+  });
+});
