@@ -10,9 +10,16 @@ export interface ManagerFixture {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** A Manager on a free port, TLS off unless asked, in `options.home` or a new temporary home. */
 export async function managerFixture(options: ManagerOptions = {}): Promise<ManagerFixture> {
-  const home = mkdtempSync(join(tmpdir(), 'farcall-manager-'));
-  const manager = await startManager({ port: 0, disableTls: true, home, logLevel: 'silent', ...options });
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'farcall-manager-'));
+  let manager: Manager;
+  try {
+    manager = await startManager({ port: 0, disableTls: true, logLevel: 'silent', ...options, home });
+  } catch (error) {
+    if (options.home === undefined) rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
   return {
     manager,
     home,
