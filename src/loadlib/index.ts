@@ -5,6 +5,13 @@
  */
 export { type BinaryArch, processBits, readBinaryArch } from './binary-arch.js';
 export {
+  Client64,
+  type Client64Options,
+  type Server32Output,
+  type Server32Transport,
+  type ShutdownOptions,
+} from './client64.js';
+export {
   type KoffiFunction,
   type KoffiTypeSpec,
   LIBTYPES,
@@ -22,3 +29,6 @@ export {
   type Server32RuntimeOptions,
   server32Version,
 } from './runtime.js';
+export { Server32 } from './server32.js';
+export type { Server32StartReply } from './server32-host.js';
+export type { Server32Proxy, Server32ProxyMember } from './server32-proxy.js';

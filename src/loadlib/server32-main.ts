@@ -1,0 +1,80 @@
+/**
+ * The program the 32-bit Node.js runs for a `Client64`: it serves a {@link Server32Host} over the
+ * private pipe on fd 3 and lives exactly as long as that pipe. When the client shuts it down, exits, or
+ * is killed, the pipe closes and this process runs the server's `shutdownHandler()` and exits — it can
+ * never outlive its client.
+ *
+ * A failure to start (the module, the class, its constructor, the library) is printed on stderr, sent
+ * to the client as the reply to `start`, and ends the process with exit code 1.
+ *
+ * Runs on Debian's i386 Node 18: Node 18 APIs only.
+ * @module
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Connection } from '../rpc/connection.js';
+import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
+import { markServer32Process } from './server32.js';
+import { Server32Host } from './server32-host.js';
+
+markServer32Process();
+// Ctrl-C in the client's terminal reaches this process too; the client decides when the server stops.
+process.on('SIGINT', () => {});
+
+let listener: Listener | undefined;
+let socketDir: string | undefined;
+let exitCode = 0;
+
+const host = new Server32Host(
+  async (address, authKey, root) => {
+    // A Unix socket lives in a private folder the client made for it; remove it when we go.
+    if (address.startsWith('unix://')) socketDir = dirname(address.slice('unix://'.length));
+    listener = await listenTransport(address, (stream) => {
+      const connection = new Connection(stream, {
+        root,
+        authKey,
+        side: 'server',
+        peerName: 'a Client64 socket connection',
+      });
+      connection.whenClosed.then(
+        () => {},
+        () => {},
+      );
+    });
+    return listener.address;
+  },
+  (error) => {
+    exitCode = 1;
+    process.stderr.write(`farcall server32: ${error.stack ?? error.message}\n`);
+    // Let the error reply leave first, then close the pipe: that ends this process.
+    setImmediate(() => {
+      connection.close('the server could not start').catch(() => {});
+    });
+  },
+);
+
+const connection = new Connection(parentChannel(3), {
+  root: host,
+  side: 'server',
+  peerName: 'the Client64',
+});
+
+connection.whenClosed.then(async () => {
+  // Do not let a shutdownHandler that never returns keep us alive: the client kills us after its
+  // killTimeout anyway, but a client that is gone cannot.
+  const deadline = setTimeout(() => process.exit(exitCode), 30_000);
+  try {
+    await host.shutdown();
+    await listener?.close();
+  } finally {
+    clearTimeout(deadline);
+    if (socketDir !== undefined) {
+      try {
+        rmSync(socketDir, { recursive: true, force: true });
+      } catch {
+        // the client removes it too
+      }
+    }
+    process.exit(exitCode);
+  }
+});

@@ -1,0 +1,200 @@
+/**
+ * The 32-bit server process of one `Client64`: spawning the 32-bit Node.js on `server32-main`, the
+ * private pipe on fd 3, capturing its stdout and stderr, and knowing how and why it ended.
+ * @module
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { delimiter } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { resolveBuiltModule } from '../internal/module-path.js';
+import { childChannel } from '../wire/transports.js';
+import { findServer32Runtime } from './runtime.js';
+
+/** How the process ended. */
+export interface ExitStatus {
+  /** The exit code, or `null` when a signal ended it. */
+  code: number | null;
+  /** The signal that ended it, or `null`. */
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all. */
+  error?: Error;
+}
+
+/** Where the runtime is and what the server needs in its environment. */
+export interface Server32ProcessOptions {
+  server32Dir?: string | undefined;
+  /** Folders added to PATH and to the library search path (LD_LIBRARY_PATH / the loader's --library-path). */
+  appendEnvironPath: readonly string[];
+  /** Windows DLL folders: added to PATH. */
+  addDllDirectory: readonly string[];
+  /** Module folders: added to NODE_PATH (CommonJS `require` in the server module). */
+  appendSysPath: readonly string[];
+}
+
+/** The most output kept per stream: the newest bytes win. */
+const MAX_OUTPUT_CHARS = 1024 * 1024;
+
+/** Keeps the last {@link MAX_OUTPUT_CHARS} characters written to a stream. */
+class OutputTail {
+  #text = '';
+  #dropped = 0;
+
+  append(chunk: string): void {
+    this.#text += chunk;
+    if (this.#text.length > MAX_OUTPUT_CHARS) {
+      this.#dropped += this.#text.length - MAX_OUTPUT_CHARS;
+      this.#text = this.#text.slice(-MAX_OUTPUT_CHARS);
+    }
+  }
+
+  get text(): string {
+    return this.#dropped > 0 ? `[${this.#dropped} earlier characters dropped]\n${this.#text}` : this.#text;
+  }
+}
+
+/**
+ * A running (or ended) 32-bit server process. The client's event loop is kept alive by it only while
+ * the client {@link Server32Process.ref}s it (a call is in flight): an idle server never keeps a
+ * program from exiting, and the server exits when the program does (its pipe closes).
+ */
+export class Server32Process {
+  readonly child: ChildProcess;
+  /** The private two-way pipe on fd 3. */
+  readonly channel: Duplex;
+  /** Resolves when the process has exited and its output has been read (never rejects). */
+  readonly ended: Promise<ExitStatus>;
+  readonly #stdout = new OutputTail();
+  readonly #stderr = new OutputTail();
+  #status: ExitStatus | undefined;
+  #exited!: (status: ExitStatus) => void;
+  readonly #exitSeen: Promise<ExitStatus>;
+  #refs = 0;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.channel = childChannel(child, 3);
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#stdout.append(chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#stderr.append(chunk));
+    this.#exitSeen = new Promise((resolve) => {
+      this.#exited = resolve;
+    });
+    child.once('exit', (code, signal) => this.#exited({ code, signal }));
+    child.once('error', (error) => this.#exited({ code: null, signal: null, error }));
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    this.ended = this.#exitSeen.then(async (status) => {
+      // 'close' follows 'exit' once stdout and stderr are drained; a grandchild holding them open must
+      // not hold us up.
+      await Promise.race([closed, delay(500)]);
+      this.#status = status;
+      this.unrefAll();
+      return status;
+    });
+    this.unrefAll();
+  }
+
+  /**
+   * Starts the 32-bit Node.js on the server program.
+   * @throws Server32RuntimeNotFoundError when the runtime is not set up (the message gives the command)
+   */
+  static spawn(options: Server32ProcessOptions): Server32Process {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const add = (name: string, dirs: readonly string[]): void => {
+      if (dirs.length === 0) return;
+      const separator = name === 'PATH' || name === 'NODE_PATH' ? delimiter : ':';
+      env[name] = [env[name], ...dirs].filter((part) => part !== undefined && part !== '').join(separator);
+    };
+    add('PATH', [...options.appendEnvironPath, ...options.addDllDirectory]);
+    if (process.platform !== 'win32') add('LD_LIBRARY_PATH', options.appendEnvironPath);
+    add('NODE_PATH', options.appendSysPath);
+    // koffi runs `fn.async` calls on libuv's pool: more threads let more slow native calls overlap.
+    env.UV_THREADPOOL_SIZE ??= '16';
+    const runtime = findServer32Runtime({ server32Dir: options.server32Dir, env });
+    const main = resolveBuiltModule(import.meta.url, './server32-main.js');
+    const child = spawn(runtime.command, [...runtime.args, main], {
+      env: runtime.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    return new Server32Process(child);
+  }
+
+  /** The process id (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** How it ended, once it has. */
+  get status(): ExitStatus | undefined {
+    return this.#status;
+  }
+
+  /** Everything the server wrote on stdout (the last MiB). */
+  get stdout(): string {
+    return this.#stdout.text;
+  }
+
+  /** Everything the server wrote on stderr (the last MiB). */
+  get stderr(): string {
+    return this.#stderr.text;
+  }
+
+  /** Waits up to `ms` for the process to end; resolves with its status, or undefined if it has not. */
+  async waitForEnd(ms: number): Promise<ExitStatus | undefined> {
+    return Promise.race([this.ended, delay(ms).then(() => undefined)]);
+  }
+
+  /** Sends `signal` (default SIGKILL) unless the process has already exited. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+
+  /** Keeps this program's event loop alive (a call is in flight); counted. */
+  ref(): void {
+    if (this.#refs++ === 0 && this.#status === undefined) {
+      this.child.ref();
+      (this.channel as Duplex & { ref?: () => void }).ref?.();
+    }
+  }
+
+  /** Undoes one {@link ref}. */
+  unref(): void {
+    if (this.#refs > 0 && --this.#refs === 0) this.unrefAll();
+  }
+
+  private unrefAll(): void {
+    this.child.unref();
+    for (const stream of [this.channel, this.child.stdout, this.child.stderr]) {
+      (stream as (Duplex & { unref?: () => void }) | null)?.unref?.();
+    }
+  }
+}
+
+/**
+ * How a process ended, in words: `exited with code 1`, `was killed by signal SIGSEGV (a segmentation
+ * fault: the library read or wrote memory it does not own)`.
+ */
+export function describeExit(status: ExitStatus): string {
+  if (status.error !== undefined) return `could not be started (${status.error.message})`;
+  if (status.signal !== null) {
+    const why = SIGNAL_MEANINGS[status.signal];
+    return `was killed by signal ${status.signal}${why === undefined ? '' : ` (${why})`}`;
+  }
+  return `exited with code ${status.code}`;
+}
+
+const SIGNAL_MEANINGS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGSEGV: 'a segmentation fault: the library read or wrote memory it does not own',
+  SIGBUS: 'a bus error: the library accessed memory it cannot',
+  SIGILL: 'an illegal instruction in the library',
+  SIGFPE: 'an arithmetic error in the library, e.g. an integer division by zero',
+  SIGABRT: 'abort() was called, e.g. by a failed assertion in the library',
+  SIGKILL: 'killed: by the kill timeout, by a user, or by the system running out of memory',
+  SIGTERM: 'asked to terminate by another process',
+};
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+}

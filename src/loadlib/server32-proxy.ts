@@ -1,0 +1,57 @@
+/**
+ * A typed stand-in for a Server32: every member is a function that calls `request32`, so a client
+ * needs no method per server method (msl-loadlib's `__getattr__` recipe, typed).
+ * @module
+ */
+import type { Client64, Server32Output, ShutdownOptions } from './client64.js';
+import type { Server32 } from './server32.js';
+
+/** One member of the server, as the proxy offers it: a method keeps its arguments and returns a promise. */
+export type Server32ProxyMember<M> = M extends (...args: infer A) => infer R
+  ? (...args: A) => Promise<Awaited<R>>
+  : () => Promise<Awaited<M>>;
+
+/**
+ * The proxy of a server of type `T` (your Server32 subclass): each public method and property of `T` —
+ * not those of the Server32 base class — becomes an async function. A property is read by calling it
+ * with no arguments (`await proxy.serialNumber()`), as `request32('serialNumber')` does.
+ *
+ * Built-ins start with `$` so they never shadow a server member: `$client` (the Client64),
+ * `$shutdown()` (= `$client.shutdownServer32()`); `await using` shuts the server down.
+ */
+export type Server32Proxy<T> = {
+  readonly [K in Exclude<keyof T, keyof Server32 | symbol | `_${string}`>]: Server32ProxyMember<T[K]>;
+} & {
+  /** The client the proxy calls through. */
+  readonly $client: Client64;
+  /** Shuts the server down (see `Client64.shutdownServer32`). */
+  $shutdown(options?: ShutdownOptions): Promise<Server32Output>;
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/** @internal Builds the proxy of `client` (see `Client64.proxy`). */
+export function createServer32Proxy<T>(client: Client64): Server32Proxy<T> {
+  const members = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const handler: ProxyHandler<object> = {
+    get(_target, key) {
+      if (key === '$client') return client;
+      if (key === '$shutdown') return (options?: ShutdownOptions) => client.shutdownServer32(options);
+      if (key === Symbol.asyncDispose) return async () => void (await client.shutdownServer32());
+      // Not a promise: `await proxy` must give the proxy, not call request32('then').
+      if (typeof key !== 'string' || key === 'then') return undefined;
+      let member = members.get(key);
+      if (member === undefined) {
+        member = (...args: unknown[]) => client.request32(key, ...args);
+        members.set(key, member);
+      }
+      return member;
+    },
+    has(_target, key) {
+      return key === '$client' || key === '$shutdown' || (typeof key === 'string' && key !== 'then');
+    },
+    set() {
+      throw new TypeError('A Server32 proxy is read-only: call a server method to change its state');
+    },
+  };
+  return new Proxy(Object.create(null) as object, handler) as Server32Proxy<T>;
+}

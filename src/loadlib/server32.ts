@@ -1,0 +1,158 @@
+/**
+ * `Server32`: the base class of a server that loads a 32-bit library inside the 32-bit Node.js and
+ * answers a `Client64`'s `request32` calls (msl-loadlib's `Server32`).
+ *
+ * Runs inside the 32-bit server, on Debian's i386 Node 18: Node 18 APIs only.
+ * @module
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as koffi from 'koffi';
+import { type LibType, LoadLibrary, type LoadLibraryOptions } from './library.js';
+
+/**
+ * Marks a class as a Server32 (on the class) and a constructed Server32 (on the instance). A symbol from
+ * the global registry, not `instanceof`: the user's module may import farcall from another copy than the
+ * one the server runs (e.g. `dist/` while the host runs from the sources under a test runner).
+ */
+export const SERVER32_BRAND = Symbol.for('farcall.loadlib.Server32');
+
+/**
+ * @internal Extra library search folders (the client's `appendEnvironPath`, `addDllDirectory`), set on
+ * `globalThis` by the host while it constructs the server: the Server32 constructor searches them too.
+ */
+export const LIBRARY_SEARCH_PATHS = Symbol.for('farcall.loadlib.librarySearchPaths');
+
+/** Set by the 32-bit server's entry point (`server32-main`), read by {@link Server32.isInterpreter}. */
+const IN_SERVER32 = Symbol.for('farcall.loadlib.inServer32');
+
+/** @internal Marks this process as the 32-bit server (called by `server32-main` before it imports the module). */
+export function markServer32Process(): void {
+  (globalThis as Record<symbol, unknown>)[IN_SERVER32] = true;
+}
+
+/**
+ * The base class of your 32-bit server. Subclass it in a module of its own, load the library in the
+ * constructor by calling `super(libPath, libtype, host, port)`, and add a method per library function
+ * the 64-bit side may call. `Client64` starts the 32-bit Node.js on that module, constructs your class
+ * with `(host, port, options)` and forwards each `request32(name, ...args)` to the method `name`
+ * (or returns the value of the property `name`). A method may return a promise: calls run
+ * concurrently, so declare slow native functions with koffi's `fn.async` and await them.
+ *
+ * @example
+ * ```ts
+ * // my-server.mjs — runs in the 32-bit Node.js
+ * import { Server32 } from 'farcall/loadlib';
+ *
+ * export class MyServer extends Server32 {
+ *   constructor(host, port, options) {
+ *     super('/opt/vendor/libdaq32.so', 'cdll', host, port);
+ *     this.addFn = this.lib.func('int add(int a, int b)');
+ *   }
+ *   add(a, b) {
+ *     return this.addFn(a, b);
+ *   }
+ * }
+ * ```
+ */
+export class Server32 {
+  /** Brands subclasses (see {@link SERVER32_BRAND}). */
+  static readonly [SERVER32_BRAND] = true;
+
+  /** The loaded library (farcall's `LoadLibrary`): `library.func()` declares with the libtype's convention. */
+  readonly library: LoadLibrary;
+  /** The host the client was told to reach (`'127.0.0.1'` by default), or `null` in mocked mode. */
+  readonly host: string | null;
+  /** The TCP port the server listens on; 0 when it talks over its private pipe (the default). */
+  readonly port: number;
+
+  /**
+   * Loads the library.
+   * @param path - the library: absolute, relative to the working directory, or a name on the search paths
+   *   (`appendEnvironPath`); the extension may be left out
+   * @param libtype - `'cdll'` or `'windll'` (stdcall on 32-bit Windows)
+   * @param host - pass on the `host` your constructor received
+   * @param port - pass on the `port` your constructor received
+   * @param options - `LoadLibrary` options (search folders, koffi's load flags)
+   * @throws LibraryLoadError when the library cannot be loaded (the message says why and what to do)
+   */
+  constructor(
+    path: string,
+    libtype: LibType = 'cdll',
+    host: string | null = '127.0.0.1',
+    port = 0,
+    options: LoadLibraryOptions = {},
+  ) {
+    const extra = (globalThis as Record<symbol, unknown>)[LIBRARY_SEARCH_PATHS] as string[] | undefined;
+    const searchPaths = [...(options.searchPaths ?? []), ...(extra ?? [])];
+    this.library = new LoadLibrary(path, libtype, { ...options, searchPaths });
+    this.host = host;
+    this.port = port;
+    Object.defineProperty(this, SERVER32_BRAND, { value: true, enumerable: false });
+  }
+
+  /** The koffi library handle: `this.lib.func('int add(int a, int b)')`. */
+  get lib(): koffi.LibraryHandle {
+    return this.library.lib;
+  }
+
+  /** The absolute path of the loaded library. */
+  get path(): string {
+    return this.library.path;
+  }
+
+  /** The libtype the library was loaded with. */
+  get libtype(): LibType {
+    return this.library.libtype;
+  }
+
+  /**
+   * Called once before the server exits (the client called `shutdownServer32()` or went away): release
+   * what the library holds (close an instrument, free memory). May return a promise; the server waits
+   * for it (within the client's `killTimeout`). The default does nothing.
+   */
+  shutdownHandler(): void | Promise<void> {}
+
+  /**
+   * The Node.js version of the process this runs in (`'18.20.4'` inside Debian's i386 node).
+   *
+   * @example
+   * ```ts
+   * Server32.version(); // '18.20.4'
+   * ```
+   */
+  static version(): string {
+    return process.versions.node;
+  }
+
+  /**
+   * True inside the 32-bit server process (started by `Client64`), false elsewhere — in the 64-bit
+   * client and in mocked mode (`host: null`). Lets one module pick the library of the right bitness.
+   */
+  static isInterpreter(): boolean {
+    return (globalThis as Record<symbol, unknown>)[IN_SERVER32] === true;
+  }
+
+  /**
+   * The folder of farcall's example libraries (`libfarcall_example-32.so`, `-64.so`, built by
+   * `scripts/build-native.sh`): `<farcall>/native/build`.
+   */
+  static examplesDir(): string {
+    // This file is <farcall>/dist/loadlib/server32.js (or src/loadlib/server32.ts): two folders up.
+    return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build');
+  }
+
+  toString(): string {
+    return `${this.constructor.name}(path='${this.library.path}', libtype='${this.library.libtype}')`;
+  }
+}
+
+/** True if `value` is a class that extends Server32 (from any copy of farcall). */
+export function isServer32Class(value: unknown): value is typeof Server32 {
+  return typeof value === 'function' && value.prototype !== undefined && SERVER32_BRAND in value;
+}
+
+/** True if `value` is an object whose Server32 constructor ran (`super()` was called). */
+export function isServer32Instance(value: unknown): value is Server32 {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, SERVER32_BRAND);
+}
