@@ -177,6 +177,30 @@ export class AuthenticationError extends FarcallError {
   }
 }
 
+/**
+ * A child process started by `ProcessSpawner` failed before it was ready: its module could not be
+ * imported, its `setup()` threw, or it exited. The message ends with what the child wrote to stderr.
+ */
+export class ProcessStartError extends FarcallError {
+  /** The child's exit code, or null if a signal ended it (or it never started). */
+  readonly exitCode: number | null;
+  /** The signal that ended the child, or null. */
+  readonly signal: string | null;
+  /** The last part of what the child wrote to stderr (up to 8 KiB). */
+  readonly stderr: string;
+
+  constructor(
+    message: string,
+    details: { exitCode: number | null; signal: string | null; stderr: string },
+    options?: FarcallErrorOptions,
+  ) {
+    super(message, 'ERR_FARCALL_PROCESS_START', options);
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.stderr = details.stderr;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // loadlib
 // ---------------------------------------------------------------------------------------------------------

@@ -40,3 +40,5 @@ export {
 export { ExportHolder, ExportTable } from './references.js';
 export type { CallOptions } from './remote-target.js';
 export { RPCServer, type RPCServerOptions } from './server.js';
+export { type ProcessExit, ProcessSpawner, type ProcessSpawnerOptions } from './spawner.js';
+export type { SpawnerContext } from './spawner-config.js';
