@@ -10,6 +10,7 @@ const examples = readdirSync(join(root, 'examples')).filter((name) => name.endsW
 
 /** What each example must print (a line each, in order, anywhere in its output). */
 const expected: Record<string, RegExp[]> = {
+  'network-quickstart.mjs': [/notification:/, /celsius: 21\.5/, /fahrenheit: 70\.7/, /settled/],
   'rpc-scanner.mjs': [/scanning at 10 Hz/, /running/, /sample 0\.42/, /all good/, /scanning at 20 Hz/],
 };
 
