@@ -16,7 +16,10 @@ const expected: Record<string, RegExp[]> = {
 
 describe('examples', () => {
   it.each(examples)('%s runs to completion and prints what its comments promise', async (name) => {
-    const { stdout } = await run(process.execPath, [join(root, 'examples', name)], { cwd: root, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [join(root, 'examples', name)], {
+      cwd: root,
+      timeout: 30_000,
+    });
     let rest = stdout;
     for (const line of expected[name] ?? [/\S/]) {
       const match = line.exec(rest);
