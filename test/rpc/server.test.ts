@@ -1,14 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { AccessDeniedError, ConnectionClosedError } from '../../src/errors.js';
 import { Connection } from '../../src/rpc/connection.js';
 import { getValue } from '../../src/rpc/proxy.js';
 import { RPCServer } from '../../src/rpc/server.js';
+import { selfSignedCertificate } from '../support/tls.js';
 import {
   connectClient,
   onCleanup,
@@ -232,25 +229,7 @@ function duplexPair(): [Duplex, Duplex] {
 
 describe('RPCServer over TLS', () => {
   test('serves a client over tls:// with the server certificate trusted', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'farcall-rpc-tls-'));
-    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ].concat(['-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1']),
-      { stdio: 'ignore' },
-    );
-    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
-    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const { key, cert } = selfSignedCertificate();
     const server = await startServer({ address: 'tls://127.0.0.1:0', tls: { key, cert } });
     server.set('counter', new Counter());
     expect(server.address).toMatch(/^tls:\/\//);

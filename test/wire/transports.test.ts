@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { resolveBuiltModule } from '../../src/internal/module-path.js';
 import { FramedSocket } from '../../src/wire/framed-socket.js';
 import { encodeFrameHeader } from '../../src/wire/frames.js';
 import { childChannel, connectTransport, type Listener, listenTransport } from '../../src/wire/transports.js';
+import { selfSignedCertificate } from '../support/tls.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -55,35 +56,6 @@ async function echo(stream: Duplex, bodies: Buffer[]): Promise<string[]> {
     framed.onClose = (error) => reject(error ?? new Error('closed'));
     for (const body of bodies) framed.send(body);
   });
-}
-
-function selfSignedCertificate(): { key: string; cert: string } {
-  const dir = tempDir();
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-  };
 }
 
 describe('transports', () => {
