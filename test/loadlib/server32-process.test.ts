@@ -1,0 +1,209 @@
+// The 32-bit server as a process: crashes, orphans, transports and who may reach them, the runtime's
+// environment, and how long it lives. Real 32-bit processes only (Debian's i386 node on the BUILT farcall).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AuthenticationError,
+  ConnectionClosedError,
+  ConnectionTimeoutError,
+  Server32RuntimeNotFoundError,
+} from '../../src/errors.js';
+import { Client64 } from '../../src/loadlib/client64.js';
+import { Server32 } from '../../src/loadlib/server32.js';
+import { Connection } from '../../src/rpc/connection.js';
+import { connectTransport } from '../../src/wire/transports.js';
+import { childPids, fixture, isAlive, listeningSockets, server32TempDirs, waitUntilGone } from './helpers.js';
+
+const example = fixture('example-server.mjs');
+
+describe('a native crash (SIGSEGV) in the middle of calls', () => {
+  it.each(['pipe', 'unix'] as const)(
+    'rejects every pending call at once naming the signal, returns the output, leaves nothing behind (%s)',
+    async (transport) => {
+      const dirsBefore = server32TempDirs();
+      const client = new Client64(example, { transport });
+      await client.ready;
+      const pid = client.serverPid as number;
+      const pending = [client.request32('sleep', 10_000), client.request32('sleep', 10_000)];
+      const t0 = performance.now();
+      const crash = client.request32('crash');
+      const results = await Promise.allSettled([...pending, crash]);
+      expect(performance.now() - t0).toBeLessThan(3000);
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        const error = (result as PromiseRejectedResult).reason as Error;
+        expect(error).toBeInstanceOf(ConnectionClosedError);
+        expect(error.message).toMatch(/killed by signal SIGSEGV \(a segmentation fault/);
+      }
+      const output = await client.shutdownServer32();
+      expect(output).toHaveProperty('stdout');
+      expect(output).toHaveProperty('stderr');
+      expect(isAlive(pid)).toBe(false);
+      expect(childPids()).not.toContain(pid);
+      expect(server32TempDirs()).toEqual(dirsBefore);
+      await expect(client.request32('add', 1, 2)).rejects.toBeInstanceOf(ConnectionClosedError);
+    },
+  );
+});
+
+describe('processes', () => {
+  it('two clients get two servers', async () => {
+    await using first = new Client64(example);
+    await using second = new Client64(example);
+    await Promise.all([first.ready, second.ready]);
+    expect(first.serverPid).not.toBe(second.serverPid);
+    expect(await Promise.all([first.request32('add', 1, 2), second.request32('add', 3, 4)])).toEqual([3, 7]);
+  });
+
+  it('a client killed with SIGKILL leaves no 32-bit server behind', async () => {
+    const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'wait'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      parent.stdout.setEncoding('utf8').once('data', resolve);
+      parent.once('exit', () => reject(new Error('the parent exited before it reported')));
+    });
+    const { serverPid, sum } = JSON.parse(line) as { serverPid: number; sum: number };
+    expect(sum).toBe(3);
+    expect(isAlive(serverPid)).toBe(true);
+    parent.kill('SIGKILL');
+    expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+  });
+
+  it('an idle client does not keep its program alive, and the server ends with the program', async () => {
+    const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'forget'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    parent.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => parent.once('exit', resolve));
+    expect(code).toBe(0);
+    const { serverPid } = JSON.parse(out) as { serverPid: number };
+    expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+  });
+
+  it('kills a server whose shutdownHandler does not return within killTimeout, with a warning', async () => {
+    const client = new Client64(fixture('lifecycle-server.mjs'), { stuckShutdown: true });
+    await client.ready;
+    const pid = client.serverPid as number;
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const t0 = performance.now();
+      const output = await client.shutdownServer32({ killTimeout: 300 });
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(output.stdout).toContain('shutdownHandler ran');
+      expect(isAlive(pid)).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => (w as Error & { code?: string }).code)).toContain('FARCALL_SERVER32_KILLED');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('who can reach the library', () => {
+  it('by default the server listens on no socket at all: only the private pipe', async () => {
+    await using client = new Client64(example);
+    await client.ready;
+    expect(client.address).toBe('pipe:fd3');
+    expect(client.port).toBeUndefined();
+    expect(listeningSockets(client.serverPid as number)).toEqual([]);
+  });
+
+  describe('a TCP port, when asked for', () => {
+    let client: Client64;
+    beforeAll(async () => {
+      client = new Client64(example, { port: 0 });
+      await client.ready;
+    });
+    afterAll(async () => {
+      await client.shutdownServer32();
+    });
+
+    it('listens on loopback, on the port the client reports', async () => {
+      expect(client.transport).toBe('tcp');
+      expect(client.port).toBeGreaterThan(0);
+      expect(client.address).toBe(`tcp://127.0.0.1:${client.port}`);
+      expect(listeningSockets(client.serverPid as number).length).toBe(1);
+      expect(await client.request32('add', 2, 2)).toBe(4);
+    });
+
+    it('refuses a connection without the per-server token', async () => {
+      const stream = await connectTransport(client.address);
+      const intruder = new Connection(stream, { side: 'client' });
+      await expect(intruder.ready).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(intruder.call('request32', ['add', [1, 2]])).rejects.toThrow();
+      await intruder.close();
+    });
+
+    it('refuses a connection with a wrong token', async () => {
+      const stream = await connectTransport(client.address);
+      const intruder = new Connection(stream, { side: 'client', authKey: 'guessed' });
+      await expect(intruder.ready).rejects.toBeInstanceOf(AuthenticationError);
+      await intruder.close();
+      expect(await client.request32('add', 5, 5)).toBe(10);
+    });
+  });
+
+  it('a Unix socket lives in a private (0700) folder and is gone after shutdown', async () => {
+    const client = new Client64(example, { transport: 'unix' });
+    await client.ready;
+    const path = client.address.slice('unix://'.length);
+    const folder = join(path, '..');
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(statSync(path).isSocket()).toBe(true);
+    expect(await client.request32('add', 1, 1)).toBe(2);
+    await client.shutdownServer32();
+    expect(() => statSync(folder)).toThrow();
+  });
+});
+
+describe('the environment of the server', () => {
+  it('finds the server module by name on appendSysPath', async () => {
+    await using client = new Client64('example-server', { appendSysPath: [fixture('')] });
+    expect(await client.request32('add', 1, 2)).toBe(3);
+  });
+
+  it("finds the library's dependencies on appendEnvironPath, and explains when it cannot", async () => {
+    const without = new Client64(fixture('uses-dependency.mjs'));
+    const error = (await without.ready.catch((e: unknown) => e)) as ConnectionTimeoutError;
+    expect(error).toBeInstanceOf(ConnectionTimeoutError);
+    expect(error.message).toMatch(/depends on libfarcall_dep-32\.so, which was not found/);
+    await without.shutdownServer32();
+
+    await using client = new Client64(fixture('uses-dependency.mjs'), {
+      appendEnvironPath: join(Server32.examplesDir(), 'deps'),
+    });
+    expect(await client.request32('answer')).toBe(42);
+  });
+
+  it('says how to set up the 32-bit runtime when it is missing', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'farcall-no-runtime-'));
+    try {
+      const client = new Client64(example, { server32Dir: empty });
+      await expect(client.ready).rejects.toBeInstanceOf(Server32RuntimeNotFoundError);
+      await expect(client.ready).rejects.toThrow(/setup-server32\.sh/);
+      await client.shutdownServer32();
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it("runs on the 32-bit runtime's Node.js, where Server32 knows it is the server", async () => {
+    await using client = new Client64(example);
+    const info = (await client.request32('processInfo')) as { version: string; interpreter: boolean };
+    expect(info.version).toBe(client.serverRuntime?.node);
+    expect(info.version).toMatch(/^18\./);
+    expect(info.interpreter).toBe(true);
+    expect(Server32.isInterpreter()).toBe(false);
+  });
+});
