@@ -57,6 +57,11 @@ export interface ConnectionOptions {
   timeout?: number;
   /** The largest frame accepted from the peer. Default 64 MiB. */
   maxFrameBytes?: number;
+  /**
+   * While more than this many bytes of ours wait to be written (the peer does not read its replies), stop
+   * reading its requests: a peer cannot grow our memory without bound. Default 64 MiB.
+   */
+  maxWriteBufferBytes?: number;
   /** The deepest nesting accepted in a message from the peer. Default 1000. */
   maxDepth?: number;
   /** The owner table our objects are lent from; an RPCServer shares one among its connections. */
@@ -182,8 +187,13 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     });
     this.root = createProxy<PeerRoot>(new ChannelTarget(this, 0));
 
-    this.#framed = new FramedSocket(stream, { maxFrameBytes: options.maxFrameBytes });
+    this.#framed = new FramedSocket(stream, {
+      maxFrameBytes: options.maxFrameBytes,
+      maxWriteBufferBytes: options.maxWriteBufferBytes,
+    });
     this.#framed.onFrame = (body) => this.#receive(body);
+    // Bytes that are not frames close the connection; tell the peer why first.
+    this.#framed.farewell = (error) => this.#encodeControl([MessageKind.CLOSE, error.message]);
     this.#framed.onClose = (error) => this.#finish(error);
     const handshakeMs = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_MS;
     this.#handshakeTimer = setTimeout(() => {
@@ -206,6 +216,11 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   /** Requests sent and waiting for their reply. */
   get pendingCount(): number {
     return this.#pending.size;
+  }
+
+  /** Bytes of ours waiting to be written to the peer (a diagnostic: it stays bounded by `maxWriteBufferBytes` plus one burst). */
+  get pendingWriteBytes(): number {
+    return this.#framed.pendingWriteBytes;
   }
 
   /** Counters for diagnostics (dropped replies, malformed messages, requests served). */

@@ -25,6 +25,11 @@ export interface RPCServerOptions {
   importable?: readonly string[];
   /** The largest frame accepted from a client, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Stop reading a client's requests while more than this many bytes of replies wait to be written to it
+   * (it is not reading them), so one client cannot grow the server's memory without bound. Default 64 MiB.
+   */
+  maxWriteBufferBytes?: number;
   /** Default timeout (ms) of calls the server makes into clients (their callbacks). Default 30 000. */
   timeout?: number;
   /** Let clients close the server with `client.closeServer()`. Default true (as pyacq). */
@@ -159,6 +164,7 @@ export class RPCServer implements AsyncDisposable {
       policy: this.#policy,
       authKey: this.#options.authKey,
       maxFrameBytes: this.#options.maxFrameBytes,
+      maxWriteBufferBytes: this.#options.maxWriteBufferBytes,
       timeout: this.#options.timeout,
       handshakeTimeout: this.#options.handshakeTimeout,
       exports: this.#exports,

@@ -39,6 +39,12 @@ export class FramedSocket {
   onFrame: (body: Buffer) => void = () => {};
   /** Called exactly once when the connection ends: with a {@link ProtocolError} for a bad frame, an I/O error, or `undefined` for a clean end. */
   onClose: (error: Error | undefined) => void = () => {};
+  /**
+   * Called when bad bytes from the peer (a frame over the limit, bytes that are not frames) are about to
+   * close the connection: the body it returns is sent as the last frame, so the peer learns why (a farcall
+   * peer rejects its pending calls with that reason instead of a bare "connection closed").
+   */
+  farewell: ((error: ProtocolError) => Uint8Array | undefined) | undefined;
 
   readonly stream: Duplex;
   readonly #decoder: FrameDecoder;
@@ -157,8 +163,7 @@ export class FramedSocket {
     try {
       bodies = this.#decoder.push(chunk);
     } catch (error) {
-      // Frames completed before the bad header are still served; then the connection goes.
-      this.#finish(error as Error);
+      this.#failWithFarewell(error as ProtocolError);
       return;
     }
     if (bodies.length === 0) return;
@@ -173,6 +178,35 @@ export class FramedSocket {
     let next = 0;
     while (next < backlog.length && !this.#closed && !this.#pausedForWrites) this.onFrame(backlog[next++]);
     this.#backlog = next === backlog.length ? [] : backlog.slice(next);
+  }
+
+  /**
+   * The peer sent bytes that are not frames: stop reading, send the {@link farewell} (after any replies
+   * already queued), end the stream, and report `error`.
+   */
+  #failWithFarewell(error: ProtocolError): void {
+    let body: Uint8Array | undefined;
+    try {
+      body = this.farewell?.(error);
+    } catch {
+      body = undefined;
+    }
+    if (body === undefined) {
+      this.#finish(error);
+      return;
+    }
+    this.#closed = true;
+    this.#backlog = [];
+    const stream = this.stream;
+    stream.pause();
+    stream.write(Buffer.concat([encodeFrameHeader(body.byteLength), body]));
+    this.#uncork();
+    stream.end();
+    // The peer may never read or end: do not keep its socket for long.
+    const timer = setTimeout(() => stream.destroy(), 1000);
+    timer.unref();
+    stream.once('close', () => clearTimeout(timer));
+    this.onClose(error);
   }
 
   #finish(error: Error | undefined): void {
