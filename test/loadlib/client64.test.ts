@@ -82,7 +82,7 @@ function expectRoundTrip(back: Record<string, unknown>, sent: Record<string, unk
   }
 }
 
-describe.each(MODES)('Client64 and Server32 through %s', (mode, modeOptions) => {
+describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) => {
   const real = modeOptions.host !== null;
   const options = (more: Client64Options = {}): Client64Options => ({ ...modeOptions, ...more });
   let client: Client64;
