@@ -16,6 +16,7 @@ import {
 } from '../errors.js';
 import { Connection } from '../rpc/connection.js';
 import { connectTransport } from '../wire/transports.js';
+import { CallDeadlines } from './call-deadlines.js';
 import { type MockedServer, startMockedServer } from './mocked.js';
 import type { Server32StartReply, Server32StartRequest } from './server32-host.js';
 import { describeExit, type ExitStatus, Server32Process } from './server32-process.js';
@@ -136,6 +137,8 @@ export class Client64 {
   #port: number | undefined;
   #socketDir: string | undefined;
   #shutdown: Promise<Server32Output> | undefined;
+  /** The rpcTimeout of the calls in flight; undefined when rpcTimeout is Infinity. */
+  readonly #deadlines: CallDeadlines | undefined;
 
   /**
    * @param module32 - your Server32 module: a path (absolute, or relative to the working directory), a
@@ -155,6 +158,7 @@ export class Client64 {
     }
     this.transport = this.host === null ? 'mocked' : transport;
     this.rpcTimeout = checkMs('rpcTimeout', options.rpcTimeout, DEFAULT_RPC_TIMEOUT_MS);
+    this.#deadlines = Number.isFinite(this.rpcTimeout) ? new CallDeadlines(this.rpcTimeout) : undefined;
     const timeout = checkMs('timeout', options.timeout, DEFAULT_START_TIMEOUT_MS);
     const kwargs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) if (!OPTION_KEYS.has(key)) kwargs[key] = value;
@@ -262,16 +266,40 @@ export class Client64 {
     return this.#call<R>(connection, name, args);
   }
 
-  async #call<R>(connection: Connection, name: string, args: unknown[]): Promise<R> {
+  #call<R>(connection: Connection, name: string, args: unknown[]): Promise<R> {
     const process32 = this.#process;
+    const deadlines = this.#deadlines;
     process32?.ref();
-    try {
-      return (await connection.call('request32', [name, args], { timeout: this.rpcTimeout })) as R;
-    } catch (error) {
-      throw await this.#explainCallFailure(error, name);
-    } finally {
-      process32?.unref();
-    }
+    return new Promise<R>((resolve, reject) => {
+      const deadline = deadlines?.start(() => {
+        process32?.unref();
+        reject(this.#timeoutError(name));
+      });
+      // No timeout of the Connection's own: one timer serves all calls (see CallDeadlines).
+      connection.call('request32', [name, args], { timeout: Number.POSITIVE_INFINITY }).then(
+        (value) => {
+          if (deadline?.expired) return; // a late reply: dropped
+          if (deadline !== undefined) deadlines?.settle(deadline);
+          process32?.unref();
+          resolve(value as R);
+        },
+        (error: unknown) => {
+          if (deadline?.expired) return;
+          if (deadline !== undefined) deadlines?.settle(deadline);
+          process32?.unref();
+          this.#explainCallFailure(error, name).then(reject);
+        },
+      );
+    });
+  }
+
+  #timeoutError(name: string): ResponseTimeoutError {
+    return new ResponseTimeoutError(
+      `request32('${name}') got no reply within ${this.rpcTimeout} ms (the rpcTimeout option). The server ` +
+        'keeps running and this client stays usable; a late reply is dropped. Raise rpcTimeout if the call ' +
+        'needs longer.',
+      this.rpcTimeout,
+    );
   }
 
   async #explainCallFailure(error: unknown, name: string): Promise<unknown> {
@@ -283,15 +311,6 @@ export class Client64 {
         remoteCode: error.remoteCode,
       });
       return converted;
-    }
-    if (error instanceof ResponseTimeoutError) {
-      return new ResponseTimeoutError(
-        `request32('${name}') got no reply within ${error.timeoutMs} ms (the rpcTimeout option). The server ` +
-          'keeps running and this client stays usable; a late reply is dropped. Raise rpcTimeout if the call ' +
-          'needs longer.',
-        error.timeoutMs,
-        { cause: error },
-      );
     }
     if (error instanceof ConnectionClosedError) {
       if (this.#shutdown !== undefined) {
