@@ -63,7 +63,7 @@ function interactive(runtime: ReturnType<typeof findServer32Runtime>): Promise<n
     `Promise.all([import(${JSON.stringify(loadlib)}), import(${JSON.stringify(koffi)})]).then(([l, k]) => {` +
     ' globalThis.loadlib = l; globalThis.koffi = k.default ?? k;' +
     " console.log('32-bit Node.js ' + process.version + ' (' + process.arch + '): loadlib and koffi are loaded;" +
-    ' try new loadlib.LoadLibrary("/path/to/lib32.so").func("int add(int a, int b)")'); });';
+    ' try new loadlib.LoadLibrary("/path/to/lib32.so").func("int add(int a, int b)")\'); });';
   return new Promise((resolve, reject) => {
     const child = spawn(runtime.command, [...runtime.args, '-i', '-e', preamble], {
       env: runtime.env,
