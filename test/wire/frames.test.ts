@@ -72,4 +72,31 @@ describe('FrameDecoder', () => {
     expect(bodies.length).toBe(10_000);
     expect(String(bodies[9_999])).toBe('message 9999');
   });
+  it('reassembles a large body that spans many chunks, and goes on with the next frame', () => {
+    const decoder = new FrameDecoder();
+    const big = Buffer.alloc(300_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    const bytes = Buffer.concat([frame('before'), encodeFrameHeader(big.length), big, frame('after')]);
+    const bodies: Buffer[] = [];
+    for (let offset = 0; offset < bytes.length; offset += 65_536) {
+      bodies.push(...decoder.push(bytes.subarray(offset, offset + 65_536)));
+      if (bodies.length === 1) expect(decoder.bufferedBytes).toBe(Math.min(offset + 65_536, bytes.length) - 14);
+    }
+    expect(bodies.map((b) => b.length)).toEqual([6, big.length, 5]);
+    expect(bodies[1].equals(big)).toBe(true);
+    expect(String(bodies[2])).toBe('after');
+    expect(decoder.idle).toBe(true);
+  });
+
+  it('reassembles large bodies split at odd offsets, their headers split too', () => {
+    const decoder = new FrameDecoder();
+    const big = Buffer.alloc(100_003, 9);
+    const bytes = Buffer.concat([encodeFrameHeader(big.length), big, encodeFrameHeader(big.length), big]);
+    const bodies: Buffer[] = [];
+    for (let offset = 0; offset < bytes.length; offset += 4099)
+      bodies.push(...decoder.push(bytes.subarray(offset, offset + 4099)));
+    expect(bodies.length).toBe(2);
+    expect(bodies.every((body) => body.equals(big))).toBe(true);
+    expect(decoder.idle).toBe(true);
+  });
 });
