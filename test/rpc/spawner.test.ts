@@ -7,10 +7,12 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
+  AccessDeniedError,
   AuthenticationError,
   ConnectionClosedError,
   ConnectionTimeoutError,
   ProcessStartError,
+  ResponseTimeoutError,
 } from '../../src/errors.js';
 import { resolveBuiltModule } from '../../src/internal/module-path.js';
 import { RPCClient } from '../../src/rpc/client.js';
@@ -140,6 +142,23 @@ describe('ProcessSpawner.spawn', () => {
     onCleanup(() => other.close());
     expect(await other.get<Calc>('calc').add(2, 2)).toBe(4);
     await expect(RPCClient.connect(child.address as string)).rejects.toBeInstanceOf(AuthenticationError);
+  });
+
+  test('the policy, importable and callTimeout options apply to the child', async () => {
+    const denied = await spawnChild();
+    await expect(denied.get<{ settings: { rate: number } }>('calc').settings).rejects.toBeInstanceOf(
+      AccessDeniedError,
+    );
+    const child = await spawnChild({
+      policy: { allowPublicAttrs: true },
+      importable: ['node:path'],
+      callTimeout: 200,
+    });
+    expect(await child.get<{ settings: { rate: number } }>('calc').settings).toEqual({ rate: 10 });
+    const path = await child.client.import<typeof import('node:path')>('node:path');
+    expect(await path.join('a', 'b')).toBe('a/b');
+    await expect(child.client.import('node:fs')).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(child.get<Calc>('calc').never()).rejects.toBeInstanceOf(ResponseTimeoutError);
   });
 
   test('without an address the child listens nowhere', async () => {
