@@ -18,7 +18,11 @@ import { Connection } from '../rpc/connection.js';
 import { connectTransport } from '../wire/transports.js';
 import { CallDeadlines } from './call-deadlines.js';
 import { type MockedServer, startMockedServer } from './mocked.js';
-import type { Server32StartReply, Server32StartRequest } from './server32-host.js';
+import {
+  SERVER32_MAX_MESSAGE_BYTES,
+  type Server32StartReply,
+  type Server32StartRequest,
+} from './server32-host.js';
 import { describeExit, type ExitStatus, Server32Process } from './server32-process.js';
 import { createServer32Proxy, type Server32Proxy } from './server32-proxy.js';
 
@@ -395,6 +399,7 @@ export class Client64 {
     const control = new Connection(process32.channel, {
       side: 'client',
       peerName: 'the 32-bit server',
+      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
       handshakeTimeout: timeout,
       timeout: Number.POSITIVE_INFINITY,
     });
@@ -447,6 +452,7 @@ export class Client64 {
       authKey,
       side: 'client',
       peerName: `the 32-bit server at ${address}`,
+      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
       handshakeTimeout: timeout,
       timeout: this.rpcTimeout,
     });
@@ -497,6 +503,7 @@ export class Client64 {
     const connection = new Connection(mocked.stream, {
       side: 'client',
       peerName: 'the mocked Server32',
+      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
       timeout: this.rpcTimeout,
     });
     this.#control = connection;

@@ -7,7 +7,7 @@
  */
 import { Duplex } from 'node:stream';
 import { Connection } from '../rpc/connection.js';
-import { Server32Host } from './server32-host.js';
+import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
 
 /** Two connected in-memory streams: what one writes, the other reads. */
 export function duplexPair(): [Duplex, Duplex] {
@@ -54,7 +54,12 @@ export interface MockedServer {
 export function startMockedServer(): MockedServer {
   const [clientEnd, serverEnd] = duplexPair();
   const host = new Server32Host();
-  const connection = new Connection(serverEnd, { root: host, side: 'server', peerName: 'the Client64' });
+  const connection = new Connection(serverEnd, {
+    root: host,
+    side: 'server',
+    peerName: 'the Client64',
+    maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+  });
   const closed = connection.whenClosed.then(() => host.shutdown());
   return { stream: clientEnd, host, closed };
 }

@@ -19,6 +19,12 @@ import {
   type Server32,
 } from './server32.js';
 
+/**
+ * The largest message either side of a Client64 ⇄ Server32 connection accepts (512 MiB): the peers are
+ * one user's two processes, and an array of samples may be large. A bigger message closes the connection.
+ */
+export const SERVER32_MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
+
 /** What the client asks the host to start. Travels over the rpc codec: every value type survives. */
 export interface Server32StartRequest {
   /** The server module: a path, a `file:` URL, or a name found in the working directory or `appendSysPath`. */

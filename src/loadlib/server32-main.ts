@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { Connection } from '../rpc/connection.js';
 import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
-import { Server32Host } from './server32-host.js';
+import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
 
 markServer32Process();
 // Ctrl-C in the client's terminal reaches this process too; the client decides when the server stops.
@@ -35,6 +35,7 @@ const host = new Server32Host(
         authKey,
         side: 'server',
         peerName: 'a Client64 socket connection',
+        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
       });
       connection.whenClosed.then(
         () => {},
@@ -57,6 +58,7 @@ const connection = new Connection(parentChannel(3), {
   root: host,
   side: 'server',
   peerName: 'the Client64',
+  maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
 });
 
 connection.whenClosed.then(async () => {

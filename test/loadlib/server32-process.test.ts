@@ -1,9 +1,9 @@
 // The 32-bit server as a process: crashes, orphans, transports and who may reach them, the runtime's
 // environment, and how long it lives. Real 32-bit processes only (Debian's i386 node on the BUILT farcall).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
@@ -23,10 +23,13 @@ describe('a native crash (SIGSEGV) in the middle of calls', () => {
   it.each(['pipe', 'unix'] as const)(
     'rejects every pending call at once naming the signal, returns the output, leaves nothing behind (%s)',
     async (transport) => {
-      const dirsBefore = server32TempDirs();
       const client = new Client64(example, { transport });
       await client.ready;
       const pid = client.serverPid as number;
+      // The private folder of the Unix socket (none for the pipe).
+      const socketFolder =
+        transport === 'unix' ? join(client.address.slice('unix://'.length), '..') : undefined;
+      if (socketFolder !== undefined) expect(server32TempDirs()).toContain(basename(socketFolder));
       const pending = [client.request32('sleep', 10_000), client.request32('sleep', 10_000)];
       const t0 = performance.now();
       const crash = client.request32('crash');
@@ -43,13 +46,25 @@ describe('a native crash (SIGSEGV) in the middle of calls', () => {
       expect(output).toHaveProperty('stderr');
       expect(isAlive(pid)).toBe(false);
       expect(childPids()).not.toContain(pid);
-      expect(server32TempDirs()).toEqual(dirsBefore);
+      if (socketFolder !== undefined) expect(existsSync(socketFolder)).toBe(false);
       await expect(client.request32('add', 1, 2)).rejects.toBeInstanceOf(ConnectionClosedError);
     },
   );
 });
 
 describe('processes', () => {
+  it('a server that exits while loading fails the start as soon as it exits, with its exit code and output', async () => {
+    const t0 = performance.now();
+    const client = new Client64(fixture('exits-while-loading.mjs'), { timeout: 15_000 });
+    const error = (await client.ready.catch((e: unknown) => e)) as ConnectionTimeoutError;
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(error).toBeInstanceOf(ConnectionTimeoutError);
+    expect(error.message).toMatch(/The 32-bit server exited with code 3 while starting/);
+    expect(error.message).toContain('giving up with exit code 3');
+    const output = await client.shutdownServer32();
+    expect(output.stderr).toContain('giving up with exit code 3');
+  });
+
   it('two clients get two servers', async () => {
     await using first = new Client64(example);
     await using second = new Client64(example);
