@@ -80,7 +80,8 @@ describe('FrameDecoder', () => {
     const bodies: Buffer[] = [];
     for (let offset = 0; offset < bytes.length; offset += 65_536) {
       bodies.push(...decoder.push(bytes.subarray(offset, offset + 65_536)));
-      if (bodies.length === 1) expect(decoder.bufferedBytes).toBe(Math.min(offset + 65_536, bytes.length) - 14);
+      if (bodies.length === 1)
+        expect(decoder.bufferedBytes).toBe(Math.min(offset + 65_536, bytes.length) - 14);
     }
     expect(bodies.map((b) => b.length)).toEqual([6, big.length, 5]);
     expect(bodies[1].equals(big)).toBe(true);
