@@ -81,7 +81,7 @@ describe('farcall server32', () => {
     const run = await runServer32(['--interactive'], {
       waitFor: 'are loaded',
       lines: [
-        '`arch=${process.arch} server32=${loadlib.Server32.version()} koffi=${typeof koffi.load}`',
+        "['arch=' + process.arch, 'server32=' + loadlib.Server32.version(), 'koffi=' + typeof koffi.load].join(' ')",
         '.exit',
       ],
     });
