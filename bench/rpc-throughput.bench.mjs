@@ -2,7 +2,9 @@
 // (`calc.size(array)`), as a result (`calc.make(n)`), and both ways (`calc.echo(array)`), against bare
 // streaming between the same two processes over the same transport, moving the same bytes the same way
 // (bench/floor.mjs: 'argument', 'result', 'echo'). Target: ≥ 70 % of the floor's throughput.
-// Floor and farcall alternate round by round, so a noisy neighbour on this shared machine hits both.
+// Floor and farcall alternate call by call after a warm-up, so a noisy neighbour on this shared machine hits
+// both alike. To profile: node --cpu-prof bench/rpc-throughput.bench.mjs, with
+// FARCALL_BENCH_SERVER_FLAGS=--cpu-prof for the server process.
 import { RPCClient } from '../dist/rpc/index.js';
 import { bareClient, bareStream, connectRaw } from './floor.mjs';
 import { median, nowUs, report } from './lib.mjs';
@@ -10,8 +12,8 @@ import { startServerProcess } from './rpc-processes.mjs';
 
 const BYTES = 10 * 1024 * 1024;
 const LENGTH = BYTES / 8;
-const WARMUP = 10;
-const SAMPLES = 40;
+const WARMUP = 15;
+const SAMPLES = 60;
 
 const server = await startServerProcess('unix');
 try {
