@@ -448,6 +448,7 @@ export class Client64 {
     const address = reply.address as string;
     if (address.startsWith('tcp://')) this.#port = Number(address.slice(address.lastIndexOf(':') + 1));
     const stream = await connectTransport(address, { timeoutMs: timeout });
+    this.#process?.adopt(stream);
     const connection = new Connection(stream, {
       authKey,
       side: 'client',

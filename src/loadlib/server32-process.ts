@@ -69,6 +69,8 @@ export class Server32Process {
   #exited!: (status: ExitStatus) => void;
   readonly #exitSeen: Promise<ExitStatus>;
   #refs = 0;
+  /** More streams to this server (a TCP or Unix socket) that keep the program alive only during calls. */
+  readonly #extraStreams: Duplex[] = [];
 
   private constructor(child: ChildProcess) {
     this.child = child;
@@ -148,11 +150,18 @@ export class Server32Process {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
 
+  /** Adds a socket to this server to what {@link ref} and {@link unref} govern. */
+  adopt(stream: Duplex): void {
+    this.#extraStreams.push(stream);
+    if (this.#refs === 0) (stream as Duplex & { unref?: () => void }).unref?.();
+  }
+
   /** Keeps this program's event loop alive (a call is in flight); counted. */
   ref(): void {
     if (this.#refs++ === 0 && this.#status === undefined) {
       this.child.ref();
-      (this.channel as Duplex & { ref?: () => void }).ref?.();
+      for (const stream of [this.channel, ...this.#extraStreams])
+        (stream as Duplex & { ref?: () => void }).ref?.();
     }
   }
 
@@ -163,7 +172,7 @@ export class Server32Process {
 
   private unrefAll(): void {
     this.child.unref();
-    for (const stream of [this.channel, this.child.stdout, this.child.stderr]) {
+    for (const stream of [this.channel, this.child.stdout, this.child.stderr, ...this.#extraStreams]) {
       (stream as (Duplex & { unref?: () => void }) | null)?.unref?.();
     }
   }

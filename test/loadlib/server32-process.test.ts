@@ -88,19 +88,25 @@ describe('processes', () => {
     expect(await waitUntilGone(serverPid, 5000)).toBe(true);
   });
 
-  it('an idle client does not keep its program alive, and the server ends with the program', async () => {
-    const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'forget'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    parent.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => parent.once('exit', resolve));
-    expect(code).toBe(0);
-    const { serverPid } = JSON.parse(out) as { serverPid: number };
-    expect(await waitUntilGone(serverPid, 5000)).toBe(true);
-  });
+  it.each(['pipe', 'unix', 'tcp'])(
+    'an idle client does not keep its program alive, and the server ends with the program (%s)',
+    async (transport) => {
+      const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'forget', transport], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      parent.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+      });
+      const code = await new Promise<number | null>((resolve) => parent.once('exit', resolve));
+      expect(code).toBe(0);
+      const { serverPid, address } = JSON.parse(out) as { serverPid: number; address: string };
+      expect(address.startsWith(transport === 'pipe' ? 'pipe:' : `${transport}://`)).toBe(true);
+      expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+      // The server removes the private folder of its Unix socket when it goes.
+      if (transport === 'unix') expect(existsSync(join(address.slice('unix://'.length), '..'))).toBe(false);
+    },
+  );
 
   it('kills a server whose shutdownHandler does not return within killTimeout, with a warning', async () => {
     const client = new Client64(fixture('lifecycle-server.mjs'), { stuckShutdown: true });
