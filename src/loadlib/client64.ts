@@ -31,7 +31,10 @@ export type Server32Transport = 'pipe' | 'unix' | 'tcp';
 
 /**
  * Options of a {@link Client64}. Every key not listed here is passed to your Server32 subclass's
- * constructor, in its third argument (`options`), with its type intact.
+ * constructor, in its third argument (`options`), with its type intact: numbers stay numbers, and a
+ * `Date`, `Map`, `Set`, bigint, Buffer or typed array arrives as one (every value type of the rpc codec).
+ * msl-loadlib, by contrast, passes its `**kwargs` on the server's command line, so every value arrives
+ * as a string, and a value holding `=` or `;` is cut apart.
  */
 export interface Client64Options {
   /** Folders where the server module (`module32`) is looked for, after the working directory. */
