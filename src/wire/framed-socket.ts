@@ -12,6 +12,12 @@ export interface FramedSocketOptions {
    * Reading resumes when the write buffer drains. Default 64 MiB.
    */
   maxWriteBufferBytes?: number;
+  /**
+   * Close the connection with a {@link ProtocolError} when the peer has sent part of a frame and then
+   * nothing more for this many milliseconds, so a stalled peer cannot hold a partial frame forever.
+   * Default 60 000; `Infinity` turns it off.
+   */
+  stalledFrameTimeoutMs?: number;
 }
 
 /** Bodies up to this size are copied behind their header into one buffer: one write instead of two. */
@@ -52,6 +58,8 @@ export class FramedSocket {
   #closed = false;
   #corked = false;
   #pausedForWrites = false;
+  readonly #stalledFrameTimeoutMs: number;
+  #stalledTimer: NodeJS.Timeout | undefined;
   /** Frames decoded but not yet handed to `onFrame` because the peer stopped reading our replies. */
   #backlog: Buffer[] = [];
 
@@ -59,6 +67,7 @@ export class FramedSocket {
     this.stream = stream;
     this.#decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     this.#maxWriteBufferBytes = options.maxWriteBufferBytes ?? 64 * 1024 * 1024;
+    this.#stalledFrameTimeoutMs = options.stalledFrameTimeoutMs ?? 60_000;
     const socketLike = stream as Duplex & { setNoDelay?: (noDelay: boolean) => void };
     socketLike.setNoDelay?.(true);
     stream.on('data', (chunk: Buffer) => this.#receive(chunk));
@@ -136,6 +145,7 @@ export class FramedSocket {
       return;
     }
     this.#closed = true;
+    clearTimeout(this.#stalledTimer);
     this.#uncork();
     this.stream.end();
     // Give the peer a moment to read what we flushed, then make sure the handle goes away.
@@ -166,10 +176,42 @@ export class FramedSocket {
       this.#failWithFarewell(error as ProtocolError);
       return;
     }
+    this.#watchForStall();
+    const failure = this.#decoder.error;
+    if (failure) {
+      // Serve the frames that came whole before the bad header, then say why we hang up.
+      for (const body of bodies) if (!this.#closed) this.onFrame(body);
+      this.#failWithFarewell(failure);
+      return;
+    }
     if (bodies.length === 0) return;
     if (this.#backlog.length === 0) this.#backlog = bodies;
     else this.#backlog.push(...bodies);
     this.#dispatch();
+  }
+
+  /** Arms (or re-arms, or clears) the deadline for the rest of a partly received frame. */
+  #watchForStall(): void {
+    if (this.#decoder.idle || !Number.isFinite(this.#stalledFrameTimeoutMs)) {
+      if (this.#stalledTimer) clearTimeout(this.#stalledTimer);
+      this.#stalledTimer = undefined;
+      return;
+    }
+    if (this.#stalledTimer) {
+      this.#stalledTimer.refresh();
+      return;
+    }
+    this.#stalledTimer = setTimeout(() => {
+      this.#stalledTimer = undefined;
+      this.#failWithFarewell(
+        new ProtocolError(
+          `The peer sent ${this.#decoder.bufferedBytes} bytes of a frame and then nothing for ` +
+            `${this.#stalledFrameTimeoutMs} ms; the connection is closed`,
+          'ERR_FARCALL_STALLED_FRAME',
+        ),
+      );
+    }, this.#stalledFrameTimeoutMs);
+    this.#stalledTimer.unref();
   }
 
   /** Hands backlogged frames to `onFrame` until none is left or the peer stops reading our replies. */
@@ -212,6 +254,7 @@ export class FramedSocket {
   #finish(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#stalledTimer);
     this.stream.destroy();
     this.onClose(error);
   }

@@ -69,6 +69,11 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
+  /** The error that made this decoder unusable (a frame over the limit), if any. */
+  get error(): ProtocolError | undefined {
+    return this.#failed;
+  }
+
   /** True between frames: no partial header or body is buffered. */
   get idle(): boolean {
     return this.#buffered === 0 && this.#bodyLength < 0;
@@ -78,7 +83,11 @@ export class FrameDecoder {
    * Feeds received bytes; returns the bodies of the frames they complete, in order.
    * The caller must not modify `chunk` afterwards: returned bodies may be views of it.
    *
-   * @throws {@link ProtocolError} (`ERR_FARCALL_FRAME_TOO_LARGE`) when a header announces a body over the limit.
+   * When a header announces a body over the limit, the frames completed before it in this chunk are still
+   * returned; {@link FrameDecoder.error} then holds the error, and every later `push` throws it.
+   *
+   * @throws {@link ProtocolError} (`ERR_FARCALL_FRAME_TOO_LARGE`) when a header announces a body over the
+   *   limit and no frame was completed before it in this chunk.
    */
   push(chunk: Buffer): Buffer[] {
     if (this.#failed) throw this.#failed;
@@ -98,6 +107,7 @@ export class FrameDecoder {
           );
           this.#chunks = [];
           this.#buffered = 0;
+          if (frames.length > 0) return frames;
           throw this.#failed;
         }
         this.#bodyLength = length;

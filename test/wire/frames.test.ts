@@ -101,3 +101,13 @@ describe('FrameDecoder', () => {
     expect(decoder.idle).toBe(true);
   });
 });
+
+describe('FrameDecoder after an oversized header', () => {
+  it('still returns the frames completed before it in the same chunk, then fails', () => {
+    const decoder = new FrameDecoder(10);
+    const bodies = decoder.push(Buffer.concat([frame('ok'), encodeFrameHeader(11)]));
+    expect(bodies.map(String)).toEqual(['ok']);
+    expect(decoder.error).toBeInstanceOf(ProtocolError);
+    expect(() => decoder.push(frame('x'))).toThrow(/exceeds the limit/);
+  });
+});

@@ -217,6 +217,24 @@ describe('FramedSocket', () => {
     expect(error?.message).toMatch(/in the middle of a frame/);
   });
 
+  it('closes a connection whose peer stalls in the middle of a frame', async () => {
+    const closed = new Promise<Error | undefined>((resolve) => {
+      listenTransport('tcp://127.0.0.1:0', (stream) => {
+        new FramedSocket(stream, { stalledFrameTimeoutMs: 200 }).onClose = resolve;
+      }).then(async (listener) => {
+        cleanups.push(() => listener.close());
+        const socket = await connectTransport(listener.address);
+        cleanups.push(() => socket.destroy());
+        socket.write(Buffer.concat([encodeFrameHeader(100), Buffer.from('and then nothing')]));
+      });
+    });
+    const started = Date.now();
+    const error = await closed;
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).code).toBe('ERR_FARCALL_STALLED_FRAME');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('throws ConnectionClosedError when sending after close, and close is idempotent', async () => {
     const listener = await echoServer('tcp://127.0.0.1:0');
     const framed = new FramedSocket(await connectTransport(listener.address));
