@@ -395,25 +395,5 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
       const error = await startFailure(fixture('bad-libtype.mjs'));
       expect(error.message).toMatch(/libtype 'clr' is not supported/);
     });
-
-    it.runIf(real)(
-      'a module that hangs while loading: after the timeout, with its output so far, and killed',
-      async () => {
-        const t0 = performance.now();
-        const hanging = new Client64(fixture('hangs-while-loading.mjs'), options({ timeout: 1000 }));
-        const error = (await hanging.ready.catch((e: unknown) => e)) as ConnectionTimeoutError;
-        const elapsed = performance.now() - t0;
-        expect(error).toBeInstanceOf(ConnectionTimeoutError);
-        expect(error.timeoutMs).toBe(1000);
-        expect(elapsed).toBeGreaterThanOrEqual(950);
-        expect(elapsed).toBeLessThan(4000);
-        expect(error.message).toMatch(/did not finish starting .* within 1000 ms/);
-        const pid = Number(/pid (\d+)/.exec(error.message)?.[1]);
-        expect(pid).toBeGreaterThan(0);
-        expect(isAlive(pid)).toBe(false);
-        const output = await hanging.shutdownServer32();
-        expect(output.stdout).toContain('waiting for something that never comes');
-      },
-    );
   });
 });

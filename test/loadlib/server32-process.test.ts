@@ -53,6 +53,24 @@ describe('a native crash (SIGSEGV) in the middle of calls', () => {
 });
 
 describe('processes', () => {
+  it('a module that hangs while loading fails after the timeout, with its output so far, and is killed', async () => {
+    const t0 = performance.now();
+    const hanging = new Client64(fixture('hangs-while-loading.mjs'), { timeout: 1000 });
+    const error = (await hanging.ready.catch((e: unknown) => e)) as ConnectionTimeoutError;
+    const elapsed = performance.now() - t0;
+    expect(error).toBeInstanceOf(ConnectionTimeoutError);
+    expect(error.timeoutMs).toBe(1000);
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(4000);
+    expect(error.message).toMatch(/did not finish starting .* within 1000 ms/);
+    expect(error.message).toContain('waiting for something that never comes');
+    const pid = Number(/pid (\d+)/.exec(error.message)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(false);
+    const output = await hanging.shutdownServer32();
+    expect(output.stdout).toContain('waiting for something that never comes');
+  });
+
   it('a server that exits while loading fails the start as soon as it exits, with its exit code and output', async () => {
     const t0 = performance.now();
     const client = new Client64(fixture('exits-while-loading.mjs'), { timeout: 15_000 });
