@@ -66,6 +66,14 @@ export interface Client64Options {
   [kwarg: string]: unknown;
 }
 
+/** Options of {@link Client64.call32}. */
+export interface Call32Options {
+  /** Milliseconds to wait for the reply (default: the client's `rpcTimeout`; `Infinity`: none). */
+  timeout?: number;
+  /** Cancels the wait: the call rejects with AbortError. */
+  signal?: AbortSignal;
+}
+
 /** What the server printed. */
 export interface Server32Output {
   /** Everything the server wrote on stdout (its last MiB); `''` in mocked mode. */
@@ -262,6 +270,42 @@ export class Client64 {
     return this.#call<R>(connection, name, args);
   }
 
+  /**
+   * `request32` with options of its own: a `timeout` other than `rpcTimeout` (`Infinity`: none) and an
+   * `AbortSignal` that cancels the wait (the call rejects with AbortError; the server finishes the call
+   * and its late reply is dropped).
+   *
+   * @throws as {@link Client64.request32}; AbortError when `signal` aborts
+   * @example
+   * ```ts
+   * const reading = await client.call32('read_samples', [1000], { timeout: 60_000, signal });
+   * ```
+   */
+  async call32<R = unknown>(name: string, args: readonly unknown[], options: Call32Options = {}): Promise<R> {
+    const timeout = checkMs('timeout', options.timeout, this.rpcTimeout);
+    if (this.#connection === undefined && this.#shutdown === undefined) await this.ready;
+    const connection = this.#connection;
+    if (connection === undefined || this.#shutdown !== undefined) {
+      throw new ConnectionClosedError(
+        `call32('${name}') cannot be sent: the server has been shut down (shutdownServer32() was called)`,
+      );
+    }
+    const process32 = this.#process;
+    process32?.ref();
+    try {
+      return (await connection.call('request32', [name, [...args]], {
+        timeout,
+        signal: options.signal,
+      })) as R;
+    } catch (error) {
+      if (error instanceof ResponseTimeoutError)
+        throw this.#timeoutError(name, error.timeoutMs, 'the timeout option');
+      throw await this.#explainCallFailure(error, name);
+    } finally {
+      process32?.unref();
+    }
+  }
+
   async #requestLater<R>(name: string, args: unknown[]): Promise<R> {
     if (this.#shutdown === undefined) await this.ready;
     const connection = this.#connection;
@@ -300,12 +344,11 @@ export class Client64 {
     });
   }
 
-  #timeoutError(name: string): ResponseTimeoutError {
+  #timeoutError(name: string, ms = this.rpcTimeout, option = 'the rpcTimeout option'): ResponseTimeoutError {
     return new ResponseTimeoutError(
-      `request32('${name}') got no reply within ${this.rpcTimeout} ms (the rpcTimeout option). The server ` +
-        'keeps running and this client stays usable; a late reply is dropped. Raise rpcTimeout if the call ' +
-        'needs longer.',
-      this.rpcTimeout,
+      `request32('${name}') got no reply within ${ms} ms (${option}). The server keeps running and this ` +
+        'client stays usable; a late reply is dropped. Raise the timeout if the call needs longer.',
+      ms,
     );
   }
 

@@ -5,6 +5,7 @@
  */
 export { type BinaryArch, processBits, readBinaryArch } from './binary-arch.js';
 export {
+  type Call32Options,
   Client64,
   type Client64Options,
   type Server32Output,

@@ -295,6 +295,26 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     });
   });
 
+  describe('call32: request32 with options of its own', () => {
+    it('takes a timeout of its own, after which the client keeps working', async () => {
+      const error = await client.call32('sleep', [1000], { timeout: 100 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResponseTimeoutError);
+      expect((error as ResponseTimeoutError).timeoutMs).toBe(100);
+      expect(await client.call32('add', [2, 3])).toBe(5);
+    });
+
+    it('is cancelled by an AbortSignal, after which the client keeps working', async () => {
+      const controller = new AbortController();
+      const call = client.call32('sleep', [1000], { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      const t0 = performance.now();
+      const error = (await call.catch((e: unknown) => e)) as Error;
+      expect(performance.now() - t0).toBeLessThan(800);
+      expect(error.name).toBe('AbortError');
+      expect(await client.call32('add', [1, 1])).toBe(2);
+    });
+  });
+
   describe('shutdown', () => {
     it('is idempotent, returns the same output, and fails later calls with ConnectionClosedError', async () => {
       const shortLived = new Client64(fixture('lifecycle-server.mjs'), options());
