@@ -10,6 +10,7 @@
  * @module
  */
 import { ResponseTimeoutError } from '../errors.js';
+import { DeadlineTimer } from '../internal/deadline-timer.js';
 
 /** One request waiting for its reply. */
 interface PendingRequest {
@@ -19,7 +20,7 @@ interface PendingRequest {
   admin: boolean;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   sentAt: number;
@@ -28,6 +29,8 @@ interface PendingRequest {
 /** @internal */
 export class RequestTable {
   readonly #pending = new Map<string, PendingRequest>();
+  /** One timer for every request's deadline (cheaper than a setTimeout per request). */
+  readonly #deadlines = new DeadlineTimer<PendingRequest>((entry) => this.#expire(entry, entry.timeoutMs));
   /** Admin requests in the order sent (the Python Manager answers them with uid "" in that order). */
   readonly #admin: string[] = [];
   /** The last line dropped for being over the read limit: explains a timeout that follows. */
@@ -56,12 +59,12 @@ export class RequestTable {
         admin,
         resolve,
         reject,
-        timer: undefined,
+        timeoutMs,
         signal,
         onAbort: undefined,
         sentAt: Date.now(),
       };
-      entry.timer = setTimeout(() => this.#expire(entry, timeoutMs), timeoutMs);
+      this.#deadlines.add(entry, timeoutMs);
       if (signal !== undefined) {
         entry.onAbort = () => {
           if (this.#remove(entry))
@@ -127,7 +130,7 @@ export class RequestTable {
   #remove(entry: PendingRequest): boolean {
     if (this.#pending.get(entry.uid) !== entry) return false;
     this.#pending.delete(entry.uid);
-    clearTimeout(entry.timer);
+    this.#deadlines.delete(entry);
     if (entry.signal !== undefined && entry.onAbort !== undefined) {
       entry.signal.removeEventListener('abort', entry.onAbort);
     }
