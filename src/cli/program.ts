@@ -3,6 +3,7 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
+import { server32Command } from '../loadlib/cli.js';
 import { addCertificateCommands } from './certificate-commands.js';
 import { addDeleteCommand } from './delete-command.js';
 import { addHostnameCommands } from './hostname-commands.js';
@@ -19,10 +20,7 @@ export function createProgram(): Command {
   addUserCommands(program);
   addHostnameCommands(program);
   addDeleteCommand(program);
-  // ---------------------------------------------------------------------------------------------
-  // HOOK for other layers: the loadlib layer adds its `server32` subcommand here, e.g.
-  //   program.addCommand(createServer32Command());
-  // ---------------------------------------------------------------------------------------------
+  program.addCommand(server32Command());
   return program;
 }
 

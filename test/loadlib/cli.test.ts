@@ -89,3 +89,26 @@ describe('farcall server32', () => {
     expect(run.stdout).toMatch(/arch=ia32 server32=18\.\d+\.\d+ koffi=function/);
   });
 });
+
+describe('the farcall command', () => {
+  it('has the server32 subcommand: `farcall server32 --version` prints the 32-bit Node.js version', async () => {
+    const main = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+    const expected = await probeServer32Version(findServer32Runtime());
+    const output = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [main, 'server32', '--version'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+      });
+      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(output.code).toBe(0);
+    expect(output.stdout.trim()).toBe(expected.version);
+  });
+});
