@@ -16,6 +16,12 @@ const examples = readdirSync(join(root, 'examples')).filter(
 
 /** What each example must print (a line each, in order, anywhere in its output). */
 const expected: Record<string, RegExp[]> = {
+  'loadlib-client.mjs': [
+    /add\(1, 2\) = 3/,
+    /circumference\(0\.5, 65536\) = 3\.14159/,
+    /the server printed: bye: ExampleServer is shutting down/,
+    /distance_4_points\(unit square\) = 4/,
+  ],
   'network-quickstart.mjs': [/notification:/, /celsius: 21\.5/, /fahrenheit: 70\.7/, /settled/],
   'rpc-spawner.mjs': [
     /\[sensor\] sensor ready/,
