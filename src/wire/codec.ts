@@ -2,6 +2,11 @@ import { addExtension, Packr, Unpackr } from 'msgpackr';
 import { ProtocolError, RemoteError } from '../errors.js';
 import { checkDepth, scanMessagePack } from './msgpack-scan.js';
 
+// Brands of the values the extensions below recognise (see `shared`): the same in every copy of farcall.
+const MAP_VALUE = Symbol.for('farcall.wire.MapValue');
+const LARGE_BINARY = Symbol.for('farcall.wire.LargeBinary');
+const REMOTE_REFERENCE = Symbol.for('farcall.wire.RemoteReference');
+
 /**
  * MessagePack extension type codes farcall uses (application range 0–127). Python's `msgpack` reads them
  * as `ExtType(code, data)`; everything else farcall sends is standard MessagePack.
@@ -72,6 +77,7 @@ for (const [name, code] of Object.entries(TypedArrayCode))
  * the owner listens (so a third process can reach it directly), or `null` if it does not listen.
  */
 export class RemoteReference {
+  readonly [REMOTE_REFERENCE] = true;
   constructor(
     readonly ownerId: string,
     readonly objectId: number,
@@ -99,16 +105,30 @@ export interface CodecOptions {
   includeErrorStacks?: boolean;
 }
 
-/** The hooks of the codec that is encoding or decoding right now (msgpackr's extensions are global). */
-let active: {
+/** What the extensions need to know about the encode or decode under way. */
+interface ActiveCodec {
   hooks: CodecHooks | undefined;
   includeErrorStacks: boolean;
   source?: Uint8Array;
   large?: ArrayBufferView[];
-} = {
-  hooks: undefined,
-  includeErrorStacks: true,
-};
+}
+
+/**
+ * The codec that is encoding or decoding right now. msgpackr's extensions are global to the process, and
+ * a process may hold two copies of farcall (say, its sources and its build, or two installed versions):
+ * whichever copy's extension msgpackr calls must see the state of the copy that is encoding. So the state
+ * lives in one slot per process, and the stand-in classes below are recognised by a brand, not by class.
+ */
+const SHARED_STATE = Symbol.for('farcall.wire.codec.state');
+const processSlots = globalThis as Record<symbol, { active: ActiveCodec } | undefined>;
+if (processSlots[SHARED_STATE] === undefined) {
+  processSlots[SHARED_STATE] = { active: { hooks: undefined, includeErrorStacks: true } };
+}
+const shared: { active: ActiveCodec } = processSlots[SHARED_STATE];
+
+function branded(value: object, brand: symbol): boolean {
+  return (value as Record<symbol, unknown>)[brand] === true;
+}
 
 const innerPackr = new Packr({ useRecords: false, useBigIntExtension: true });
 const innerUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
@@ -157,9 +177,9 @@ export class Codec {
    * @throws TypeError when the value cannot be encoded (a function without hooks, a value nested too deep).
    */
   encodeParts(value: unknown): Buffer[] {
-    const previous = active;
+    const previous = shared.active;
     const large: ArrayBufferView[] = [];
-    active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large };
+    shared.active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large };
     try {
       const packed: Uint8Array = packr.pack(prepare(value, this.#maxDepth));
       const bytes = Buffer.isBuffer(packed)
@@ -174,7 +194,7 @@ export class Codec {
       }
       throw error;
     } finally {
-      active = previous;
+      shared.active = previous;
     }
   }
 
@@ -185,8 +205,8 @@ export class Codec {
    */
   decode(bytes: Uint8Array): unknown {
     checkDepth(bytes, this.#maxDepth);
-    const previous = active;
-    active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, source: bytes };
+    const previous = shared.active;
+    shared.active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, source: bytes };
     try {
       return unpackr.unpack(bytes);
     } catch (error) {
@@ -195,7 +215,7 @@ export class Codec {
         cause: error,
       });
     } finally {
-      active = previous;
+      shared.active = previous;
     }
   }
 }
@@ -224,21 +244,25 @@ addExtension({
     }
     if (value instanceof Date) return writeTimestamp(value, allocateForWrite);
     if (value instanceof ArrayBuffer) return writeBin(new Uint8Array(value), allocateForWrite);
-    if (value instanceof LargeBinary) return writePlaceholder(value.index, allocateForWrite);
-    if (value instanceof MapValue)
-      return writeNested(ExtensionType.Map, mapToArray(value.map), allocateForWrite);
+    if (branded(value, LARGE_BINARY)) return writePlaceholder((value as LargeBinary).index, allocateForWrite);
+    if (branded(value, MAP_VALUE))
+      return writeNested(ExtensionType.Map, mapToArray((value as MapValue).map), allocateForWrite);
     if (value instanceof Map) return writeNested(ExtensionType.Map, mapToArray(value), allocateForWrite);
     if (value instanceof Set) return writeNested(ExtensionType.Set, Array.from(value), allocateForWrite);
     if (value instanceof Error)
       return writeNested(ExtensionType.Error, errorToArray(value), allocateForWrite);
-    if (value instanceof RemoteReference)
-      return writeNested(ExtensionType.Reference, referenceToArray(value), allocateForWrite);
+    if (branded(value, REMOTE_REFERENCE))
+      return writeNested(
+        ExtensionType.Reference,
+        referenceToArray(value as RemoteReference),
+        allocateForWrite,
+      );
     const prototype = Object.getPrototypeOf(value);
     if (prototype === null || (prototype === Object.prototype && typeof value !== 'function')) {
       // A plain object whose `constructor` property was overwritten, or one with a null prototype.
       return writeNested(undefined, { ...value }, allocateForWrite);
     }
-    const hooks = active.hooks;
+    const hooks = shared.active.hooks;
     if (!hooks) {
       throw new TypeError(
         `Cannot send ${describe(value)} by value: only plain data travels by value without an RPC connection`,
@@ -428,6 +452,7 @@ function writeNested(
 
 function innerPack(value: unknown): Uint8Array {
   // Inside a nested pack no placeholder can be located afterwards: large binaries are copied there.
+  const active = shared.active;
   const large = active.large;
   active.large = undefined;
   try {
@@ -441,11 +466,13 @@ const DEFAULT_MAX_DEPTH = 1000;
 
 /** Stands in for a Map while encoding: msgpackr writes a Map as a plain msgpack map, which decodes as an object. */
 class MapValue {
+  readonly [MAP_VALUE] = true;
   constructor(readonly map: Map<unknown, unknown>) {}
 }
 
 /** Stands in for a large binary while encoding; see {@link spliceLargeBinaries}. */
 class LargeBinary {
+  readonly [LARGE_BINARY] = true;
   constructor(readonly index: number) {}
 }
 
@@ -460,7 +487,7 @@ function prepare(value: unknown, depthLeft: number): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Map) return new MapValue(value);
   if (ArrayBuffer.isView(value)) {
-    const large = active.large;
+    const large = shared.active.large;
     if (!large || value.byteLength < LARGE_BINARY_BYTES || value instanceof DataView) return value;
     if (
       !(value instanceof Uint8Array) &&
@@ -518,7 +545,9 @@ function errorToArray(error: Error): unknown[] {
   const remote = error instanceof RemoteError;
   const name = remote ? error.remoteName : error.name;
   const message = remote ? error.message.slice(error.remoteName.length + 2) : error.message;
-  const stack = active.includeErrorStacks ? ((remote ? error.remoteStack : error.stack) ?? null) : null;
+  const stack = shared.active.includeErrorStacks
+    ? ((remote ? error.remoteStack : error.stack) ?? null)
+    : null;
   const code = (remote ? error.remoteCode : (error as { code?: unknown }).code) ?? null;
   return [
     String(name),
@@ -548,7 +577,7 @@ type ReadNested = (absolutePosition: number) => unknown;
  * the source being decoded; a nested `unpack()` call instead would copy the whole source each time.
  */
 function readPayload(data: Uint8Array, readNested: ReadNested | undefined): unknown {
-  const source = active.source;
+  const source = shared.active.source;
   if (readNested && source && data.buffer === source.buffer)
     return readNested(data.byteOffset - source.byteOffset);
   return innerUnpackr.unpack(data); // a fixext container (never written by farcall): rare, so the copy is fine
@@ -574,7 +603,8 @@ addExtension({
       fields[3],
       String(fields[4] ?? ''),
     );
-    return active.hooks ? active.hooks.decodeReference(reference) : reference;
+    const hooks = shared.active.hooks;
+    return hooks ? hooks.decodeReference(reference) : reference;
   },
 });
 
