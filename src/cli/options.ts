@@ -38,6 +38,25 @@ export function openDatabase(path: string | undefined): ManagerDatabase {
   return new ManagerDatabase(path ?? databasePath(undefined, { create: true }));
 }
 
+/** Opens the database (see {@link openDatabase}), runs `work` with it, and closes it whatever happens. */
+export async function withDatabase<T>(
+  path: string | undefined,
+  work: (database: ManagerDatabase) => T | Promise<T>,
+): Promise<T> {
+  const database = openDatabase(path);
+  try {
+    return await work(database);
+  } finally {
+    database.close();
+  }
+}
+
+/** The `--database` option every database command takes. */
+export const DATABASE_OPTION = [
+  '--database <path>',
+  'the SQLite database (default: FARCALL_HOME/manager.sqlite3)',
+] as const;
+
 /** Asks a question on the terminal; rejects when there is no terminal to ask on. */
 export async function ask(question: string, hint: string): Promise<string> {
   if (!process.stdin.isTTY) throw new Error(`${hint} (there is no terminal to ask on)`);

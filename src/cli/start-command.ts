@@ -5,8 +5,8 @@
 import type { Command } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../network/log.js';
 import { startManager } from '../network/manager.js';
-import { DEFAULT_PORT } from '../network/manager-socket.js';
-import { parsePort, secretFromArgument } from './options.js';
+import { DEFAULT_PORT } from '../network/messages.js';
+import { DATABASE_OPTION, parsePort, secretFromArgument } from './options.js';
 
 interface StartFlags {
   host: string;
@@ -37,7 +37,7 @@ export function addStartCommand(program: Command): void {
     .option('--key-file <path>', 'the TLS private key (default: created in FARCALL_HOME/keys)')
     .option('--key-file-password <password>', 'the password of an encrypted key file')
     .option('--disable-tls', 'accept plain TCP instead of TLS')
-    .option('--database <path>', 'the SQLite database (default: FARCALL_HOME/manager.sqlite3)')
+    .option(...DATABASE_OPTION)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--log-file <path>', 'also write the log to this file')
     .action(async (flags: StartFlags) => {

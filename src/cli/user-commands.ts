@@ -3,7 +3,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { ask, openDatabase } from './options.js';
+import { ask, DATABASE_OPTION, withDatabase } from './options.js';
 
 interface UserFlags {
   password?: string;
@@ -21,16 +21,13 @@ export function addUserCommands(program: Command): void {
     .argument('<username>')
     .option('--password <password>', 'the password (asked for if omitted and on a terminal)')
     .option('--admin', 'make the user an administrator of the Manager')
-    .option('--database <path>', 'the SQLite database (default: FARCALL_HOME/manager.sqlite3)')
+    .option(...DATABASE_OPTION)
     .action(async (username: string, flags: UserFlags) => {
       const password =
         flags.password ?? (await ask(`Password for ${username}: `, 'Give the password with --password'));
-      const db = openDatabase(flags.database);
-      try {
-        await db.addUser(username, password, { isAdmin: flags.admin === true });
-      } finally {
-        db.close();
-      }
+      await withDatabase(flags.database, (db) =>
+        db.addUser(username, password, { isAdmin: flags.admin === true }),
+      );
       process.stdout.write(`Added user '${username}'${flags.admin ? ' (administrator)' : ''}\n`);
     });
 
@@ -41,17 +38,14 @@ export function addUserCommands(program: Command): void {
     .option('--password <password>', 'the new password')
     .option('--admin', 'make the user an administrator')
     .option('--no-admin', 'make the user an ordinary user')
-    .option('--database <path>', 'the SQLite database (default: FARCALL_HOME/manager.sqlite3)')
+    .option(...DATABASE_OPTION)
     .action(async (username: string, flags: UserFlags) => {
       if (flags.password === undefined && flags.admin === undefined) {
         throw new Error('Nothing to update: give --password, --admin or --no-admin');
       }
-      const db = openDatabase(flags.database);
-      try {
-        await db.updateUser(username, { password: flags.password, isAdmin: flags.admin });
-      } finally {
-        db.close();
-      }
+      await withDatabase(flags.database, (db) =>
+        db.updateUser(username, { password: flags.password, isAdmin: flags.admin }),
+      );
       process.stdout.write(`Updated user '${username}'\n`);
     });
 
@@ -59,31 +53,25 @@ export function addUserCommands(program: Command): void {
     .command('remove')
     .description('remove a user')
     .argument('<username...>')
-    .option('--database <path>', 'the SQLite database (default: FARCALL_HOME/manager.sqlite3)')
-    .action((usernames: string[], flags: UserFlags) => {
-      const db = openDatabase(flags.database);
-      try {
+    .option(...DATABASE_OPTION)
+    .action((usernames: string[], flags: UserFlags) =>
+      withDatabase(flags.database, (db) => {
         for (const name of usernames) {
           db.removeUser(name);
           process.stdout.write(`Removed user '${name}'\n`);
         }
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   user
     .command('list')
     .description('list the registered users')
-    .option('--database <path>', 'the SQLite database (default: FARCALL_HOME/manager.sqlite3)')
-    .action((flags: UserFlags) => {
-      const db = openDatabase(flags.database);
-      try {
+    .option(...DATABASE_OPTION)
+    .action((flags: UserFlags) =>
+      withDatabase(flags.database, (db) => {
         const users = db.listUsers();
         if (users.length === 0) process.stdout.write('No users are registered\n');
         for (const u of users) process.stdout.write(`${u.username}${u.isAdmin ? ' (admin)' : ''}\n`);
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 }

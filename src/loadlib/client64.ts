@@ -16,7 +16,6 @@ import {
 } from '../errors.js';
 import { Connection } from '../rpc/connection.js';
 import { connectTransport } from '../wire/transports.js';
-import { CallDeadlines } from './call-deadlines.js';
 import { type MockedServer, startMockedServer } from './mocked.js';
 import {
   SERVER32_MAX_MESSAGE_BYTES,
@@ -152,8 +151,6 @@ export class Client64 {
   #port: number | undefined;
   #socketDir: string | undefined;
   #shutdown: Promise<Server32Output> | undefined;
-  /** The rpcTimeout of the calls in flight; undefined when rpcTimeout is Infinity. */
-  readonly #deadlines: CallDeadlines | undefined;
 
   /**
    * @param module32 - your Server32 module: a path (absolute, or relative to the working directory), a
@@ -173,7 +170,6 @@ export class Client64 {
     }
     this.transport = this.host === null ? 'mocked' : transport;
     this.rpcTimeout = checkMs('rpcTimeout', options.rpcTimeout, DEFAULT_RPC_TIMEOUT_MS);
-    this.#deadlines = Number.isFinite(this.rpcTimeout) ? new CallDeadlines(this.rpcTimeout) : undefined;
     const timeout = checkMs('timeout', options.timeout, DEFAULT_START_TIMEOUT_MS);
     const kwargs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) if (!OPTION_KEYS.has(key)) kwargs[key] = value;
@@ -290,20 +286,7 @@ export class Client64 {
         `call32('${name}') cannot be sent: the server has been shut down (shutdownServer32() was called)`,
       );
     }
-    const process32 = this.#process;
-    process32?.ref();
-    try {
-      return (await connection.call('request32', [name, [...args]], {
-        timeout,
-        signal: options.signal,
-      })) as R;
-    } catch (error) {
-      if (error instanceof ResponseTimeoutError)
-        throw this.#timeoutError(name, error.timeoutMs, 'the timeout option');
-      throw await this.#explainCallFailure(error, name);
-    } finally {
-      process32?.unref();
-    }
+    return this.#call<R>(connection, name, [...args], timeout, options.signal, 'the timeout option');
   }
 
   async #requestLater<R>(name: string, args: unknown[]): Promise<R> {
@@ -317,34 +300,35 @@ export class Client64 {
     return this.#call<R>(connection, name, args);
   }
 
-  #call<R>(connection: Connection, name: string, args: unknown[]): Promise<R> {
+  /**
+   * Sends one call. The Connection keeps its deadline (one timer for all calls in flight); a timeout, a
+   * remote throw or a dead server becomes the error this layer promises.
+   */
+  #call<R>(
+    connection: Connection,
+    name: string,
+    args: unknown[],
+    timeout = this.rpcTimeout,
+    signal?: AbortSignal,
+    timeoutOption = 'the rpcTimeout option',
+  ): Promise<R> {
     const process32 = this.#process;
-    const deadlines = this.#deadlines;
     process32?.ref();
-    return new Promise<R>((resolve, reject) => {
-      const deadline = deadlines?.start(() => {
+    return connection.call('request32', [name, args], { timeout, signal }).then(
+      (value) => {
         process32?.unref();
-        reject(this.#timeoutError(name));
-      });
-      // No timeout of the Connection's own: one timer serves all calls (see CallDeadlines).
-      connection.call('request32', [name, args], { timeout: Number.POSITIVE_INFINITY }).then(
-        (value) => {
-          if (deadline?.expired) return; // a late reply: dropped
-          if (deadline !== undefined) deadlines?.settle(deadline);
-          process32?.unref();
-          resolve(value as R);
-        },
-        (error: unknown) => {
-          if (deadline?.expired) return;
-          if (deadline !== undefined) deadlines?.settle(deadline);
-          process32?.unref();
-          this.#explainCallFailure(error, name).then(reject);
-        },
-      );
-    });
+        return value as R;
+      },
+      async (error: unknown) => {
+        process32?.unref();
+        if (error instanceof ResponseTimeoutError)
+          throw this.#timeoutError(name, error.timeoutMs, timeoutOption);
+        throw await this.#explainCallFailure(error, name);
+      },
+    );
   }
 
-  #timeoutError(name: string, ms = this.rpcTimeout, option = 'the rpcTimeout option'): ResponseTimeoutError {
+  #timeoutError(name: string, ms: number, option: string): ResponseTimeoutError {
     return new ResponseTimeoutError(
       `request32('${name}') got no reply within ${ms} ms (${option}). The server keeps running and this ` +
         'client stays usable; a late reply is dropped. Raise the timeout if the call needs longer.',

@@ -78,4 +78,5 @@ export type {
   ServiceIdentity,
   ServiceSummary,
 } from './messages.js';
+export { DEFAULT_PORT } from './messages.js';
 export { Service, type ServiceOptions, type ServiceStartOptions } from './service.js';

@@ -2,9 +2,11 @@
  * A Client's link with one Service: every method name you call on it becomes a request to the Service.
  * @module
  */
+
 import { ConnectionClosedError } from '../errors.js';
 import { type CallExtra, type CallOptionsInit, callOptions, kwargs } from './call-arguments.js';
 import type { ServiceSummary } from './messages.js';
+import type { Service } from './service.js';
 
 /** A function that receives a Service's notifications: its `args` and `kwargs`. */
 export type NotificationHandler = (args: unknown[], kwargs: Record<string, unknown>) => void;
@@ -37,16 +39,8 @@ export type RemoteMethods<T> = {
     : never;
 };
 
-/** The members every Service has that are not requests (left out of a typed link). */
-type ServiceBaseMembers =
-  | 'start'
-  | 'emitNotification'
-  | 'disconnect'
-  | 'name'
-  | 'maxClients'
-  | 'isRunning'
-  | 'closed'
-  | 'ignoreAttributes';
+/** The members every Service has that are not requests (the base class's own; left out of a typed link). */
+export type ServiceBaseMembers = keyof Service;
 
 /** A link typed after the Service class `T`: `client.link<Echo>('Echo')`. */
 export type LinkTo<T> = Link & RemoteMethods<Omit<T, ServiceBaseMembers | keyof Link>>;

@@ -9,6 +9,7 @@ import {
   type NotificationHandler,
   type RemoteMethods,
   remoteProxy,
+  type ServiceBaseMembers,
   type UntypedService,
 } from './link.js';
 import { DEFAULT_CONNECT_TIMEOUT } from './manager-socket.js';
@@ -22,20 +23,7 @@ export interface LinkedClientOptions extends ConnectOptions {
 
 /** A LinkedClient typed after the Service class `T`. */
 export type LinkedClientOf<T = UntypedService> = LinkedClient &
-  RemoteMethods<
-    Omit<
-      T,
-      | 'start'
-      | 'emitNotification'
-      | 'disconnect'
-      | 'name'
-      | 'maxClients'
-      | 'isRunning'
-      | 'closed'
-      | 'ignoreAttributes'
-      | keyof LinkedClient
-    >
-  >;
+  RemoteMethods<Omit<T, ServiceBaseMembers | keyof LinkedClient>>;
 
 /**
  * Connects to a Manager, waits (within `timeout`) for the Service named `serviceName` to appear, links

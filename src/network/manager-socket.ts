@@ -31,9 +31,9 @@ import {
 import type { CredentialPrompt } from './device-handshake.js';
 import { certsDir } from './home.js';
 import { parseJson, stringifyJson } from './json.js';
+import { DEFAULT_PORT } from './messages.js';
 
-/** The port a Network Manager listens on unless told otherwise. */
-export const DEFAULT_PORT = 1875;
+export { DEFAULT_PORT } from './messages.js';
 /** Default deadline to connect and finish the handshake, in milliseconds. */
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 /** Default largest line read from the Manager, in bytes (Python's default is unlimited). */

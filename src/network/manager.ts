@@ -40,6 +40,7 @@ import {
   type ClientIdentity,
   type ClientSummary,
   classifyMessage,
+  DEFAULT_PORT,
   type ErrorMessage,
   errorMessage,
   isPlainObject,
@@ -56,8 +57,6 @@ import {
 import { type OversizeSample, PeerConnection } from './peer.js';
 import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
 
-// The default port of a Network Manager (msl-network's).
-const DEFAULT_PORT = 1875;
 /** The default largest line (message) a peer may send after the handshake: 256 MiB. */
 export const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
 /** The default handshake deadline, in milliseconds. */

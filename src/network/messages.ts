@@ -12,6 +12,9 @@
  * @module
  */
 
+/** The TCP port a Network Manager listens on unless told otherwise (msl-network's). */
+export const DEFAULT_PORT = 1875;
+
 /** Keyword arguments of a request. */
 export type Kwargs = Record<string, unknown>;
 

@@ -148,7 +148,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   readonly #references: ReferenceHooks;
   readonly #pending = new Map<number, PendingCall>();
   /** The deadlines of the pending calls, on one timer (cheaper than a setTimeout per call). */
-  readonly #deadlines = new DeadlineTimer<number>((id) => this.expire(id));
+  readonly #deadlines = new DeadlineTimer<number>((id) => this.#expire(id));
   readonly #defaultTimeout: number;
   readonly #peerName: string;
   #nextId = 1;
@@ -335,8 +335,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     });
   }
 
-  /** @internal Rejects the pending request `id` with a ResponseTimeoutError (its late reply is dropped). */
-  expire(id: number): void {
+  /** Rejects the pending request `id` with a ResponseTimeoutError (its late reply is dropped). */
+  #expire(id: number): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#settle(id, pending);
