@@ -34,6 +34,7 @@ export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    if (!text.includes('NaN') && !text.includes('Infinity')) throw error;
     const rewritten = rewriteNonFiniteTokens(text);
     if (rewritten === undefined) throw error;
     return JSON.parse(rewritten.text, (_key, value: unknown) => {

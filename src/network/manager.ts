@@ -54,15 +54,29 @@ import {
   type ServiceIdentity,
   type ServiceSummary,
 } from './messages.js';
-import { type OversizeSample, PeerConnection } from './peer.js';
+import { type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
 import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
 
 /** The default largest line (message) a peer may send after the handshake: 256 MiB. */
 export const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
 /** The default handshake deadline, in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
-// Handshake answers are small; a peer that has not proven itself may not make the Manager buffer more.
-const HANDSHAKE_LINE_LIMIT = 4 * 1024 * 1024;
+/**
+ * The largest line a peer may send before it has authenticated (its username or password answer):
+ * 16 KiB. A peer that has not proven itself may not make the Manager buffer (or parse) more.
+ */
+export const AUTHENTICATION_LINE_LIMIT = 16 * 1024;
+/** The largest identity line (a Service's identity lists its attributes): 1 MiB. */
+export const IDENTITY_LINE_LIMIT = 1024 * 1024;
+/** The default backlog a peer may leave unread before it is disconnected: 64 MiB, or twice `readLimit`. */
+export const DEFAULT_BACKLOG_LIMIT = 64 * 1024 * 1024;
+/** The default limit of all unfinished lines together: 512 MiB, or twice `readLimit` if that is more. */
+export const DEFAULT_UNFINISHED_LINES_LIMIT = 512 * 1024 * 1024;
+/**
+ * Lines a client sends while its admin login waits are kept (in order) up to this many bytes; past
+ * that the Manager stops reading the client until the login is over.
+ */
+export const DEFERRED_LINES_LIMIT = 1024 * 1024;
 
 /** Options of {@link startManager}. */
 export interface ManagerOptions {
@@ -98,6 +112,16 @@ export interface ManagerOptions {
   handshakeTimeout?: number;
   /** Base delay in milliseconds before a failed login or password is answered. Default: 250. */
   failureDelay?: number;
+  /**
+   * The most bytes the Manager keeps unsent for one peer that does not read (its replies, errors and
+   * notifications); past it the peer is disconnected. Default: 64 MiB, or twice `readLimit` if more.
+   */
+  backlogLimit?: number;
+  /**
+   * The most bytes of unfinished lines (no newline yet) the Manager holds for all peers together; the
+   * peer whose line goes past it is disconnected. Default: 512 MiB, or twice `readLimit` if more.
+   */
+  unfinishedLinesLimit?: number;
 }
 
 interface ClientState {
@@ -110,6 +134,10 @@ interface ClientState {
   pendingAt: Set<ServiceState>;
   /** Lines that arrived while an admin request of this client was running (kept in order). */
   deferred: Buffer[] | undefined;
+  /** Bytes in `deferred`. */
+  deferredBytes: number;
+  /** Whether reading is paused because `deferred` is full. */
+  deferredPaused: boolean;
 }
 
 interface ServiceState {
@@ -158,6 +186,7 @@ export class Manager {
   readonly #handshakeTimeout: number;
   readonly #failureDelay: number;
   readonly #backlogLimit: number;
+  readonly #unfinished: UnfinishedLines;
   readonly #peers = new Set<PeerConnection>();
   // Every TCP socket the server accepted (before TLS too), until it closes.
   readonly #sockets = new Set<Socket>();
@@ -180,6 +209,8 @@ export class Manager {
     readLimit: number;
     handshakeTimeout: number;
     failureDelay: number;
+    backlogLimit: number;
+    unfinishedLinesLimit: number;
   }) {
     this.#server = init.server;
     this.host = init.host;
@@ -193,7 +224,8 @@ export class Manager {
     this.#readLimit = init.readLimit;
     this.#handshakeTimeout = init.handshakeTimeout;
     this.#failureDelay = init.failureDelay;
-    this.#backlogLimit = Math.max(64 * 1024 * 1024, 2 * init.readLimit);
+    this.#backlogLimit = init.backlogLimit;
+    this.#unfinished = new UnfinishedLines(init.unfinishedLinesLimit);
     this.name = `Manager[${localHostname()}:${this.port}]`;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -218,8 +250,15 @@ export class Manager {
         onLine: (p, line) => this.#onLine(p, line),
         onOversize: (p, sample) => this.#onOversize(p, sample),
         onClose: (p) => this.#onClose(p),
+        onUnfinishedOverLimit: (p, unfinished, held) => this.#onUnfinishedOverLimit(p, unfinished, held),
       },
-      Math.min(HANDSHAKE_LINE_LIMIT, this.#readLimit),
+      Math.min(
+        this.#auth.kind === 'password' || this.#auth.kind === 'login'
+          ? AUTHENTICATION_LINE_LIMIT
+          : IDENTITY_LINE_LIMIT,
+        this.#readLimit,
+      ),
+      this.#unfinished,
     );
     this.#peers.add(peer);
     this.#database.logConnection(peer.address, peer.networkName, 'new connection request');
@@ -272,6 +311,7 @@ export class Manager {
         peer.close();
         return;
       }
+      peer.maxLineBytes = Math.min(IDENTITY_LINE_LIMIT, this.#readLimit);
       const check = await askIdentity(peer, context);
       if (!check.ok) {
         peer.close();
@@ -328,6 +368,8 @@ export class Manager {
         links: new Set(),
         pendingAt: new Set(),
         deferred: undefined,
+        deferredBytes: 0,
+        deferredPaused: false,
       };
       this.#clients.set(client.networkName, client);
       this.#states.set(peer, client);
@@ -394,8 +436,17 @@ export class Manager {
     if (state.kind === 'client' && state.deferred !== undefined) {
       // An admin request of this client is running: an answer to its login goes to the login, the rest
       // waits so that the client's replies keep the order of its requests.
-      if (peer.mode === 'elevating' && isHandshakeAnswer(line)) peer.deliverAnswer(Buffer.from(line));
-      else state.deferred.push(Buffer.from(line));
+      if (peer.mode === 'elevating' && line.length <= AUTHENTICATION_LINE_LIMIT && isHandshakeAnswer(line)) {
+        peer.deliverAnswer(Buffer.from(line));
+        return;
+      }
+      state.deferred.push(Buffer.from(line));
+      state.deferredBytes += line.length;
+      if (state.deferredBytes > DEFERRED_LINES_LIMIT && !state.deferredPaused) {
+        // The rest waits in the client's own buffers until the login is over.
+        state.deferredPaused = true;
+        peer.socket.pause();
+      }
       return;
     }
     const text = line.toString('utf8');
@@ -430,11 +481,12 @@ export class Manager {
   }
 
   #onOversize(peer: PeerConnection, sample: OversizeSample): void {
-    const limit =
-      peer.mode === 'handshake' ? Math.min(HANDSHAKE_LINE_LIMIT, this.#readLimit) : this.#readLimit;
-    const message =
-      `OverflowError: a message of ${sample.bytes} bytes is over the Manager's read limit of ${limit} bytes ` +
-      '(readLimit); it was dropped';
+    const limit = peer.maxLineBytes;
+    const what =
+      peer.mode === 'handshake' && limit < this.#readLimit
+        ? `limit of ${limit} bytes for a line during the handshake`
+        : `read limit of ${limit} bytes (readLimit)`;
+    const message = `OverflowError: a message of ${sample.bytes} bytes is over the Manager's ${what}; it was dropped`;
     this.#log.warning(`${peer.networkName} sent ${message.slice(15)}`);
     const state = this.#states.get(peer);
     if (state === undefined) {
@@ -458,6 +510,17 @@ export class Manager {
       }
     }
     this.#sendError(peer, requesterOf(state), uid, message);
+  }
+
+  #onUnfinishedOverLimit(peer: PeerConnection, unfinished: UnfinishedLines, held: number): void {
+    const message =
+      `OverflowError: the Manager holds ${unfinished.used + held} bytes of unfinished lines (no newline yet) ` +
+      `from all its peers, over its limit of ${unfinished.limit} bytes (unfinishedLinesLimit); this ` +
+      `connection's unfinished line of ${held} bytes was dropped and the connection closed`;
+    this.#log.warning(`${peer.networkName}: ${message.slice(15)}`);
+    const state = this.#states.get(peer);
+    this.#sendError(peer, state === undefined ? this.name : requesterOf(state), '', message);
+    peer.close();
   }
 
   #onClose(peer: PeerConnection): void {
@@ -549,6 +612,12 @@ export class Manager {
     if (service.blocked.size === 1) service.peer.socket.once('drain', () => this.#unblock(service));
   }
 
+  // Whether a Service's full socket keeps `client` paused.
+  #isBlocked(client: ClientState): boolean {
+    for (const service of this.#services.values()) if (service.blocked.has(client)) return true;
+    return false;
+  }
+
   #unblock(service: ServiceState): void {
     for (const client of service.blocked) if (!client.peer.closed) client.peer.socket.resume();
     service.blocked.clear();
@@ -558,12 +627,19 @@ export class Manager {
   // backlog passes the limit, rather than holding the Manager's memory (or stalling its Service).
   #toClient(client: ClientState, line: Buffer): void {
     client.peer.sendBytes(line);
-    if (client.peer.socket.writableLength > this.#backlogLimit) {
-      this.#log.warning(
-        `${client.networkName} does not read its replies (${client.peer.socket.writableLength} bytes unsent); disconnected`,
-      );
-      client.peer.destroy();
-    }
+    this.#checkBacklog(client.peer);
+  }
+
+  // Every message the Manager writes to a peer on its own behalf or for a Service: a peer that stops
+  // reading is disconnected once its unsent backlog passes the limit.
+  #checkBacklog(peer: PeerConnection): void {
+    const unsent = peer.socket.writableLength;
+    if (unsent <= this.#backlogLimit || peer.socket.destroyed) return;
+    this.#log.warning(
+      `${peer.networkName} does not read what the Manager sends (${unsent} bytes unsent, over the ` +
+        `backlog limit of ${this.#backlogLimit} bytes); disconnected`,
+    );
+    peer.destroy();
   }
 
   // Whether the locks on `service` keep `client` out: an exclusive lock of another client, or any lock
@@ -762,12 +838,19 @@ export class Manager {
     } finally {
       const deferred = client.deferred ?? [];
       client.deferred = undefined;
+      client.deferredBytes = 0;
+      if (client.deferredPaused) {
+        client.deferredPaused = false;
+        if (!peer.closed && !this.#isBlocked(client)) peer.socket.resume();
+      }
       for (let i = 0; i < deferred.length; i++) {
         if (peer.closed) break;
         this.#onLine(peer, deferred[i]);
         if (client.deferred !== undefined) {
           // That line started another admin request: the rest waits behind it.
-          (client.deferred as Buffer[]).push(...deferred.slice(i + 1));
+          const rest = deferred.slice(i + 1);
+          (client.deferred as Buffer[]).push(...rest);
+          client.deferredBytes += rest.reduce((sum, line) => sum + line.length, 0);
           break;
         }
       }
@@ -924,10 +1007,12 @@ export class Manager {
 
   #sendReply(peer: PeerConnection, requester: string, uid: string, result: unknown): void {
     peer.send(stringifyJson(replyMessage({ result, requester, uid })));
+    this.#checkBacklog(peer);
   }
 
   #sendError(peer: PeerConnection, requester: string, uid: string, message: string): void {
     peer.send(stringifyJson(errorMessage({ message, requester, uid })));
+    this.#checkBacklog(peer);
   }
 
   /**
@@ -1043,6 +1128,11 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   const readLimit = options.readLimit ?? DEFAULT_READ_LIMIT;
   if (!(readLimit > 0))
     throw new ManagerStartError(`readLimit must be a positive number of bytes, got ${readLimit}`);
+  for (const name of ['backlogLimit', 'unfinishedLinesLimit'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(value > 0))
+      throw new ManagerStartError(`${name} must be a positive number of bytes, got ${value}`);
+  }
   const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   if (!(handshakeTimeout > 0))
     throw new ManagerStartError(`handshakeTimeout must be > 0 ms, got ${handshakeTimeout}`);
@@ -1165,6 +1255,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     readLimit,
     handshakeTimeout,
     failureDelay: options.failureDelay ?? 250,
+    backlogLimit: options.backlogLimit ?? Math.max(DEFAULT_BACKLOG_LIMIT, 2 * readLimit),
+    unfinishedLinesLimit:
+      options.unfinishedLinesLimit ?? Math.max(DEFAULT_UNFINISHED_LINES_LIMIT, 2 * readLimit),
   });
   log.info(`Network Manager running on ${host}:${boundPort} (TLS ${credentials ? 'ENABLED' : 'DISABLED'})`);
   return manager;
