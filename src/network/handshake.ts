@@ -14,6 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { lookupService, reverse } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { JsonDepthError } from '../errors.js';
 import type { ManagerDatabase } from './database.js';
 import { parseJson, stringifyJson } from './json.js';
 import {
@@ -57,7 +58,9 @@ export function handshakeAnswer(line: Buffer): unknown {
   try {
     const value = parseJson(text);
     if (isPlainObject(value) && 'result' in value) return value.result;
-  } catch {
+  } catch (error) {
+    // Too deep: refused as it is (no password or identity is a JsonDepthError).
+    if (error instanceof JsonDepthError) return error;
     // not JSON: a terminal typed it
   }
   return text;
@@ -185,6 +188,12 @@ export async function login(
 export async function askIdentity(peer: PeerConnection, context: HandshakeContext): Promise<IdentityCheck> {
   peer.send(stringifyJson(handshakeRequest('identity', [], context.managerName)));
   let answer = handshakeAnswer(await peer.nextAnswer(context.deadline));
+  if (answer instanceof JsonDepthError) {
+    context.log('rejected: identity nested too deep');
+    const message = `ValueError: the identity was refused: ${answer.message}`;
+    peer.send(stringifyJson(errorMessage({ message, requester: context.managerName, uid: '' })));
+    return { ok: false, message };
+  }
   if (typeof answer === 'string') {
     const typed = parseTerminalLine(answer);
     answer = typed?.kind === 'identity' ? typed.identity : answer;

@@ -22,7 +22,7 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { machine, type as osType, release } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
-import { ConnectionClosedError, FarcallTimeoutError, ManagerStartError } from '../errors.js';
+import { ConnectionClosedError, FarcallTimeoutError, JsonDepthError, ManagerStartError } from '../errors.js';
 import { type AdminContext, runAdminRequest } from './admin.js';
 import { loadOrCreateManagerCredentials, localHostname } from './certificates.js';
 import { ManagerDatabase } from './database.js';
@@ -34,7 +34,7 @@ import {
   login,
 } from './handshake.js';
 import { databasePath } from './home.js';
-import { parseJson, stringifyJson } from './json.js';
+import { parseJson, stringifyJson, topLevelString } from './json.js';
 import { type LogLevel, ManagerLog } from './log.js';
 import {
   type ClientIdentity,
@@ -423,7 +423,7 @@ export class Manager {
       this.#sendError(
         peer,
         state === undefined ? this.name : requesterOf(state),
-        '',
+        topLevelString(line.toString('utf8'), 'uid') ?? '',
         `RuntimeError: the Manager could not handle this message (${describe(error)})`,
       );
     }
@@ -454,11 +454,33 @@ export class Manager {
     try {
       value = parseJson(text);
     } catch (error) {
-      this.#onText(state, text, error);
+      if (error instanceof JsonDepthError) this.#onTooDeep(state, text, error);
+      else this.#onText(state, text, error);
       return;
     }
     if (state.kind === 'client') this.#fromClient(state, line, value);
     else this.#fromService(state, value, line);
+  }
+
+  // JSON nested deeper than the limit: refused, answered with the uid a shallow scan finds. A Service's
+  // reply fails the request it answers, so that its client does not wait for it forever.
+  #onTooDeep(state: PeerState, text: string, error: JsonDepthError): void {
+    const uid = topLevelString(text, 'uid') ?? '';
+    const message = `ValueError: ${error.message}; the message was dropped`;
+    this.#log.warning(`${state.peer.networkName} sent a message nested more than ${error.limit} levels deep`);
+    if (state.kind === 'service') {
+      const requester = topLevelString(text, 'requester');
+      const client = requester === undefined ? undefined : this.#clients.get(requester);
+      if (client !== undefined && this.#takePending(state, client, uid)) {
+        this.#sendError(
+          client.peer,
+          client.networkName,
+          uid,
+          `${message} (the reply of the ${pythonRepr(state.name)} service)`,
+        );
+      }
+    }
+    this.#sendError(state.peer, requesterOf(state), uid, message);
   }
 
   // A line that is not JSON: a terminal's plain-text request (or garbage).

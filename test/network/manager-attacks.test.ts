@@ -2,7 +2,7 @@
 // test checks that the attacker is bounded and that another peer keeps being served.
 import { describe, expect, it } from 'vitest';
 import { managerFixture } from './manager-fixture.js';
-import { connectClient, connectService, type RawPeer, request, settle } from './raw-peer.js';
+import { connectClient, connectService, RawPeer, request, settle } from './raw-peer.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -87,4 +87,46 @@ describe('the Manager bounds what one peer costs it', () => {
     expect(await clientNames(bystander)).toEqual(['Bystander', 'A', 'B']);
     for (const peer of [bystander, ...holders]) peer.close();
   }, 30_000);
+
+  it('answers a 10^5-deep request with its uid (with a requester member, or with NaN) and serves the rest', async () => {
+    await using f = await managerFixture();
+    const service = await connectService(f.manager.port, 'Svc');
+    const client = await connectClient(f.manager.port, 'Deep');
+    client.sendJson(request('Manager', 'link', ['Svc'], {}, 'l'));
+    expect((await client.nextJson()).error).toBe(false);
+    const deep = (inner: string) => `${'['.repeat(100_000)}${inner}${']'.repeat(100_000)}`;
+    client.send(
+      `{"service": "Svc", "attribute": "x", "args": [${deep('1')}], "kwargs": {}, "requester": "me", "uid": "deep1"}`,
+    );
+    client.send(
+      `{"service": "Svc", "attribute": "x", "args": [${deep('NaN')}], "kwargs": {}, "uid": "deep2"}`,
+    );
+    for (const uid of ['deep1', 'deep2']) {
+      const answer = await client.nextJson();
+      expect(answer).toMatchObject({ error: true, uid });
+      expect(answer.message).toMatch(/^ValueError: JSON nested more than 1000 levels deep is refused/);
+    }
+    // Neither reached the Service; the next request does.
+    client.sendJson(request('Svc', 'x', [[[[1]]]], {}, 'ok'));
+    expect((await service.nextJson()).uid).toBe('ok');
+  });
+
+  it('refuses a Service whose identity is 10^5 levels deep, and identity and link keep working', async () => {
+    await using f = await managerFixture();
+    const other = await connectService(f.manager.port, 'Other');
+    const deep = await RawPeer.connect({ port: f.manager.port });
+    expect((await deep.nextJson()).attribute).toBe('identity');
+    deep.send(
+      `{"error": false, "requester": null, "result": {"type": "service", "name": "Deep", "attributes": {"x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}, "uid": ""}`,
+    );
+    expect((await deep.nextJson()).message).toMatch(
+      /^ValueError: the identity was refused: JSON nested more than 1000/,
+    );
+    await deep.waitClosed();
+    const client = await connectClient(f.manager.port, 'Reader');
+    expect(Object.keys((await settle(client)).services as object)).toEqual(['Other']);
+    client.sendJson(request('Manager', 'link', ['Other'], {}, 'l'));
+    expect(await client.nextJson()).toMatchObject({ error: false, uid: 'l' });
+    other.close();
+  });
 });
