@@ -355,6 +355,26 @@ export class Manager {
   ): boolean {
     peer.networkName = `${identity.name}[${peer.address}]`;
     if (identity.type === 'client') {
+      if (this.#clients.has(peer.networkName)) {
+        // Another peer already goes by this name (loopback addresses all show as this computer's name,
+        // so 127.0.0.2 with the same port looks the same): the registered one keeps it, and with it its
+        // replies; the newcomer is named by its IP address, or refused.
+        const byIp = `${identity.name}[${peer.ip}:${peer.port}]`;
+        if (this.#clients.has(byIp)) {
+          context.log('rejected: a client with this name and address is already connected');
+          this.#sendError(
+            peer,
+            this.name,
+            '',
+            `NameError: a client called ${pythonRepr(peer.networkName)} is already connected to ${this.name}`,
+          );
+          return false;
+        }
+        this.#log.warning(
+          `a second client called ${pythonRepr(peer.networkName)} connected from ${peer.ip}:${peer.port}; it is named ${pythonRepr(byIp)}`,
+        );
+        peer.networkName = byIp;
+      }
       const client: ClientState = {
         kind: 'client',
         peer,

@@ -129,4 +129,37 @@ describe('the Manager bounds what one peer costs it', () => {
     expect(await client.nextJson()).toMatchObject({ error: false, uid: 'l' });
     other.close();
   });
+
+  it("never lets a second client with the same name (even the same port, from 127.0.0.2) take a registered one's replies", async () => {
+    await using f = await managerFixture();
+    const service = await connectService(f.manager.port, 'Svc');
+    const victim = await connectClient(f.manager.port, 'Victim');
+    victim.sendJson(request('Manager', 'link', ['Svc'], {}, 'l'));
+    expect((await victim.nextJson()).error).toBe(false);
+    const attacker = await connectClient(f.manager.port, 'Victim', {
+      localAddress: '127.0.0.2',
+      localPort: victim.socket.localPort,
+    });
+    const clients = Object.keys((await settle(attacker)).clients as object);
+    expect(clients).toHaveLength(2);
+    expect(new Set(clients).size).toBe(2);
+    attacker.sendJson(request('Manager', 'link', ['Svc'], {}, 'l'));
+    expect((await attacker.nextJson()).error).toBe(false);
+
+    const roundTrip = async (uid: string) => {
+      victim.sendJson(request('Svc', 'echo', [uid], {}, uid));
+      const forwarded = await service.nextJson();
+      expect(forwarded.uid).toBe(uid);
+      service.sendJson({ error: false, requester: forwarded.requester, result: uid, uid });
+      expect(await victim.nextJson()).toMatchObject({ error: false, result: uid, uid });
+    };
+    await roundTrip('while-attacker-connected');
+    expect(await attacker.silentFor(200)).toBe(true);
+    attacker.close();
+    await attacker.closedPromise;
+    await settle(victim);
+    await roundTrip('after-attacker-left');
+    victim.close();
+    service.close();
+  });
 });
