@@ -36,6 +36,7 @@ import {
 import { databasePath } from './home.js';
 import { parseJson, stringifyJson, topLevelString } from './json.js';
 import { type LogLevel, ManagerLog } from './log.js';
+import { type LoginLimits, LoginThrottle } from './login-throttle.js';
 import {
   type ClientIdentity,
   type ClientSummary,
@@ -122,6 +123,8 @@ export interface ManagerOptions {
    * peer whose line goes past it is disconnected. Default: 512 MiB, or twice `readLimit` if more.
    */
   unfinishedLinesLimit?: number;
+  /** Limits on failed logins per address and per account. Default: {@link LOGIN_LIMITS}. */
+  loginLimits?: Partial<LoginLimits>;
 }
 
 interface ClientState {
@@ -187,6 +190,7 @@ export class Manager {
   readonly #failureDelay: number;
   readonly #backlogLimit: number;
   readonly #unfinished: UnfinishedLines;
+  readonly #logins: LoginThrottle;
   readonly #peers = new Set<PeerConnection>();
   // Every TCP socket the server accepted (before TLS too), until it closes.
   readonly #sockets = new Set<Socket>();
@@ -211,6 +215,7 @@ export class Manager {
     failureDelay: number;
     backlogLimit: number;
     unfinishedLinesLimit: number;
+    loginLimits: Partial<LoginLimits> | undefined;
   }) {
     this.#server = init.server;
     this.host = init.host;
@@ -226,6 +231,7 @@ export class Manager {
     this.#failureDelay = init.failureDelay;
     this.#backlogLimit = init.backlogLimit;
     this.#unfinished = new UnfinishedLines(init.unfinishedLinesLimit);
+    this.#logins = new LoginThrottle(init.loginLimits);
     this.name = `Manager[${localHostname()}:${this.port}]`;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -301,6 +307,11 @@ export class Manager {
         this.#database.logConnection(peer.address, peer.networkName, event);
         this.#log.info(`${peer.networkName}: ${event}`);
       },
+      warn: (event) => {
+        this.#database.logConnection(peer.address, peer.networkName, event);
+        this.#log.warning(`${peer.networkName}: ${event}`);
+      },
+      throttle: this.#logins,
     };
   }
 
@@ -1300,6 +1311,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     backlogLimit: options.backlogLimit ?? Math.max(DEFAULT_BACKLOG_LIMIT, 2 * readLimit),
     unfinishedLinesLimit:
       options.unfinishedLinesLimit ?? Math.max(DEFAULT_UNFINISHED_LINES_LIMIT, 2 * readLimit),
+    loginLimits: options.loginLimits,
   });
   log.info(`Network Manager running on ${host}:${boundPort} (TLS ${credentials ? 'ENABLED' : 'DISABLED'})`);
   return manager;
