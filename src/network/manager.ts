@@ -24,7 +24,7 @@ import { machine, type as osType, release } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { ConnectionClosedError, FarcallTimeoutError, JsonDepthError, ManagerStartError } from '../errors.js';
 import { type AdminContext, runAdminRequest } from './admin.js';
-import { loadOrCreateManagerCredentials, localHostname } from './certificates.js';
+import { loadOrCreateManagerCredentials, localHostname, TLS_CIPHERS } from './certificates.js';
 import { ManagerDatabase } from './database.js';
 import {
   type AuthenticationMode,
@@ -1235,6 +1235,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
             cert: credentials.cert,
             key: credentials.key,
             passphrase: credentials.passphrase,
+            ciphers: TLS_CIPHERS,
+            honorCipherOrder: true,
+            minVersion: 'TLSv1.2',
             noDelay: true,
             handshakeTimeout,
           },
