@@ -3,15 +3,23 @@
  * @module
  */
 import type { Command } from 'commander';
+import { terminalCredentialPrompt } from '../network/device-handshake.js';
 import { LOG_LEVELS, type LogLevel } from '../network/log.js';
 import { startManager } from '../network/manager.js';
 import { DEFAULT_PORT } from '../network/messages.js';
-import { DATABASE_OPTION, parsePort, secretFromArgument } from './options.js';
+import {
+  commandLineSecretWarning,
+  DATABASE_OPTION,
+  isSecretFile,
+  parsePort,
+  secretFromFile,
+} from './options.js';
 
 interface StartFlags {
   host: string;
   port: number;
   authPassword?: string;
+  authPasswordFile?: string;
   authLogin?: boolean;
   authHostname?: boolean;
   certFile?: string;
@@ -30,7 +38,15 @@ export function addStartCommand(program: Command): void {
     .description('start a Network Manager')
     .option('--host <host>', 'the address to listen on (0.0.0.0 to accept other computers)', '127.0.0.1')
     .option('--port <port>', 'the port to listen on', parsePort, DEFAULT_PORT)
-    .option('--auth-password <password>', 'require this Manager password (or the first line of this file)')
+    .option(
+      '--auth-password <password>',
+      "require this Manager password (a file's first line if it names a file; - to type it). " +
+        'Visible in the process list: prefer --auth-password-file',
+    )
+    .option(
+      '--auth-password-file <path>',
+      'require the Manager password written on the first line of this file',
+    )
     .option('--auth-login', 'require a registered username and password (farcall user add)')
     .option('--auth-hostname', 'accept only trusted hostnames (farcall hostname add)')
     .option('--cert-file <path>', 'the TLS certificate (default: created in FARCALL_HOME/certs)')
@@ -41,7 +57,11 @@ export function addStartCommand(program: Command): void {
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--log-file <path>', 'also write the log to this file')
     .action(async (flags: StartFlags) => {
-      const modes = [flags.authPassword !== undefined, flags.authLogin, flags.authHostname].filter(Boolean);
+      if (flags.authPassword !== undefined && flags.authPasswordFile !== undefined) {
+        throw new Error('Choose one of --auth-password and --auth-password-file');
+      }
+      const authPassword = await managerPassword(flags);
+      const modes = [authPassword !== undefined, flags.authLogin, flags.authHostname].filter(Boolean);
       if (modes.length > 1) {
         throw new Error(
           'Choose one of --auth-password, --auth-login and --auth-hostname: a Manager uses one at a time',
@@ -69,7 +89,7 @@ export function addStartCommand(program: Command): void {
       const manager = await startManager({
         host: flags.host,
         port: flags.port,
-        authPassword: flags.authPassword === undefined ? undefined : secretFromArgument(flags.authPassword),
+        authPassword,
         authLogin: flags.authLogin === true,
         authHostname: flags.authHostname === true,
         certFile: flags.certFile,
@@ -89,4 +109,28 @@ export function addStartCommand(program: Command): void {
       await manager.close();
       process.stdout.write('Network Manager stopped\n');
     });
+}
+
+// The Manager password from --auth-password-file, --auth-password - (typed, not echoed), a file named by
+// --auth-password (msl-network's way), or --auth-password itself (with a warning: it is visible in
+// the process list).
+async function managerPassword(flags: StartFlags): Promise<string | undefined> {
+  if (flags.authPasswordFile !== undefined)
+    return secretFromFile(flags.authPasswordFile, '--auth-password-file');
+  const value = flags.authPassword;
+  if (value === undefined) return undefined;
+  if (value === '-') {
+    const prompt = terminalCredentialPrompt();
+    if (prompt === undefined) {
+      throw new Error(
+        '--auth-password -: there is no terminal to type the password on; use --auth-password-file',
+      );
+    }
+    const typed = await prompt('passwordManager', 'Manager password > ');
+    if (typed === '') throw new Error('--auth-password -: the password must not be empty');
+    return typed;
+  }
+  if (isSecretFile(value)) return secretFromFile(value, '--auth-password');
+  process.stderr.write(commandLineSecretWarning('--auth-password', '--auth-password-file'));
+  return value;
 }

@@ -1,5 +1,5 @@
 // The `farcall` command as a real child process (from dist/: npm test builds it first).
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,30 @@ describe('farcall start', () => {
     expectOneLineError(
       await runCli(['start', '--port', '0', '--auth-login', '--auth-hostname'], env),
       /Choose one of --auth-password, --auth-login and --auth-hostname/,
+    );
+  });
+
+  it('warns that --auth-password is visible in the process list, and reads --auth-password-file without a warning', async () => {
+    const visible = await start(['--port', '0', '--disable-tls', '--auth-password', 'on the line']);
+    const reach = { host: '127.0.0.1', disableTls: true };
+    const first = await connect({ ...reach, port: visible.port, passwordManager: 'on the line' });
+    await first.disconnect();
+    expect(visible.stderr()).toMatch(
+      /Warning: --auth-password given on the command line is visible to every user of this computer in the process list .*--auth-password-file/,
+    );
+    const file = join(home, 'manager-password.txt');
+    writeFileSync(file, 'from a file\nsecond line\n', { mode: 0o600 });
+    const hidden = await start(['--port', '0', '--disable-tls', '--auth-password-file', file]);
+    const second = await connect({ ...reach, port: hidden.port, passwordManager: 'from a file' });
+    await second.disconnect();
+    expect(hidden.stderr()).not.toMatch(/Warning/);
+    expectOneLineError(
+      await runCli(['start', '--port', '0', '--auth-password-file', join(home, 'missing.txt')], env),
+      /--auth-password-file: cannot read/,
+    );
+    expectOneLineError(
+      await runCli(['start', '--port', '0', '--auth-password', '-'], env),
+      /--auth-password -: there is no terminal to type the password on; use --auth-password-file/,
     );
   });
 });
