@@ -56,11 +56,11 @@ export function secretFromFile(path: string, option: string): string {
 }
 
 /** The warning printed when a secret is given on the command line itself. */
-export function commandLineSecretWarning(option: string, fileOption: string): string {
+export function commandLineSecretWarning(option: string, fileOption: string, typeIt = `${option} -`): string {
   return (
     `Warning: ${option} given on the command line is visible to every user of this computer in the process ` +
     `list (ps, /proc/<pid>/cmdline) and may be kept in the shell's history. Use ${fileOption} <path> (the ` +
-    `file's first line is the password; make it readable by you only) or ${option} - to type it.\n`
+    `file's first line is the password; make it readable by you only), or ${typeIt} to type it.\n`
   );
 }
 

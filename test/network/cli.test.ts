@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/errors.js';
 import { connect } from '../../src/network/client.js';
+import { ManagerDatabase } from '../../src/network/database.js';
 import { type RunningManager, runCli, startCliManager } from './cli-process.js';
 
 let home: string;
@@ -130,6 +131,23 @@ describe('farcall user', () => {
 
   it('refuses to ask for a password without a terminal', async () => {
     expectOneLineError(await runCli(['user', 'add', 'carol'], env), /--password/);
+    expectOneLineError(await runCli(['user', 'add', 'carol', '--password', '-'], env), /--password-file/);
+  });
+
+  it('reads a password from --password-file, and warns when it is given on the command line', async () => {
+    const file = join(home, 'pw.txt');
+    writeFileSync(file, 'from file\n', { mode: 0o600 });
+    const quiet = await runCli(['user', 'add', 'dave', '--password-file', file], env);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const loud = await runCli(['user', 'add', 'erin', '--password', 'visible'], env);
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toMatch(
+      /^Warning: --password given on the command line is visible .*--password-file/,
+    );
+    using db = new ManagerDatabase(join(home, 'manager.sqlite3'));
+    expect(await db.verifyUser('dave', 'from file')).toMatchObject({ username: 'dave' });
+    expect(await db.verifyUser('erin', 'visible')).toMatchObject({ username: 'erin' });
   });
 });
 
