@@ -574,6 +574,8 @@ export class Manager {
     const state = this.#states.get(peer);
     this.#sendError(peer, state === undefined ? this.name : requesterOf(state), '', message);
     peer.close();
+    // Read no more of it: the rest of its line waits in its own buffers until the socket is destroyed.
+    peer.socket.pause();
   }
 
   #onClose(peer: PeerConnection): void {
