@@ -241,6 +241,18 @@ describe('password guessing', () => {
     );
     // Its owner, from an address that never failed, still gets in.
     expect(await tryLogin(port, 'admin', 's3cret', '127.0.0.5')).toBeUndefined();
+    // Every failure and lock-out is in the connections log, with who and from where, never a password.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const log = new ManagerDatabase(f.manager.databasePath);
+    const events = log.connections().map((row) => row.event);
+    log.close();
+    expect(events).toContain(
+      'rejected: wrong login password for "admin" (failure 1 for this account) from 127.0.0.2 (failure 1 from this address)',
+    );
+    expect(events.some((e) => /^rejected: locked out for \d+ s after too many failed logins$/.test(e))).toBe(
+      true,
+    );
+    expect(events.filter((e) => /guess|s3cret|bob pw/.test(e))).toEqual([]);
   }, 60_000);
 });
 
