@@ -90,7 +90,7 @@ for bits in 32 64; do
   fi
   target="$out/libfarcall_fortran-$bits.so"
   if ! up_to_date "$target" "$src/fortran/farcall_fortran.f90"; then
-    compile "$target" "$bits" "gfortran-multilib and libgfortran5:i386" "$fc" -m"$bits" -shared -fPIC -O2 -Wall \
+    compile "$target" "$bits" "gfortran-multilib and libgfortran5:i386" "$fc" -m"$bits" -shared -fPIC -O2 -Wall -Wno-attributes \
       -Wl,-soname,"$(basename "$target")" "$src/fortran/farcall_fortran.f90"
   fi
   build "$out/libfarcall_example-$bits.so" "$bits" "$src/farcall_example.c"

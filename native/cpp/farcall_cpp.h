@@ -7,7 +7,8 @@
  *
  * Build (what scripts/build-native.sh runs; -m32 for the 32-bit server, -m64 for mocked mode):
  *   g++ -m32 -shared -fPIC -O2 -Wall -Wextra -std=c++17 -o native/build/libfarcall_cpp-32.so native/cpp/farcall_cpp.cpp
- * Windows (MinGW): the same with -o farcall_cpp-32.dll; EXPORT below becomes __declspec(dllexport).
+ * Windows (MinGW), where EXPORT below becomes __declspec(dllexport):
+ *   i686-w64-mingw32-g++ -shared -O2 -std=c++17 -static-libgcc -static-libstdc++ -o farcall_cpp-32.dll native/cpp/farcall_cpp.cpp
  */
 #ifndef FARCALL_CPP_H
 #define FARCALL_CPP_H

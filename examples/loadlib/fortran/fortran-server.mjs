@@ -18,7 +18,7 @@ import { processBits, Server32 } from 'farcall/loadlib';
 
 /**
  * The library to load, without its extension: farcall's build of the example (`bash scripts/build-native.sh`,
- * or `gfortran -m32 -shared -fPIC -O2 -o native/build/libfarcall_fortran-32.so native/fortran/farcall_fortran.f90`).
+ * or `gfortran -m32 -shared -fPIC -O2 -Wno-attributes -o native/build/libfarcall_fortran-32.so native/fortran/farcall_fortran.f90`).
  * processBits() is 32 in the 32-bit server and 64 in mocked mode (Client64 option `host: null`).
  */
 const LIBRARY = join(Server32.examplesDir(), `libfarcall_fortran-${processBits()}`);
