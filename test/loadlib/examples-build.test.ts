@@ -38,16 +38,20 @@ describe('the build commands of examples/loadlib/*/README.md', () => {
     }
   });
 
-  it.each(commands)('%s: %s', async (_folder, command) => {
-    const [compiler, ...args] = command.split(/\s+/);
-    const output = args.indexOf('-o');
-    expect(output, 'the command names its output with -o').toBeGreaterThan(0);
-    expect(args[output + 1]).toMatch(/^native\/build\//);
-    const target = join(out, basename(args[output + 1]));
-    args[output + 1] = target;
-    const { stderr } = await run(compiler, args, { cwd: root, timeout: 60_000 });
-    expect(stderr, 'the command compiles without warnings').toBe('');
-    const bits = command.includes(' -m32 ') ? 32 : 64;
-    expect(readBinaryArch(target)).toEqual({ format: 'elf', arch: bits === 32 ? 'ia32' : 'x64', bits });
-  });
+  it.each(commands)(
+    '%s: %s',
+    async (_folder, command) => {
+      const [compiler, ...args] = command.split(/\s+/);
+      const output = args.indexOf('-o');
+      expect(output, 'the command names its output with -o').toBeGreaterThan(0);
+      expect(args[output + 1]).toMatch(/^native\/build\//);
+      const target = join(out, basename(args[output + 1]));
+      args[output + 1] = target;
+      const { stderr } = await run(compiler, args, { cwd: root, timeout: 60_000 });
+      expect(stderr, 'the command compiles without warnings').toBe('');
+      const bits = command.includes(' -m32 ') ? 32 : 64;
+      expect(readBinaryArch(target)).toEqual({ format: 'elf', arch: bits === 32 ? 'ia32' : 'x64', bits });
+    },
+    90_000,
+  );
 });
