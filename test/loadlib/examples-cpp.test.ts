@@ -98,6 +98,10 @@ describe.each(MODES)('examples/loadlib/cpp in %s', (mode, options) => {
     expect(await cpp.reverseInto('')).toBe('');
     expect(await cpp.reverseInto('abc', 4)).toBe('cba');
     await expect(cpp.reverseInto('abc', 3)).rejects.toThrow(/reverse_into needs 4 bytes .* the buffer has 3/);
+    await expect(cpp.reverseInto('abc', 2 ** 31)).rejects.toThrow(
+      /capacity must be an integer from 0 to 16777216/,
+    );
+    await expect(cpp.reverseInto('abc', -1)).rejects.toThrow(/capacity must be an integer/);
   });
 
   it('reverse_new returns a heap string that is freed after the copy', async () => {

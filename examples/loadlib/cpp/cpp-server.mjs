@@ -28,6 +28,9 @@ const Box = koffi.struct('Box', {
   tags: koffi.array('int32_t', 3, 'Array'), // 'Array': a plain array out, not an Int32Array
 });
 
+/** The largest buffer reverse_into allocates for a caller (16 MiB). */
+const MAX_CAPACITY = 16 * 1024 * 1024;
+
 /** The integer widths of add_<type> / subtract_<type>: [bits, signed]. */
 const INTEGER_TYPES = {
   int8: [8, true],
@@ -110,6 +113,12 @@ export class CppServer extends Server32 {
    * The library's -1 (buffer too small) becomes a RangeError that says how many bytes it needs.
    */
   reverse_into(text, capacity = Buffer.byteLength(text, 'utf8') + 1) {
+    // The client chooses the size: bound it, so that a typo cannot exhaust a 32-bit process's memory.
+    if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_CAPACITY) {
+      throw new RangeError(
+        `reverse_into: capacity must be an integer from 0 to ${MAX_CAPACITY}, got ${capacity}`,
+      );
+    }
     const out = Buffer.alloc(capacity);
     const written = this.#fn.reverseInto(text, out, capacity);
     if (written < 0) {
