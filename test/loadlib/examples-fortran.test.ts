@@ -75,6 +75,7 @@ describe.each(MODES)('examples/loadlib/fortran in %s', (mode, options) => {
   it('computes a standard deviation and a Bessel function', async () => {
     expect(await fortran.standardDeviation([1, 2, 3, 4, 5, 6, 7, 8, 9])).toBeCloseTo(2.73861278752583, 13);
     expect(await fortran.standardDeviation(new Float64Array([5]))).toBe(0);
+    expect(await fortran.standardDeviation([])).toBe(0);
     expect(await fortran.besselJ0(8)).toBeCloseTo(0.171650807137554, 13);
     expect(await fortran.besselJ0(0)).toBe(1);
   });
