@@ -3,8 +3,10 @@
 #   native/build/libfarcall_example-{32,64}.so     the example contract (see native/farcall_example.h)
 #   native/build/deps/libfarcall_dep-{32,64}.so    a dependency kept off the loader's search path
 #   native/build/libfarcall_uses_dep-{32,64}.so    needs libfarcall_dep-{32,64}.so ("missing dependency")
-# Skips a library whose output is newer than its sources. Needs gcc and gcc-multilib (for -m32), which
-# scripts/setup-server32.sh installs.
+#   native/build/libfarcall_cpp-{32,64}.so         examples/loadlib/cpp (native/cpp, g++)
+#   native/build/libfarcall_fortran-{32,64}.so     examples/loadlib/fortran (native/fortran, gfortran)
+# Skips a library whose output is newer than its sources. Needs gcc, g++ and gfortran with their multilib
+# packages (for -m32) and libgfortran5:i386, which scripts/setup-server32.sh installs.
 #
 # Usage: bash scripts/build-native.sh [--force] [--out DIR]
 set -euo pipefail
@@ -30,6 +32,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 cc="${CC:-gcc}"
+cxx="${CXX:-g++}"
+fc="${FC:-gfortran}"
 mkdir -p "$out/deps"
 
 # up_to_date OUTPUT INPUT...: the output exists and is newer than every input (and this script).
@@ -61,7 +65,34 @@ build() {
   mv -f "$tmp" "$target"
 }
 
+# compile OUTPUT BITS PACKAGE COMMAND...: runs COMMAND with -o <temporary file> appended, then renames it
+# (see build); PACKAGE is what to install when a 32-bit build fails.
+compile() {
+  local target="$1" bits="$2" package="$3"
+  shift 3
+  local tmp="$target.tmp.$$"
+  echo "build-native: $(basename "$target")"
+  if ! "$@" -o "$tmp"; then
+    rm -f "$tmp"
+    if [ "$bits" = 32 ]; then
+      echo "build-native: cannot compile 32-bit code: install $package (bash scripts/setup-server32.sh does)" >&2
+    fi
+    exit 1
+  fi
+  mv -f "$tmp" "$target"
+}
+
 for bits in 32 64; do
+  target="$out/libfarcall_cpp-$bits.so"
+  if ! up_to_date "$target" "$src/cpp/farcall_cpp.cpp" "$src/cpp/farcall_cpp.h"; then
+    compile "$target" "$bits" g++-multilib "$cxx" -m"$bits" -shared -fPIC -O2 -Wall -Wextra -std=c++17 \
+      -Wl,-soname,"$(basename "$target")" "$src/cpp/farcall_cpp.cpp"
+  fi
+  target="$out/libfarcall_fortran-$bits.so"
+  if ! up_to_date "$target" "$src/fortran/farcall_fortran.f90"; then
+    compile "$target" "$bits" "gfortran-multilib and libgfortran5:i386" "$fc" -m"$bits" -shared -fPIC -O2 -Wall -Wno-attributes \
+      -Wl,-soname,"$(basename "$target")" "$src/fortran/farcall_fortran.f90"
+  fi
   build "$out/libfarcall_example-$bits.so" "$bits" "$src/farcall_example.c"
   build "$out/deps/libfarcall_dep-$bits.so" "$bits" "$src/farcall_dep.c"
   # Linked by name, without an rpath: the loader finds the dependency only through LD_LIBRARY_PATH.

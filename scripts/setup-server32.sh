@@ -3,7 +3,8 @@
 #
 # What it does (see "The 32-bit runtime" in the design notes):
 #   1. enables the i386 architecture in dpkg and refreshes the package lists, only when that is needed;
-#   2. installs gcc-multilib (to compile 32-bit libraries) and the architecture-free packages
+#   2. installs gcc-multilib, g++-multilib, gfortran-multilib and libgfortran5:i386 (to compile and load the
+#      32-bit example libraries in C, C++ and Fortran) and the architecture-free packages
 #      node-acorn node-cjs-module-lexer node-undici, which Debian's i386 node loads from /usr/share/nodejs;
 #   3. downloads (never installs) Debian's i386 nodejs + libnode and the i386 shared libraries they link,
 #      and unpacks them with dpkg-deb -x into the runtime directory, so the 64-bit node is left untouched;
@@ -99,7 +100,7 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
   need_update=1
 fi
 
-host_packages=(gcc-multilib node-acorn node-cjs-module-lexer node-undici)
+host_packages=(gcc-multilib g++-multilib gfortran-multilib libgfortran5:i386 node-acorn node-cjs-module-lexer node-undici)
 missing_host=()
 for p in "${host_packages[@]}"; do
   status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"

@@ -1,0 +1,57 @@
+// Each examples/loadlib/*/README.md gives the exact compiler command that builds its library: every such
+// command compiles as written (into a temporary folder instead of native/build) and gives a library of
+// the bitness it says, so a user who copies it gets what the example loads.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readBinaryArch } from '../../src/loadlib/binary-arch.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const examples = join(root, 'examples', 'loadlib');
+
+/** [folder, command] for each `gcc|g++|gfortran -m32|-m64 ...` line of the folders' READMEs. */
+const commands: [string, string][] = readdirSync(examples, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .flatMap((entry) =>
+    readFileSync(join(examples, entry.name, 'README.md'), 'utf8')
+      .split('\n')
+      .map((line) => line.replace(/\s+#.*$/, '').trim())
+      .filter((line) => /^(gcc|g\+\+|gfortran) -m(32|64) /.test(line))
+      .map((line): [string, string] => [entry.name, line]),
+  );
+
+const out = mkdtempSync(join(tmpdir(), 'farcall-examples-build-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('the build commands of examples/loadlib/*/README.md', () => {
+  it('every example folder gives its 32-bit command', () => {
+    const folders = readdirSync(examples, { withFileTypes: true }).filter((e) => e.isDirectory());
+    for (const folder of folders) {
+      expect(
+        commands.some(([name, command]) => name === folder.name && command.includes(' -m32 ')),
+        `${folder.name}/README.md should give its -m32 build command`,
+      ).toBe(true);
+    }
+  });
+
+  it.each(commands)(
+    '%s: %s',
+    async (_folder, command) => {
+      const [compiler, ...args] = command.split(/\s+/);
+      const output = args.indexOf('-o');
+      expect(output, 'the command names its output with -o').toBeGreaterThan(0);
+      expect(args[output + 1]).toMatch(/^native\/build\//);
+      const target = join(out, basename(args[output + 1]));
+      args[output + 1] = target;
+      const { stderr } = await run(compiler, args, { cwd: root, timeout: 60_000 });
+      expect(stderr, 'the command compiles without warnings').toBe('');
+      const bits = command.includes(' -m32 ') ? 32 : 64;
+      expect(readBinaryArch(target)).toEqual({ format: 'elf', arch: bits === 32 ? 'ia32' : 'x64', bits });
+    },
+    90_000,
+  );
+});
