@@ -270,6 +270,18 @@ export class ManagerDatabaseError extends FarcallError {
 }
 
 /**
+ * The Manager's users/hostnames database cannot open because this Node.js has no SQLite driver: neither
+ * the built-in `node:sqlite` (Node.js 22.13+) nor the optional dependency `better-sqlite3` loads. Install
+ * one: `npm install better-sqlite3` (needs a C/C++ compiler where no prebuilt binary can be downloaded), or
+ * run a newer Node.js. Only the Manager and the `farcall user|hostname` commands need it.
+ */
+export class SQLiteUnavailableError extends FarcallError {
+  constructor(message: string, options?: FarcallErrorOptions) {
+    super(message, 'ERR_FARCALL_SQLITE_UNAVAILABLE', options);
+  }
+}
+
+/**
  * The Network Manager could not start: its port is taken, its certificate or key cannot be loaded (a
  * wrong key password, a missing file), or its options contradict each other.
  */
