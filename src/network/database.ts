@@ -16,7 +16,7 @@
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
-import { FarcallError, ManagerDatabaseError } from '../errors.js';
+import { ManagerDatabaseError } from '../errors.js';
 import { openSqlite, type SqlDatabase } from './sqlite.js';
 
 /** A registered user, without the password hash. */
@@ -333,7 +333,9 @@ async function hashPassword(password: string): Promise<{ key: Buffer; salt: Buff
 function parseParams(params: string): ScryptOptions {
   const match = /^scrypt:N=(\d+),r=(\d+),p=(\d+)$/.exec(params);
   if (match === null)
-    throw new FarcallError(`Unknown password hash parameters '${params}'`, 'ERR_FARCALL_USER');
+    throw new ManagerDatabaseError(
+      `Unknown password hash parameters '${params}': the database was written by another farcall version`,
+    );
   const N = Number(match[1]);
   const r = Number(match[2]);
   const p = Number(match[3]);
