@@ -206,10 +206,13 @@ try {
       "import * as loadlib from 'farcall/loadlib';",
       "import * as network from 'farcall/network';",
       "import * as wire from 'farcall/wire';",
-
+      "import { ERROR_CODES, type ErrorCode } from 'farcall';",
+      "import { callOptions } from 'farcall/network';",
       '',
-
-      'export const used = [root, rpc, loadlib, network, wire];',
+      "const code: ErrorCode = 'ERR_FARCALL_CONNECTION_CLOSED';",
+      'const className: string = ERROR_CODES[code];',
+      'const options = callOptions({ timeout: 5000 });',
+      'export const used = [root, rpc, loadlib, network, wire, className, options];',
       '',
     ].join('\n'),
   );

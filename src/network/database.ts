@@ -89,8 +89,8 @@ export class ManagerDatabase {
   #closed = false;
 
   /**
-   * Opens (creating if needed) the database at `path`. A new database trusts
-   * {@link defaultTrustedHostnames}.
+   * Opens (creating if needed) the database at `path`. A new database trusts this computer (its host name,
+   * `localhost`, `127.0.0.1` and `::1`).
    */
   constructor(path: string) {
     this.path = path;
