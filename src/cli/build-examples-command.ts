@@ -27,7 +27,6 @@ export function addBuildExamplesCommand(program: Command): void {
         '(needs gcc and gcc-multilib: bash node_modules/farcall/scripts/setup-server32.sh installs them)',
     )
     .option('--force', 'rebuild even the libraries that are up to date')
-    .addHelpText('after', '\nExample:\n  $ npx farcall build-examples\n')
     .action(async (options: { force?: boolean }) => {
       // From dist/cli/ (or src/cli/) two folders up is the package.
       const script = fileURLToPath(new URL('../../scripts/build-native.sh', import.meta.url));

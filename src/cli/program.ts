@@ -8,6 +8,7 @@ import { server32Command } from '../loadlib/cli.js';
 import { addBuildExamplesCommand } from './build-examples-command.js';
 import { addCertificateCommands } from './certificate-commands.js';
 import { addDeleteCommand } from './delete-command.js';
+import { addHelpExamples } from './help-examples.js';
 import { addHostnameCommands } from './hostname-commands.js';
 import { addStartCommand } from './start-command.js';
 import { addUserCommands } from './user-commands.js';
@@ -27,6 +28,8 @@ export function createProgram(): Command {
   addDeleteCommand(program);
   addBuildExamplesCommand(program);
   program.addCommand(server32Command());
+  addHelpExamples(program);
+  useOneErrorPrefix(program);
   return program;
 }
 
@@ -34,6 +37,17 @@ export function createProgram(): Command {
 function packageVersion(): string {
   const url = new URL('../../package.json', import.meta.url);
   return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Every message commander prints for a usage error ("error: unknown option …") gets the prefix the program's
+ * own errors have, `farcall: error: `, on every subcommand too.
+ */
+function useOneErrorPrefix(command: Command): void {
+  command.configureOutput({
+    outputError: (text, write) => write(text.startsWith('error:') ? `farcall: ${text}` : text),
+  });
+  for (const sub of command.commands) useOneErrorPrefix(sub);
 }
 
 /** Makes an error a single line (commands never print stack traces). */
