@@ -71,7 +71,21 @@ const requireHere = createRequire(import.meta.url);
 type Opener = (path: string) => SqlDatabase;
 
 function nodeSqliteOpener(): Opener {
-  const { DatabaseSync } = requireHere('node:sqlite') as NodeSqliteModule;
+  // Node.js 22-24 print "ExperimentalWarning: SQLite is an experimental feature" when node:sqlite loads; a
+  // Manager's user can do nothing about it, so that one warning (and only it) is not passed on.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning instanceof Error ? warning.message : warning).includes('SQLite is an experimental'))
+      return;
+    return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  let module: NodeSqliteModule;
+  try {
+    module = requireHere('node:sqlite') as NodeSqliteModule;
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  const { DatabaseSync } = module;
   return (path) => wrap('node:sqlite', new DatabaseSync(path));
 }
 
