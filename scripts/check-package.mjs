@@ -169,6 +169,20 @@ try {
   run(bin, ['build-examples'], { cwd: project });
   const after = spawnSync(process.execPath, [example], { cwd: project, encoding: 'utf8' });
   if (after.status !== 0) fail(`after build-examples, the example failed:\n${after.stdout}${after.stderr}`);
+  // koffi in this (64-bit) process too: its prebuilt binary, not compiled at install.
+  const direct = run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { LoadLibrary, Server32 } from 'farcall/loadlib';
+       import { join } from 'node:path';
+       const lib = new LoadLibrary(join(Server32.examplesDir(), 'libfarcall_example-64.so'));
+       console.log('LoadLibrary add(1, 2) = ' + lib.func('int add(int a, int b)')(1, 2));`,
+    ],
+    { cwd: project },
+  );
+  if (!direct.includes('add(1, 2) = 3')) fail(`LoadLibrary in the installed package printed ${direct}`);
   done();
 
   // 5. the .d.ts files under the strictest options ---------------------------------------------------

@@ -8,7 +8,7 @@ export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     const project = context.project;
     const rootModule = project.children?.find(
-      (child) => child.kind === ReflectionKind.Module && child.name === 'index',
+      (child) => child.kind === ReflectionKind.Module && child.name === 'farcall',
     );
     if (rootModule === undefined) return;
     const byName = new Map((rootModule.children ?? []).map((child) => [child.name, child]));
