@@ -230,15 +230,18 @@ try {
       '',
     ].join('\n'),
   );
-  const tsc = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project],
-    {
-      encoding: 'utf8',
-      cwd: project,
-    },
-  );
-  if (tsc.status !== 0) fail(`the consumer project does not type-check:\n${tsc.stdout}${tsc.stderr}`);
+  // NodeNext (as Node.js resolves), then bundler resolution (as Vite, esbuild and webpack resolve).
+  for (const resolution of [[], ['--module', 'preserve', '--moduleResolution', 'bundler']]) {
+    const tsc = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project, ...resolution],
+      { encoding: 'utf8', cwd: project },
+    );
+    if (tsc.status !== 0)
+      fail(
+        `the consumer project does not type-check (${resolution.join(' ') || 'NodeNext'}):\n${tsc.stdout}${tsc.stderr}`,
+      );
+  }
   done();
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
