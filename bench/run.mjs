@@ -1,12 +1,32 @@
 #!/usr/bin/env node
 // Runs every bench/*.bench.mjs (or the ones named on the command line, by substring) one after the other,
 // each in its own process, and prints a table of their figures beside the floor measured in the same run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = dirname(here);
+
+// What `npm test` prepares first, so that `npm run bench` works on a fresh clone: the 32-bit runtime
+// (scripts/pretest.mjs, idempotent), dist/ (the benchmarks import it) and the native example libraries
+// (scripts/build-native.sh, as the tests' global setup runs it; it skips what is up to date).
+for (const [command, args] of [
+  [process.execPath, [join(root, 'scripts', 'pretest.mjs')]],
+  [
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+  ],
+  ['bash', [join(root, 'scripts', 'build-native.sh')]],
+]) {
+  const step = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (step.status !== 0) {
+    process.stderr.write(`bench: preparing failed: ${[command, ...args].join(' ')} exited ${step.status}\n`);
+    process.exit(1);
+  }
+}
+
 const filters = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.mjs'))

@@ -17,6 +17,176 @@
  * @module
  */
 
+/**
+ * Every `code` a farcall error carries, with the class that carries it. The doc comment of each entry says
+ * what happened and what to do; `docs/errors.md` is generated from them (`node scripts/generate-errors-doc.mjs`).
+ *
+ * @example
+ * ```ts
+ * import { ERROR_CODES, type ErrorCode } from 'farcall';
+ * const code: ErrorCode = 'ERR_FARCALL_CONNECT';
+ * ERROR_CODES[code]; // 'ConnectError'
+ * ```
+ */
+export const ERROR_CODES = {
+  /** A farcall error that no finer code names. Fix: read the message, which says what happened. */
+  ERR_FARCALL: 'FarcallError',
+
+  // wire
+  /**
+   * The peer broke the protocol in a way no finer code names (also: a request the peer reported as
+   * malformed). Fix: check both sides run the same farcall version and speak the same protocol.
+   */
+  ERR_FARCALL_PROTOCOL: 'ProtocolError',
+  /**
+   * A message that does not decode, or decodes to the wrong shape. The connection is closed. Fix: check that
+   * the peer is a farcall peer of the same version (and not, say, an HTTP client on the port).
+   */
+  ERR_FARCALL_MALFORMED: 'ProtocolError',
+  /**
+   * A message nested deeper than `maxDepth`: refused before decoding. Fix: send flatter data, or raise
+   * `maxDepth` on the receiving side if such messages are intended.
+   */
+  ERR_FARCALL_TOO_DEEP: 'ProtocolError',
+  /**
+   * A frame header announced a body over the receiver's `maxFrameBytes`. The connection is closed. Fix: send
+   * smaller messages (stream large data in parts), or raise `maxFrameBytes` on the receiving side.
+   */
+  ERR_FARCALL_FRAME_TOO_LARGE: 'ProtocolError',
+  /**
+   * The peer sent part of a frame and then nothing for the stalled-frame timeout. The connection is closed.
+   * Fix: a peer that hung or a network that drops data; reconnect.
+   */
+  ERR_FARCALL_STALLED_FRAME: 'ProtocolError',
+  /** The peer closed the connection in the middle of a frame. Fix: the peer crashed or was killed; reconnect. */
+  ERR_FARCALL_TRUNCATED_FRAME: 'ProtocolError',
+  /** The peer speaks another version of the rpc protocol. Fix: use the same farcall version on both sides. */
+  ERR_FARCALL_VERSION: 'ProtocolError',
+  /**
+   * The peer sent back a reference to one of our objects that is no longer lent (it was released). Fix: keep
+   * the proxy (do not `release()` it) while the peer may still use it.
+   */
+  ERR_FARCALL_UNKNOWN_OBJECT: 'ProtocolError',
+  /**
+   * The peer sent a proxy of an object whose owner does not listen for connections, so this process cannot
+   * reach it. Fix: start the owner with an address (`RPCServer.listen`) or pass the value instead.
+   */
+  ERR_FARCALL_UNREACHABLE_OWNER: 'ProtocolError',
+  /**
+   * An address string that does not parse, or names a transport this platform lacks. Fix: use
+   * `tcp://host:port`, `unix:///path` or `pipe://name` as the message shows.
+   */
+  ERR_FARCALL_ADDRESS: 'AddressError',
+  /**
+   * The connection closed (or was never open) while something still needed it; pending calls fail at once.
+   * Fix: reconnect; the message says whether the peer closed it, this side did, or it never opened.
+   */
+  ERR_FARCALL_CONNECTION_CLOSED: 'ConnectionClosedError',
+  /**
+   * A connection could not be made, or a server could not listen: refused, no such socket, address in use.
+   * Fix: start the server first, check the address, or choose another port.
+   */
+  ERR_FARCALL_CONNECT: 'ConnectError',
+  /** A deadline passed that no finer code names. Fix: raise the timeout the message names, or find the stall. */
+  ERR_FARCALL_TIMEOUT: 'FarcallTimeoutError',
+  /**
+   * Connecting to, or starting, a server did not succeed within the deadline, or the server failed while
+   * starting (its diagnostics are in the message). Fix: start the server, raise the connect timeout, or fix
+   * what the server's output says.
+   */
+  ERR_FARCALL_CONNECTION_TIMEOUT: 'ConnectionTimeoutError',
+  /**
+   * A request got no reply within its timeout. The connection stays usable; a late reply is dropped.
+   * Fix: raise the call's `timeout` for slow calls, or find why the other side is slow.
+   */
+  ERR_FARCALL_RESPONSE_TIMEOUT: 'ResponseTimeoutError',
+  /** The operation was cancelled through its `AbortSignal` (Node's own code for this). Fix: none needed. */
+  ABORT_ERR: 'AbortError',
+
+  // rpc
+  /**
+   * The remote side threw; `remoteName`, `message` and `remoteStack` are the remote error's. Fix: look at
+   * `remoteStack` (where it was thrown) and at `stack` (where you called).
+   */
+  ERR_FARCALL_REMOTE: 'RemoteError',
+  /**
+   * The peer's access policy refused a member (`member` names it): private, not exposed, or the action is
+   * off. Fix: call a public method, or open the policy on the server (`AccessPolicy`).
+   */
+  ERR_FARCALL_ACCESS_DENIED: 'AccessDeniedError',
+  /** A ping reply carried other data than was sent. Fix: the peer is not a faithful farcall peer; reconnect. */
+  ERR_FARCALL_PING: 'PingError',
+  /**
+   * Authentication failed: a wrong `authKey`, password or login, or an untrusted host. Fix: use the same
+   * `authKey` on both sides, or the right username and password; trust the host on the Manager.
+   */
+  ERR_FARCALL_AUTHENTICATION: 'AuthenticationError',
+  /**
+   * A child process started by `ProcessSpawner` failed before it was ready; the message ends with its
+   * stderr. Fix: what that stderr says (a module that does not import, a `setup()` that throws).
+   */
+  ERR_FARCALL_PROCESS_START: 'ProcessStartError',
+
+  // loadlib
+  /**
+   * A method of a `Server32` threw, or the 32-bit server failed; `remoteStack` shows where. Fix: look at
+   * `remoteStack`, which names the file and line of your Server32 method.
+   */
+  ERR_FARCALL_SERVER32: 'Server32Error',
+  /**
+   * A shared library could not be loaded: not found, the wrong bitness, a missing dependency. Fix: what the
+   * message says (it names the file, where it looked, and the command or option that helps).
+   */
+  ERR_FARCALL_LIBRARY_LOAD: 'LibraryLoadError',
+  /**
+   * The 32-bit Node.js runtime (or its koffi ia32 build) is not where farcall looked. Fix: run
+   * `bash node_modules/farcall/scripts/setup-server32.sh`, or point `server32Dir` at the runtime.
+   */
+  ERR_FARCALL_SERVER32_RUNTIME_NOT_FOUND: 'Server32RuntimeNotFoundError',
+
+  // network
+  /**
+   * A Manager or Service answered with an error (msl-network's `error: true`); `traceback` has its lines.
+   * Fix: what the message says; it comes from the other side.
+   */
+  ERR_FARCALL_NETWORK: 'MSLNetworkError',
+  /**
+   * A TLS problem: plain/TLS mismatch, a changed or untrusted certificate, a host name mismatch. Fix: match
+   * `disableTls` on both sides; if the Manager's certificate changed on purpose, delete the saved one.
+   */
+  ERR_FARCALL_TLS: 'TLSError',
+  /**
+   * A change to the Manager's database that cannot be made (an unknown or duplicate user, an empty name), or
+   * a database written by an unknown version. Fix: what the message says (`farcall user list` shows users).
+   */
+  ERR_FARCALL_DATABASE: 'ManagerDatabaseError',
+  /**
+   * This Node.js has no SQLite driver for the Manager's database: neither `node:sqlite` nor `better-sqlite3`.
+   * Fix: `npm install better-sqlite3` (needs a C/C++ compiler where no prebuilt binary downloads), or use
+   * Node.js 22.13 or later.
+   */
+  ERR_FARCALL_SQLITE_UNAVAILABLE: 'SQLiteUnavailableError',
+  /**
+   * The Network Manager could not start: its port is taken, its certificate or key does not load, or its
+   * options contradict each other. Fix: what the message says (another port, the key's password, …).
+   */
+  ERR_FARCALL_MANAGER_START: 'ManagerStartError',
+} as const;
+
+/** A `code` of a farcall error: a key of {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Whether `value` is one of farcall's error codes.
+ * @example
+ * ```ts
+ * isErrorCode('ERR_FARCALL_TLS'); // true
+ * ```
+ */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
 /** Options accepted by every farcall error. */
 export interface FarcallErrorOptions {
   /** The error that caused this one. */
@@ -26,9 +196,9 @@ export interface FarcallErrorOptions {
 /** Base class of every error farcall throws. */
 export class FarcallError extends Error {
   /** A stable, machine-readable identifier, e.g. `'ERR_FARCALL_PROTOCOL'`. */
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(message: string, code = 'ERR_FARCALL', options?: FarcallErrorOptions) {
+  constructor(message: string, code: ErrorCode = 'ERR_FARCALL', options?: FarcallErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -44,7 +214,7 @@ export class FarcallError extends Error {
  * decode, a message of the wrong shape. The connection that carried them is closed; nothing else is.
  */
 export class ProtocolError extends FarcallError {
-  constructor(message: string, code = 'ERR_FARCALL_PROTOCOL', options?: FarcallErrorOptions) {
+  constructor(message: string, code: ErrorCode = 'ERR_FARCALL_PROTOCOL', options?: FarcallErrorOptions) {
     super(message, code, options);
   }
 }
@@ -81,7 +251,7 @@ export class FarcallTimeoutError extends FarcallError {
   constructor(
     message: string,
     timeoutMs: number,
-    code = 'ERR_FARCALL_TIMEOUT',
+    code: ErrorCode = 'ERR_FARCALL_TIMEOUT',
     options?: FarcallErrorOptions,
   ) {
     super(message, code, options);
@@ -141,7 +311,7 @@ export class RemoteError extends FarcallError {
   /** The remote error's own `code`, if it had one. */
   readonly remoteCode: string | undefined;
 
-  constructor(init: RemoteErrorInit, code = 'ERR_FARCALL_REMOTE') {
+  constructor(init: RemoteErrorInit, code: ErrorCode = 'ERR_FARCALL_REMOTE') {
     super(`${init.name}: ${init.message}`, code);
     this.remoteName = init.name;
     this.remoteStack = init.remoteStack;
@@ -249,7 +419,7 @@ export class MSLNetworkError extends FarcallError {
   /** The remote traceback lines, as the peer sent them. */
   readonly traceback: string[];
 
-  constructor(message: string, traceback: string[] = [], code = 'ERR_FARCALL_NETWORK') {
+  constructor(message: string, traceback: string[] = [], code: ErrorCode = 'ERR_FARCALL_NETWORK') {
     super(message, code);
     this.traceback = traceback;
   }
@@ -279,6 +449,18 @@ export class JsonDepthError extends ProtocolError {
 export class ManagerDatabaseError extends FarcallError {
   constructor(message: string, options?: FarcallErrorOptions) {
     super(message, 'ERR_FARCALL_DATABASE', options);
+  }
+}
+
+/**
+ * The Manager's users/hostnames database cannot open because this Node.js has no SQLite driver: neither
+ * the built-in `node:sqlite` (Node.js 22.13+) nor the optional dependency `better-sqlite3` loads. Install
+ * one: `npm install better-sqlite3` (needs a C/C++ compiler where no prebuilt binary can be downloaded), or
+ * run a newer Node.js. Only the Manager and the `farcall user|hostname` commands need it.
+ */
+export class SQLiteUnavailableError extends FarcallError {
+  constructor(message: string, options?: FarcallErrorOptions) {
+    super(message, 'ERR_FARCALL_SQLITE_UNAVAILABLE', options);
   }
 }
 

@@ -9,7 +9,9 @@ import {
   dumpCertificate,
   generateCertificate,
   generateKey,
+  localHostname,
 } from '../network/certificates.js';
+import { keyPath } from '../network/home.js';
 import { parsePositiveInteger } from './options.js';
 
 /** Adds `keygen`, `certgen` and `certdump`. */
@@ -20,8 +22,20 @@ export function addCertificateCommands(program: Command): void {
     .argument('[path]', 'where to write the key')
     .option('--password <password>', 'encrypt the key with this password')
     .option('--size <bits>', 'RSA key size in bits', parsePositiveInteger, 2048)
-    .action((path: string | undefined, flags: { password?: string; size: number }) => {
-      const written = generateKey({ path, password: flags.password, bits: flags.size });
+    .option(
+      '--force',
+      'overwrite an existing key (its certificate then no longer matches: run certgen again)',
+    )
+    .action((path: string | undefined, flags: { password?: string; size: number; force?: boolean }) => {
+      // The Manager's certificate was made from the existing key: replacing the key silently would leave a
+      // certificate that no longer matches it.
+      const target = path ?? keyPath(localHostname(), undefined, { create: true });
+      if (existsSync(target) && !flags.force)
+        throw new Error(
+          `The key ${target} already exists; to replace it, run farcall keygen --force ` +
+            '(then farcall certgen, since its certificate will no longer match)',
+        );
+      const written = generateKey({ path: target, password: flags.password, bits: flags.size });
       process.stdout.write(`Created the private key ${written}\n`);
     });
 

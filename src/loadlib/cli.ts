@@ -58,14 +58,16 @@ export function server32Command(): Command {
 function interactive(runtime: ReturnType<typeof findServer32Runtime>): Promise<number> {
   const loadlib = pathToFileURL(resolveBuiltModule(import.meta.url, './index.js')).href;
   const koffi = pathToFileURL(createRequire(import.meta.url).resolve('koffi')).href;
-  // A CommonJS preamble (the REPL cannot take an ES module): dynamic imports, then globals.
-  const preamble =
-    `Promise.all([import(${JSON.stringify(loadlib)}), import(${JSON.stringify(koffi)})]).then(([l, k]) => {` +
+  // Loaded with --import, which finishes (top-level await) before the REPL reads its first line; a `-e`
+  // preamble's dynamic imports did not, so piped input ran before `koffi` and `loadlib` existed.
+  const preload =
+    `const [l, k] = await Promise.all([import(${JSON.stringify(loadlib)}), import(${JSON.stringify(koffi)})]);` +
     ' globalThis.loadlib = l; globalThis.koffi = k.default ?? k;' +
     " console.log('32-bit Node.js ' + process.version + ' (' + process.arch + '): loadlib and koffi are loaded;" +
-    ' try new loadlib.LoadLibrary("/path/to/lib32.so").func("int add(int a, int b)")\'); });';
+    ' try new loadlib.LoadLibrary("/path/to/lib32.so").func("int add(int a, int b)")\');';
+  const preloadUrl = `data:text/javascript,${encodeURIComponent(preload)}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(runtime.command, [...runtime.args, '-i', '-e', preamble], {
+    const child = spawn(runtime.command, [...runtime.args, '--import', preloadUrl, '-i'], {
       env: runtime.env,
       stdio: 'inherit',
     });

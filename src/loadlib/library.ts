@@ -224,7 +224,10 @@ function notFound(path: string, search: LibrarySearchResult): LibraryLoadError {
     path,
     `Cannot load ${path}: the file was not found. ${where}\n` +
       'Fix: pass the absolute path of the library, or add its folder to the searchPaths option ' +
-      `(or to LD_LIBRARY_PATH/PATH). The default extension (${defaultLibraryExtension()}) is added when missing.`,
+      `(or to LD_LIBRARY_PATH/PATH). The default extension (${defaultLibraryExtension()}) is added when missing.` +
+      (/libfarcall_/.test(path)
+        ? "\nfarcall's example libraries are built on demand: npx farcall build-examples"
+        : ''),
   );
 }
 

@@ -69,9 +69,9 @@ export function splitKwargs(args: readonly unknown[]): [unknown[], Record<string
 /** Options of one request. */
 export interface CallOptionsInit {
   /** Milliseconds to wait for the reply before rejecting with `ResponseTimeoutError`. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Cancels the wait (the request itself has already been sent). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Per-call options, made by {@link callOptions}; recognised as the last argument of a call. */

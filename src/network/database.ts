@@ -1,5 +1,5 @@
 /**
- * The Manager's SQLite database (better-sqlite3): registered users, trusted hostnames and a log of
+ * The Manager's SQLite database (`node:sqlite`, else the optional better-sqlite3: see `sqlite.ts`): registered users, trusted hostnames and a log of
  * connection events. The same file serves a running Manager and the `farcall user|hostname` commands,
  * so a change made from the command line applies to the next connection without a restart.
  *
@@ -17,8 +17,8 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import Database from 'better-sqlite3';
-import { FarcallError, ManagerDatabaseError } from '../errors.js';
+import { ManagerDatabaseError } from '../errors.js';
+import { openSqlite, type SqlDatabase } from './sqlite.js';
 
 /** A registered user, without the password hash. */
 export interface UserRecord {
@@ -59,7 +59,7 @@ export function defaultTrustedHostnames(): string[] {
 
 function scryptAsync(
   password: string,
-  salt: Buffer,
+  salt: Uint8Array,
   keyLength: number,
   options: ScryptOptions,
 ): Promise<Buffer> {
@@ -70,28 +70,28 @@ function scryptAsync(
 
 interface UserRow {
   username: string;
-  key: Buffer;
-  salt: Buffer;
+  key: Uint8Array;
+  salt: Uint8Array;
   params: string;
   is_admin: number;
 }
 
 /**
- * The Manager's database. Synchronous reads (better-sqlite3 is synchronous and these are tiny);
+ * The Manager's database. Synchronous reads (both SQLite drivers are synchronous and these are tiny);
  * password hashing runs on libuv's thread pool so it never stalls the Manager's event loop.
  * Connection events are buffered and written in one transaction per turn of the event loop.
  */
 export class ManagerDatabase {
   /** The database file (or `':memory:'`). */
   readonly path: string;
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   #pendingEvents: Array<[string, string, string, string]> = [];
   #flushScheduled = false;
   #closed = false;
 
   /**
-   * Opens (creating if needed) the database at `path`. A new database trusts
-   * {@link defaultTrustedHostnames}.
+   * Opens (creating if needed) the database at `path`. A new database trusts this computer (its host name,
+   * `localhost`, `127.0.0.1` and `::1`).
    */
   constructor(path: string) {
     this.path = path;
@@ -99,10 +99,10 @@ export class ManagerDatabase {
     // The file holds password hashes and the connection log: readable by its owner only, even in a
     // folder anyone can read (umask alone would give 0644).
     if (onDisk) createPrivateFile(path);
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db = openSqlite(path);
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    this.#db.exec('PRAGMA busy_timeout = 5000');
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS users (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -133,7 +133,7 @@ export class ManagerDatabase {
       this.#db.transaction(() => {
         for (const name of defaultTrustedHostnames()) insert.run(name);
         this.#db.prepare("INSERT INTO meta (key, value) VALUES ('hostnames_seeded', '1')").run();
-      })();
+      });
     }
   }
 
@@ -186,7 +186,9 @@ export class ManagerDatabase {
 
   /** The registered users (never their password hashes), in the order they were added. */
   listUsers(): UserRecord[] {
-    const rows = this.#db.prepare('SELECT username, is_admin FROM users ORDER BY id').all() as Array<{
+    const rows = this.#db
+      .prepare('SELECT username, is_admin FROM users ORDER BY id')
+      .all() as unknown as Array<{
       username: string;
       is_admin: number;
     }>;
@@ -195,7 +197,10 @@ export class ManagerDatabase {
 
   /** The registered usernames, in the order they were added. */
   usernames(): string[] {
-    return (this.#db.prepare('SELECT username FROM users ORDER BY id').pluck().all() as string[]).slice();
+    return this.#db
+      .prepare('SELECT username FROM users ORDER BY id')
+      .all()
+      .map((row) => row.username as string);
   }
 
   /** Whether a user is registered. */
@@ -244,7 +249,10 @@ export class ManagerDatabase {
 
   /** The trusted hostnames, read from the file now (so changes made elsewhere are seen). */
   listHostnames(): string[] {
-    return this.#db.prepare('SELECT hostname FROM hostnames ORDER BY id').pluck().all() as string[];
+    return this.#db
+      .prepare('SELECT hostname FROM hostnames ORDER BY id')
+      .all()
+      .map((row) => row.hostname as string);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -273,7 +281,7 @@ export class ManagerDatabase {
     const insert = this.#db.prepare('INSERT INTO connections (time, peer, name, event) VALUES (?, ?, ?, ?)');
     this.#db.transaction(() => {
       for (const event of events) insert.run(...event);
-    })();
+    });
   }
 
   /** The connection events, oldest first. */
@@ -290,7 +298,14 @@ export class ManagerDatabase {
               'SELECT * FROM (SELECT id, time, peer, name, event FROM connections WHERE time >= ? ORDER BY id DESC LIMIT ?) ORDER BY id',
             )
             .all(since, query.limit);
-    return rows as ConnectionRecord[];
+    // Plain objects: node:sqlite's rows have a null prototype.
+    return rows.map((row) => ({
+      id: Number(row.id),
+      time: row.time as string,
+      peer: row.peer as string,
+      name: row.name as string,
+      event: row.event as string,
+    }));
   }
 
   /** Flushes and closes the file. Idempotent. */
@@ -342,7 +357,9 @@ async function hashPassword(password: string): Promise<{ key: Buffer; salt: Buff
 function parseParams(params: string): ScryptOptions {
   const match = /^scrypt:N=(\d+),r=(\d+),p=(\d+)$/.exec(params);
   if (match === null)
-    throw new FarcallError(`Unknown password hash parameters '${params}'`, 'ERR_FARCALL_USER');
+    throw new ManagerDatabaseError(
+      `Unknown password hash parameters '${params}': the database was written by another farcall version`,
+    );
   const N = Number(match[1]);
   const r = Number(match[2]);
   const p = Number(match[3]);

@@ -3,7 +3,7 @@
  * caller sees for an ERROR message it received.
  * @module
  */
-import { AccessDeniedError, ProtocolError, RemoteError } from '../errors.js';
+import { AccessDeniedError, isErrorCode, ProtocolError, RemoteError } from '../errors.js';
 import { ACTION_NAMES, Action, type ActionCode, type Target } from './messages.js';
 
 /**
@@ -37,7 +37,7 @@ export function errorFromMessage(message: unknown[]): Error {
   if (code === 'ERR_FARCALL_ACCESS_DENIED' && typeof member === 'string') {
     return new AccessDeniedError(member, remoteMessage);
   }
-  if (remoteName === 'ProtocolError' && typeof code === 'string' && code.startsWith('ERR_FARCALL_')) {
+  if (remoteName === 'ProtocolError' && isErrorCode(code)) {
     return new ProtocolError(`The peer rejected the request: ${remoteMessage}`, code);
   }
   return new RemoteError({
