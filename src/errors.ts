@@ -49,6 +49,11 @@ export const ERROR_CODES = {
    */
   ERR_FARCALL_TOO_DEEP: 'ProtocolError',
   /**
+   * msl-network JSON nested deeper than 1000 levels, read or written: refused rather than risk a stack
+   * overflow. The request is answered with its uid. Fix: send flatter data.
+   */
+  ERR_FARCALL_JSON_DEPTH: 'JsonDepthError',
+  /**
    * A frame header announced a body over the receiver's `maxFrameBytes`. The connection is closed. Fix: send
    * smaller messages (stream large data in parts), or raise `maxFrameBytes` on the receiving side.
    */
