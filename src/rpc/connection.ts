@@ -170,8 +170,9 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     this.#peerName = options.peerName ?? 'the peer';
     this.#handshake = new Handshake(options.authKey, options.side ?? 'client', this.#peerName);
     const policy = AccessPolicy.from(options.policy);
+    // Only ids lent to this peer (over this connection) reach an object: never the server-wide table.
     this.#dispatcher = new RequestDispatcher(options.root, options.server, policy, (id) =>
-      this.#exports.lookup(id),
+      this.#exports.resolve(id, this.#references.holder),
     );
     this.#references = new ReferenceHooks(this, this.#exports);
     this.#codec = new Codec({
@@ -466,7 +467,9 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
         return;
       case MessageKind.RETAIN:
         if (this.#handshake.verified && Number.isInteger(message[1]) && Number.isInteger(message[2])) {
-          this.#exports.retain(message[1], message[2]);
+          // Refused for an id this peer does not hold: it cannot pin objects lent to others.
+          if (!this.#exports.retain(message[1], message[2], this.#references.holder))
+            this.#stats.malformedMessages++;
         } else this.#stats.malformedMessages++;
         return;
       case MessageKind.HELLO:

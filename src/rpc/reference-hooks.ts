@@ -121,10 +121,12 @@ export class ReferenceHooks implements CodecHooks {
 
   decodeReference(reference: RemoteReference): unknown {
     if (reference.ownerId === this.#exports.ownerId) {
-      const object = this.#exports.lookup(reference.objectId);
+      // Our own object back: only one lent to this peer, over this connection, becomes the object again.
+      const object = this.#exports.resolve(reference.objectId, this.holder);
       if (object === undefined) {
         throw new ProtocolError(
-          `${this.#peer.describePeer()} sent back our object #${reference.objectId}, which is no longer lent`,
+          `${this.#peer.describePeer()} sent a reference to our object #${reference.objectId}, which is not lent to it ` +
+            '(it was released, or lent to another connection)',
           'ERR_FARCALL_UNKNOWN_OBJECT',
         );
       }
