@@ -32,6 +32,12 @@ export interface RPCClientOptions {
   tls?: tls.ConnectionOptions;
   /** Cancels connecting. */
   signal?: AbortSignal;
+  /**
+   * Addresses of third processes this side may connect to directly when a peer hands it a proxy of an
+   * object such a process owns (`['*']`: any; at most 64). The connection opens when the proxy is first
+   * used. Default none: such proxies come as the peer's own objects and calls on them go through the peer.
+   */
+  allowOwnerConnections?: readonly string[];
 }
 
 /** Events of an {@link RPCClient}. */
@@ -116,6 +122,7 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
       timeout: options.timeout,
       maxFrameBytes: options.maxFrameBytes,
       handshakeTimeout: options.connectTimeout ?? 10_000,
+      allowOwnerConnections: options.allowOwnerConnections,
       peerName: name,
     });
     try {

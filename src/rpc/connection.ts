@@ -29,6 +29,7 @@ import {
   requestProblem,
   type Target,
 } from './messages.js';
+import { MAX_OWNER_CONNECTIONS, OwnerConnections } from './owner-connections.js';
 import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
 import { createProxy, type Remote } from './proxy.js';
 import { ReferenceHooks } from './reference-hooks.js';
@@ -69,6 +70,13 @@ export interface ConnectionOptions {
   exports?: ExportTable;
   /** Names the peer in messages (e.g. its address). */
   peerName?: string;
+  /**
+   * Addresses of third processes this side may connect to directly, when the peer forwards a proxy of an
+   * object such a process owns (`['*']`: any; at most 64 entries). The connection is opened when the
+   * proxy is first used, never when it is received. Default none: the peer forwards such proxies as its
+   * own objects, and calls on them go through the peer.
+   */
+  allowOwnerConnections?: readonly string[];
   /** @internal What an RPCServer adds: published names, importable modules, remote close. */
   server?: ServerContext;
 }
@@ -155,6 +163,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   #closed = false;
   #closeError: Error | undefined;
   readonly #handshake: Handshake;
+  readonly #ownerConnections: OwnerConnections;
+  #peerOwnerConnections: OwnerConnections | undefined;
   /** Frames held back until the handshake is done (so nothing reaches an unauthenticated peer). */
   #queue: (Buffer | Buffer[])[] | undefined = [];
   /** Ids exported while encoding one message: given back if the encoding fails. */
@@ -169,6 +179,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     this.#defaultTimeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.#peerName = options.peerName ?? 'the peer';
     this.#handshake = new Handshake(options.authKey, options.side ?? 'client', this.#peerName);
+    this.#ownerConnections = new OwnerConnections(options.allowOwnerConnections);
     const policy = AccessPolicy.from(options.policy);
     // Only ids lent to this peer (over this connection) reach an object: never the server-wide table.
     this.#dispatcher = new RequestDispatcher(options.root, options.server, policy, (id) =>
@@ -203,7 +214,11 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       if (!this.#handshake.verified && !this.#closed) this.#step(this.#handshake.expired(handshakeMs));
     }, handshakeMs);
     this.#handshakeTimer.unref();
-    this.#sendNow(this.#encodeControl(this.#handshake.hello(this.#exports.ownerId, this.#exports.address)));
+    this.#sendNow(
+      this.#encodeControl(
+        this.#handshake.hello(this.#exports.ownerId, this.#exports.address, this.#ownerConnections.entries),
+      ),
+    );
   }
 
   /** True once the connection has ended. */
@@ -239,6 +254,19 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   /** The peer's owner id (from its HELLO), once known. */
   get peerOwnerId(): string | undefined {
     return this.#handshake.peerOwnerId;
+  }
+
+  /** @internal True if this side may connect to the owner at `address` (its `allowOwnerConnections`). */
+  acceptsOwner(address: string | null): boolean {
+    return this.#ownerConnections.allows(address);
+  }
+
+  /** @internal True if the peer said (in its HELLO) that it connects to the owner at `address` directly. */
+  peerAcceptsOwner(address: string | null): boolean {
+    this.#peerOwnerConnections ??= new OwnerConnections(
+      this.#handshake.peerOwnerConnections.slice(0, MAX_OWNER_CONNECTIONS),
+    );
+    return this.#peerOwnerConnections.allows(address);
   }
 
   /** The table our objects are lent from. */

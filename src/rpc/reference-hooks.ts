@@ -26,6 +26,10 @@ export interface ReferencePeer extends RequestChannel, ReleaseSink {
   readonly peerAddress: string | null;
   /** Sends RETAIN: we forwarded `count` references of the peer's object `id` to a third process. */
   sendRetain(id: number, count: number): void;
+  /** True if this side may connect directly to the owner at `address` (its own allow-list). */
+  acceptsOwner(address: string | null): boolean;
+  /** True if the peer connects directly to the owner at `address` (the allow-list in its HELLO). */
+  peerAcceptsOwner(address: string | null): boolean;
 }
 
 /**
@@ -86,11 +90,11 @@ export class ReferenceHooks implements CodecHooks {
   }
 
   /**
-   * A proxy we send on. Back to its owner (or to another connection of the same owner): the owner's own
-   * reference, which it resolves to its object. To a third process, when the owner listens: the owner's
-   * reference and address, after a RETAIN to the owner so it counts the new holder. Otherwise (an owner
-   * that does not listen, or the peer's root or published name): lent as our own object, so requests for
-   * it pass through us.
+   * A proxy we send on. Back over the connection it came from: the owner's own reference, which the owner
+   * resolves to its object. To a peer that connects to the owner directly (the owner listens, and its
+   * address is on the allow-list the peer sent in its HELLO): the owner's reference and address, after a
+   * RETAIN to the owner so it counts the new holder until the peer claims it. Otherwise: lent as our own
+   * object, so the peer's requests for it pass through us and nobody connects anywhere.
    */
   #forward(proxy: object): RemoteReference {
     const parts = proxyParts(proxy) as { target: unknown; path: readonly string[] };
@@ -104,18 +108,18 @@ export class ReferenceHooks implements CodecHooks {
       const owner = target.channel as ReferencePeer;
       const ownerId = owner.peerOwnerId as string;
       const typeName = target.typeName;
-      if (ownerId === this.#peer.peerOwnerId)
+      if (owner === this.#peer)
         return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
-      if (owner.peerAddress !== null) {
+      if (
+        ownerId !== this.#peer.peerOwnerId &&
+        owner.peerAddress !== null &&
+        this.#peer.peerAcceptsOwner(owner.peerAddress)
+      ) {
         owner.sendRetain(target.id, 1);
         return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
       }
     }
-    if (target instanceof ForwardedTarget) {
-      const reference = target.reference;
-      if (reference.ownerId !== this.#peer.peerOwnerId) target.retainForForwarding();
-      return reference;
-    }
+    if (target instanceof ForwardedTarget && target.connectedOver(this.#peer)) return target.reference;
     return this.#lend(proxy);
   }
 
@@ -137,21 +141,24 @@ export class ReferenceHooks implements CodecHooks {
         reference.objectId,
         (token) => new ImportedTarget(this.#peer, this.imports, token, reference.typeName),
       );
-      return proxyOfImport(target);
+      return proxyOfTarget(target);
     }
-    if (reference.address !== null && reference.address !== '')
-      return createProxy(new ForwardedTarget(reference));
+    // An object of a third process. Decoding it never connects anywhere: the ForwardedTarget connects when
+    // the proxy is first used, and only to an owner this side's allow-list admits.
+    if (this.#peer.acceptsOwner(reference.address)) return proxyOfTarget(ForwardedTarget.receive(reference));
     throw new ProtocolError(
-      `${this.#peer.describePeer()} sent a reference to an object of another process that does not listen for connections`,
+      `${this.#peer.describePeer()} sent a reference to an object of another process ` +
+        `(${reference.address === null || reference.address === '' ? 'which does not listen' : reference.address}); ` +
+        "this side connects to no third process unless its 'allowOwnerConnections' option lists the address",
       'ERR_FARCALL_UNREACHABLE_OWNER',
     );
   }
 }
 
-const importProxies = new WeakMap<ImportedTarget, object>();
+const importProxies = new WeakMap<ImportedTarget | ForwardedTarget, object>();
 
 /** The one proxy of an imported object, so the same remote object is always the same proxy (===). */
-function proxyOfImport(target: ImportedTarget): object {
+function proxyOfTarget(target: ImportedTarget | ForwardedTarget): object {
   let proxy = importProxies.get(target);
   if (proxy === undefined) {
     proxy = createProxy(target) as object;

@@ -38,6 +38,12 @@ export interface RPCServerOptions {
   handshakeTimeout?: number;
   /** Key and certificate for a `tls://` address. */
   tls?: tls.TlsOptions;
+  /**
+   * Addresses of third processes this side may connect to directly when a peer hands it a proxy of an
+   * object such a process owns (`['*']`: any; at most 64). The connection opens when the proxy is first
+   * used. Default none: such proxies come as the peer's own objects and calls on them go through the peer.
+   */
+  allowOwnerConnections?: readonly string[];
 }
 
 /**
@@ -167,6 +173,7 @@ export class RPCServer implements AsyncDisposable {
       maxWriteBufferBytes: this.#options.maxWriteBufferBytes,
       timeout: this.#options.timeout,
       handshakeTimeout: this.#options.handshakeTimeout,
+      allowOwnerConnections: this.#options.allowOwnerConnections,
       exports: this.#exports,
       server: this.#context,
       peerName: options.peerName ?? describeStream(stream),

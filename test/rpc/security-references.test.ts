@@ -1,11 +1,12 @@
 // Issue 7 §1: a reference is a capability of the connection it was given to. Over real sockets, a hostile
 // peer (a RawPeer speaking the protocol by hand) tries to reach and pin objects lent to another client.
+import * as net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { Action, MessageKind } from '../../src/rpc/messages.js';
 import { proxyParts, release } from '../../src/rpc/proxy.js';
 import { ImportedTarget } from '../../src/rpc/references.js';
 import { RemoteReference } from '../../src/wire/codec.js';
-import { connectClient, rawPeer, serverAndClient, until } from './helpers.js';
+import { connectClient, onCleanup, rawPeer, serverAndClient, until } from './helpers.js';
 
 class Vault {
   readonly #secret: string;
@@ -122,5 +123,57 @@ describe('RETAIN', () => {
     await peer.next(MessageKind.REPLY);
     expect(server.lentObjects).toBe(1);
     expect(await vault.open()).toBe('s3cret');
+  });
+});
+
+describe('references that carry an address', () => {
+  /** 20 listeners that count the connections made to them, and references naming them. */
+  async function decoys(): Promise<{ references: RemoteReference[]; connections: () => number }> {
+    let connections = 0;
+    const references: RemoteReference[] = [];
+    for (let i = 0; i < 20; i++) {
+      const listener = net.createServer((socket) => {
+        connections++;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      onCleanup(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+      const { port } = listener.address() as net.AddressInfo;
+      references.push(new RemoteReference(`decoy-${i}`, 7, `tcp://127.0.0.1:${port}`, false, 'Decoy'));
+    }
+    return { references, connections: () => connections };
+  }
+
+  const sink = { ignore: (..._args: unknown[]) => 'ignored' };
+
+  test('by default such a reference is refused, and the server connects nowhere', async () => {
+    const { server } = await serverAndClient({ sink });
+    const { references, connections } = await decoys();
+    const { peer } = await rawPeer(server);
+    peer.send([MessageKind.REQUEST, 1, Action.CALL, 'sink', ['ignore'], references]);
+    const answer = await peer.next(MessageKind.ERROR);
+    expect(answer[4]).toBe('ERR_FARCALL_UNREACHABLE_OWNER');
+    expect(String(answer[3])).toContain('allowOwnerConnections');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(connections()).toBe(0);
+  });
+
+  test('with an allow-list, decoding still connects nowhere: only using the proxy would', async () => {
+    const { server } = await serverAndClient({ sink }, { allowOwnerConnections: ['*'] });
+    const { references, connections } = await decoys();
+    const { peer } = await rawPeer(server);
+    peer.send([MessageKind.REQUEST, 1, Action.CALL, 'sink', ['ignore'], references]);
+    expect(await peer.next(MessageKind.REPLY)).toEqual([MessageKind.REPLY, 1, 'ignored']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(connections()).toBe(0);
+  });
+
+  test("a process that does not allow the owner gets third-party proxies as the forwarder's own objects", async () => {
+    // A lends a sensor to B; B hands it to C (here: another server in this process, with no allow-list).
+    const owner = await serverAndClient({ lab: { sensor: () => new Vault('from A') } });
+    const consumer = await serverAndClient({ relay: { open: (v: { open(): Promise<string> }) => v.open() } });
+    const borrowed = await owner.client.get<{ sensor(): Vault }>('lab').sensor();
+    expect(await consumer.client.get<{ open(v: unknown): string }>('relay').open(borrowed)).toBe('from A');
+    expect(owner.server.connections.size).toBe(1);
   });
 });
