@@ -92,6 +92,12 @@ export interface ConnectionStats {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * The largest frame a peer may send before it is authenticated (HELLO, AUTH, or a CLOSE saying why it
+ * refuses): a HELLO with the longest allowOwnerConnections list fits. A larger one closes the connection
+ * from its header, before any of it is buffered.
+ */
+export const MAX_HANDSHAKE_FRAME_BYTES = 16 * 1024;
 const DEFAULT_HANDSHAKE_MS = 5_000;
 /** Request ids wrap here; an id is free again long before (a request times out or completes). */
 const MAX_REQUEST_ID = 0xffffffff;
@@ -204,6 +210,9 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     this.#framed = new FramedSocket(stream, {
       maxFrameBytes: options.maxFrameBytes,
       maxWriteBufferBytes: options.maxWriteBufferBytes,
+      // The peer's handshake is its HELLO, then (with a key) its AUTH: until then only small frames.
+      handshakeFrames: options.authKey === undefined ? 1 : 2,
+      maxHandshakeFrameBytes: MAX_HANDSHAKE_FRAME_BYTES,
     });
     this.#framed.onFrame = (body) => this.#receive(body);
     // Bytes that are not frames close the connection; tell the peer why first.
@@ -478,6 +487,17 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       );
       return;
     }
+    if (
+      !this.#handshake.verified &&
+      kind !== MessageKind.HELLO &&
+      kind !== MessageKind.AUTH &&
+      kind !== MessageKind.CLOSE
+    ) {
+      // Nothing but the handshake before authentication: its frames are the only small ones we accept.
+      const what = kind === MessageKind.REQUEST ? 'a request' : `message kind ${kind}`;
+      this.#fail(new ProtocolError(`${this.#peerName} sent ${what} before authenticating`));
+      return;
+    }
     switch (kind) {
       case MessageKind.REQUEST:
         this.#onRequest(message);
@@ -526,8 +546,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       error instanceof ProtocolError
         ? error
         : new ProtocolError(`Malformed message: ${error.message}`, 'ERR_FARCALL_MALFORMED');
-    if (head === undefined || !this.#handshake.helloReceived) {
-      if (!this.#handshake.helloReceived) this.#fail(protocolError);
+    if (head === undefined || !this.#handshake.verified) {
+      if (!this.#handshake.verified) this.#fail(protocolError);
       return;
     }
     if (head.kind === MessageKind.REQUEST) this.#replyError(head.id, protocolError);

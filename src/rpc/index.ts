@@ -10,8 +10,14 @@
  */
 
 export { RPCClient, type RPCClientEvents, type RPCClientOptions } from './client.js';
-export { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
+export {
+  Connection,
+  type ConnectionOptions,
+  type ConnectionStats,
+  MAX_HANDSHAKE_FRAME_BYTES,
+} from './connection.js';
 export type { ConnectionSide } from './handshake.js';
+export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
 export {
   Action,
   type ActionCode,

@@ -10,6 +10,7 @@ import { AccessDeniedError } from '../errors.js';
 import { type Listener, listenTransport } from '../wire/transports.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './dispatch.js';
+import { HandshakeGate } from './handshake-gate.js';
 import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
 import { ExportTable } from './references.js';
 
@@ -36,6 +37,11 @@ export interface RPCServerOptions {
   allowRemoteClose?: boolean;
   /** Milliseconds a client has for the HELLO exchange and authentication. Default 5000. */
   handshakeTimeout?: number;
+  /**
+   * Connections that may be in their handshake (not yet authenticated) at once; beyond it the oldest is
+   * closed. Their frames are limited to 16 KiB until they are. Default 64.
+   */
+  maxUnauthenticatedConnections?: number;
   /** Key and certificate for a `tls://` address. */
   tls?: tls.TlsOptions;
   /**
@@ -67,6 +73,7 @@ export class RPCServer implements AsyncDisposable {
   readonly #policy: AccessPolicy;
   readonly #options: RPCServerOptions;
   readonly #context: ServerContext;
+  readonly #gate: HandshakeGate;
   #listener: Listener | undefined;
   #closing: Promise<void> | undefined;
 
@@ -77,6 +84,7 @@ export class RPCServer implements AsyncDisposable {
   constructor(options: RPCServerOptions = {}) {
     this.#options = options;
     this.#policy = AccessPolicy.from(options.policy);
+    this.#gate = new HandshakeGate(options.maxUnauthenticatedConnections);
     const importable = Object.freeze([...(options.importable ?? [])]);
     this.#context = {
       lookup: (name) => (this.#objects.has(name) ? (this.#objects.get(name) as object) : undefined),
@@ -182,6 +190,7 @@ export class RPCServer implements AsyncDisposable {
       void connection.close('the server is closing');
       return connection;
     }
+    this.#gate.admit(connection);
     this.#connections.add(connection);
     void connection.whenClosed.then(() => this.#connections.delete(connection));
     return connection;
