@@ -30,7 +30,7 @@ import {
   type Target,
 } from './messages.js';
 import { MAX_OWNER_CONNECTIONS, OwnerConnections } from './owner-connections.js';
-import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
+import { AccessPolicy, type AccessPolicyOptions, travelsByValue } from './policy.js';
 import { createProxy, type Remote } from './proxy.js';
 import { ReferenceHooks } from './reference-hooks.js';
 import { ExportTable } from './references.js';
@@ -651,9 +651,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     let body: Buffer[];
     try {
       let result = value;
+      // 'proxy' never makes a handle of a value that travels by value (the array or map behind a getter
+      // is the owner's private state): only objects that would travel by reference anyway are affected.
       if (
         returnType === ReturnTypeCode.proxy &&
-        ((typeof value === 'object' && value !== null) || typeof value === 'function')
+        ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+        (value instanceof ByReference || !travelsByValue(value))
       ) {
         result = value instanceof ByReference ? value : new ByReference(value);
       } else if (returnType === ReturnTypeCode.value && !(value instanceof ByReference)) {

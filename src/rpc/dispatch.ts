@@ -44,6 +44,8 @@ export class RequestDispatcher {
   readonly #server: ServerContext | undefined;
   readonly #policy: AccessPolicy;
   readonly #lookupExport: (id: number) => object | undefined;
+  /** Copies peers sent us with TRANSFER: their own data, whose built-in methods they may call. */
+  readonly #transferred = new WeakSet<object>();
   /** Functions read with GET, bound to their object, so a proxy of `obj.method` calls it on `obj`. */
   readonly #bound = new WeakMap<object, Map<string, unknown>>();
 
@@ -75,8 +77,11 @@ export class RequestDispatcher {
         return performance.timeOrigin + performance.now();
       case Action.IMPORT:
         return this.#import(args[0]);
-      case Action.TRANSFER:
-        return transfer(args[0]);
+      case Action.TRANSFER: {
+        const copy = transfer(args[0]);
+        this.#transferred.add(copy.value);
+        return copy;
+      }
       case Action.CLOSE_SERVER:
         if (this.#server === undefined)
           throw new TypeError('This peer is not an RPCServer: there is no server to close');
@@ -90,12 +95,13 @@ export class RequestDispatcher {
       return null;
     }
     const object = this.#resolve(target);
+    const ownCopy = this.#transferred.has(object as object);
     const last = path.length - 1;
     if (action === Action.GET) {
       if (last < 0) return object;
-      const holder = this.#walk(object, path, last);
+      const holder = this.#walk(object, path, last, ownCopy);
       if (holder instanceof Forwarded) return holder.send(Action.GET, args);
-      const value = this.#policy.getMember(holder, path[last], 'get');
+      const value = this.#policy.getMember(holder, path[last], 'get', ownCopy);
       return typeof value === 'function' ? this.#bind(holder as object, path[last], value) : value;
     }
     if (action === Action.CALL) {
@@ -105,14 +111,16 @@ export class RequestDispatcher {
         if (parts !== undefined) return parts.target.request(Action.CALL, parts.path, args, {});
         return Reflect.apply(object, undefined, args);
       }
-      const holder = this.#walk(object, path, last);
+      const holder = this.#walk(object, path, last, ownCopy);
       if (holder instanceof Forwarded) return holder.send(Action.CALL, args);
-      const method = this.#policy.getMember(holder, path[last], 'call') as (...a: unknown[]) => unknown;
+      const method = this.#policy.getMember(holder, path[last], 'call', ownCopy) as (
+        ...a: unknown[]
+      ) => unknown;
       return Reflect.apply(method, holder, args);
     }
     if (action === Action.SET || action === Action.DELETE) {
       if (last < 0) throw new TypeError('set and delete need a member name');
-      const holder = this.#walk(object, path, last);
+      const holder = this.#walk(object, path, last, ownCopy);
       if (holder instanceof Forwarded) return holder.send(action, args);
       if (action === Action.SET) this.#policy.setMember(holder, path[last], args[0]);
       else this.#policy.deleteMember(holder, path[last]);
@@ -155,7 +163,7 @@ export class RequestDispatcher {
    * Walks `path[0..end)` from `object` with the policy's 'get' rule. A proxy met on the way (an object of a
    * third process) takes the rest of the path: the request is handed on to its owner.
    */
-  #walk(object: unknown, path: readonly string[], end: number): unknown {
+  #walk(object: unknown, path: readonly string[], end: number, ownCopy: boolean): unknown {
     let current = object;
     for (let i = 0; i <= end; i++) {
       if (typeof current === 'function') {
@@ -163,7 +171,7 @@ export class RequestDispatcher {
         if (parts !== undefined) return new Forwarded(parts.target, [...parts.path, ...path.slice(i)]);
       }
       if (i === end) return current;
-      current = this.#policy.getMember(current, path[i], 'get');
+      current = this.#policy.getMember(current, path[i], 'get', ownCopy);
     }
     return current;
   }
