@@ -136,10 +136,8 @@ function isBuiltinPrototype(holder: object): boolean {
 }
 
 function hasNativeConstructor(holder: object): boolean {
-  const constructor = Object.getOwnPropertyDescriptor(holder, 'constructor')?.value;
-  return (
-    typeof constructor === 'function' && constructor.prototype === holder && isNativeFunction(constructor)
-  );
+  const maker = Object.getOwnPropertyDescriptor(holder, 'constructor')?.value;
+  return typeof maker === 'function' && maker.prototype === holder && isNativeFunction(maker);
 }
 
 function isNativeFunction(fn: unknown): boolean {
@@ -150,8 +148,8 @@ function isNativeFunction(fn: unknown): boolean {
 
 /** True if `target` is the prototype of some class (changing it changes every instance). */
 function isPrototypeObject(target: object): boolean {
-  const constructor = Object.getOwnPropertyDescriptor(target, 'constructor')?.value;
-  return typeof constructor === 'function' && constructor.prototype === target;
+  const maker = Object.getOwnPropertyDescriptor(target, 'constructor')?.value;
+  return typeof maker === 'function' && maker.prototype === target;
 }
 
 /**
