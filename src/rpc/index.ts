@@ -16,6 +16,12 @@ export {
   type ConnectionStats,
   MAX_HANDSHAKE_FRAME_BYTES,
 } from './connection.js';
+export {
+  MAX_ERROR_FIELD_BYTES,
+  MAX_ERROR_FIELDS,
+  registerError,
+  unregisterError,
+} from './error-registry.js';
 export type { ConnectionSide } from './handshake.js';
 export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
 export {

@@ -7,7 +7,7 @@
  * AUTH     [1, mac]                                                 answer to the peer's HELLO nonce
  * REQUEST  [2, id | null, action, target, path, args, returnType?]  id null: no reply wanted
  * REPLY    [3, id, value]
- * ERROR    [4, id, name, message, code | null, stack | null, member | null]
+ * ERROR    [4, id, name, message, code | null, stack | null, member | null, fields?]
  * RELEASE  [5, objectId, count]                                     borrower drops `count` references
  * RETAIN   [6, objectId, count]                                     borrower forwarded `count` references
  * CLOSE    [7, reason]                                              the sender is closing the connection
