@@ -191,7 +191,9 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     this.#dispatcher = new RequestDispatcher(options.root, options.server, policy, (id) =>
       this.#exports.resolve(id, this.#references.holder),
     );
-    this.#references = new ReferenceHooks(this, this.#exports);
+    this.#references = new ReferenceHooks(this, this.#exports, (name) =>
+      name === 0 ? options.root : options.server?.lookup(name),
+    );
     this.#codec = new Codec({
       maxDepth: options.maxDepth,
       includeErrorStacks: policy.includeRemoteStack,

@@ -16,7 +16,17 @@ import {
   ImportTable,
   type ReleaseSink,
 } from './references.js';
-import type { RequestChannel } from './remote-target.js';
+import { ChannelTarget, type RequestChannel } from './remote-target.js';
+
+/**
+ * The object id of a reference to a name the owner published (its `typeName` is the name); `0` is the
+ * owner's root object. Lent objects have positive ids.
+ */
+const PUBLISHED_NAME_ID = -1;
+const ROOT_ID = 0;
+
+/** Our root object (`0`) or the object we publish under a name, or undefined. */
+export type PublishedLookup = (target: string | 0) => unknown;
 
 /** The connection side of the hooks: what they need to know of the peer and send to it. */
 export interface ReferencePeer extends RequestChannel, ReleaseSink {
@@ -48,9 +58,12 @@ export class ReferenceHooks implements CodecHooks {
   /** Ids lent while encoding the current message. */
   readonly #exportedNow: number[] = [];
 
-  constructor(peer: ReferencePeer, exports: ExportTable) {
+  readonly #published: PublishedLookup;
+
+  constructor(peer: ReferencePeer, exports: ExportTable, published: PublishedLookup = () => undefined) {
     this.#peer = peer;
     this.#exports = exports;
+    this.#published = published;
     this.imports = new ImportTable(peer);
   }
 
@@ -104,6 +117,25 @@ export class ReferenceHooks implements CodecHooks {
       );
     }
     const target = parts.target;
+    // The peer's root or one of its published names (`client.get('t')`), sent back to it: it resolves the
+    // name itself, so it gets its own object, never a proxy of our proxy. (Before the peer's HELLO its
+    // owner id is unknown: the proxy is lent, and calls on it pass through us.)
+    if (
+      target instanceof ChannelTarget &&
+      target.channel === this.#peer &&
+      this.#peer.peerOwnerId !== undefined
+    ) {
+      const name = target.target;
+      if (name === ROOT_ID || typeof name === 'string') {
+        return new RemoteReference(
+          this.#peer.peerOwnerId as string,
+          name === ROOT_ID ? ROOT_ID : PUBLISHED_NAME_ID,
+          this.#peer.peerAddress ?? null,
+          true,
+          name === ROOT_ID ? '' : name,
+        );
+      }
+    }
     if (target instanceof ImportedTarget && !target.released) {
       const owner = target.channel as ReferencePeer;
       const ownerId = owner.peerOwnerId as string;
@@ -124,6 +156,22 @@ export class ReferenceHooks implements CodecHooks {
   }
 
   decodeReference(reference: RemoteReference): unknown {
+    if (reference.ownerId === this.#exports.ownerId && reference.objectId <= 0) {
+      // Our root or a name we publish: what the peer could reach by that name anyway.
+      const what = reference.objectId === ROOT_ID ? ROOT_ID : reference.typeName;
+      const object =
+        reference.objectId === ROOT_ID || reference.objectId === PUBLISHED_NAME_ID
+          ? this.#published(what)
+          : undefined;
+      if (object === undefined) {
+        throw new ProtocolError(
+          `${this.#peer.describePeer()} sent a reference to ${what === ROOT_ID ? 'our root object' : `our published name '${what}'`}, ` +
+            'which does not exist (nothing is published under it)',
+          'ERR_FARCALL_UNKNOWN_OBJECT',
+        );
+      }
+      return object;
+    }
     if (reference.ownerId === this.#exports.ownerId) {
       // Our own object back: only one lent to this peer, over this connection, becomes the object again.
       const object = this.#exports.resolve(reference.objectId, this.holder);
