@@ -133,14 +133,33 @@ export function createProxy<T = unknown>(
   path: readonly string[] = EMPTY_ARGS as readonly string[],
   options: CallOptions = {},
 ): Remote<T> {
-  // The proxy's target is a function so the proxy is callable; its name shows in util.inspect.
-  const fn = { ObjectProxy: () => {} }.ObjectProxy;
+  // The proxy's target is a (constructible) function so the proxy is callable and `new`-able. util.inspect
+  // looks at a Proxy's target without calling its traps: the target's prototype says what it stands for.
+  const fn = function ObjectProxy() {};
+  Object.setPrototypeOf(fn, proxyTargetPrototype);
   const state: ProxyState = { target, path, options, children: undefined, proxy: fn };
   const proxy = new Proxy(fn, handler);
   state.proxy = proxy;
   states.set(fn, state);
   states.set(proxy, state);
   return proxy as unknown as Remote<T>;
+}
+
+/** How util.inspect shows a proxy: `[ObjectProxy Report #5 of tcp://127.0.0.1:5000 .summary]`. */
+function inspectProxy(this: unknown): string {
+  const state = typeof this === 'function' ? states.get(this) : undefined;
+  return state === undefined ? '[ObjectProxy]' : `[ObjectProxy ${describeForInspect(state)}]`;
+}
+
+/** The prototype of every proxy target: Function.prototype plus what util.inspect reads. */
+const proxyTargetPrototype = Object.create(Function.prototype, {
+  [inspect.custom]: { value: inspectProxy },
+  [Symbol.toStringTag]: { value: 'ObjectProxy' },
+}) as object;
+
+function describeForInspect(state: ProxyState): string {
+  const path = state.path.length > 0 ? ` .${state.path.join('.')}` : '';
+  return `${state.target.describe()}${path}`;
 }
 
 const handler: ProxyHandler<() => void> = {
@@ -191,11 +210,11 @@ function symbolMember(state: ProxyState, key: symbol): unknown {
     case Symbol.dispose:
       return () => state.target.release();
     case Symbol.toPrimitive:
-      return () => `[ObjectProxy ${describeState(state)}]`;
+      return () => `[ObjectProxy ${describeForInspect(state)}]`;
     case Symbol.toStringTag:
       return 'ObjectProxy';
     case inspect.custom:
-      return () => `[ObjectProxy ${describeState(state)}]`;
+      return () => `[ObjectProxy ${describeForInspect(state)}]`;
     default:
       return undefined;
   }
