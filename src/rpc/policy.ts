@@ -28,7 +28,9 @@ import { AccessDeniedError } from '../errors.js';
 export interface AccessPolicyOptions {
   /**
    * Only members whose name starts with this prefix are reachable, and a peer asking for `foo` reaches
-   * `${exposedPrefix}foo` (RPyC's `exposed_`). Default: none (every public member).
+   * `${exposedPrefix}foo` (RPyC's `exposed_`). A member named with the prefix is reachable whatever it is:
+   * a data field `exposed_rate` reads as `rate` without `allowPublicAttrs`. With `allowAll` the mapping
+   * stays: `foo` reaches `exposed_foo` if the object has one, else `foo`. Default: none (every public member).
    */
   exposedPrefix?: string;
   /** Let the peer read public data fields (own properties that are not functions). Default false. */
@@ -215,14 +217,26 @@ export class AccessPolicy {
    * The name a peer's `name` maps to on our side: `exposed_foo` for `foo` under `exposedPrefix: 'exposed_'`.
    * @throws {@link AccessDeniedError} if the name is never reachable.
    */
-  memberName(name: unknown): string {
+  memberName(name: unknown, target?: unknown): string {
     if (typeof name !== 'string') throw new AccessDeniedError(String(name), 'Member names must be strings');
     if (FORBIDDEN_NAMES.has(name)) throw denied(name, 'it leads to prototypes and constructors');
-    if (this.allowAll) return name;
     const prefix = this.exposedPrefix;
-    if (prefix !== undefined) return name.startsWith(prefix) ? name : prefix + name;
+    if (prefix !== undefined) {
+      const exposed = name.startsWith(prefix) ? name : prefix + name;
+      // allowAll keeps the mapping (RPyC): `foo` reaches `exposed_foo` if there is one, else `foo` itself.
+      if (!this.allowAll || FORBIDDEN_NAMES.has(exposed)) return exposed;
+      if (target === undefined || target === null || findHolder(Object(target), exposed) !== undefined)
+        return exposed;
+      return name;
+    }
+    if (this.allowAll) return name;
     if (name.startsWith('_')) throw denied(name, "names starting with '_' are private");
     return name;
+  }
+
+  /** True if `key` (a mapped name) is one the owner exposed by its name (`exposed_x` under that prefix). */
+  #exposedByName(key: string): boolean {
+    return this.exposedPrefix !== undefined && key.startsWith(this.exposedPrefix);
   }
 
   /**
@@ -234,7 +248,7 @@ export class AccessPolicy {
    * @throws TypeError when the member does not exist.
    */
   getMember(target: unknown, name: unknown, access: 'get' | 'call', ownCopy = false): unknown {
-    const key = this.memberName(name);
+    const key = this.memberName(name, target);
     if (target === null || target === undefined) {
       throw new TypeError(`Cannot read '${String(name)}' of ${String(target)}`);
     }
@@ -263,7 +277,8 @@ export class AccessPolicy {
       const isFunction = typeof descriptor.value === 'function';
       // A prototype's methods and getters are the object's public interface; an own function is a method
       // stored on the instance (an arrow-function field, a plain object's or module's function member).
-      const reachable = isFunction || (isGetter && !own) || this.allowPublicAttrs;
+      // A member the owner named with the exposed prefix is reachable whatever it is (RPyC's exposed_ fields).
+      const reachable = isFunction || (isGetter && !own) || this.allowPublicAttrs || this.#exposedByName(key);
       if (!reachable) {
         throw denied(
           String(name),
@@ -288,7 +303,7 @@ export class AccessPolicy {
    * @throws {@link AccessDeniedError} unless `allowSetAttr` (or `allowAll`) permits it.
    */
   setMember(target: unknown, name: unknown, value: unknown): void {
-    const key = this.memberName(name);
+    const key = this.memberName(name, target);
     if (!this.allowAll && !this.allowSetAttr) {
       throw denied(String(name), "setting members is off; the server's policy needs allowSetAttr");
     }
@@ -310,7 +325,7 @@ export class AccessPolicy {
    * @throws {@link AccessDeniedError} unless `allowDelAttr` (or `allowAll`) permits it.
    */
   deleteMember(target: unknown, name: unknown): void {
-    const key = this.memberName(name);
+    const key = this.memberName(name, target);
     if (!this.allowAll && !this.allowDelAttr) {
       throw denied(String(name), "deleting members is off; the server's policy needs allowDelAttr");
     }
