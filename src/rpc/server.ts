@@ -33,8 +33,18 @@ export interface RPCServerOptions {
   maxWriteBufferBytes?: number;
   /** Default timeout (ms) of calls the server makes into clients (their callbacks). Default 30 000. */
   timeout?: number;
-  /** Let clients close the server with `client.closeServer()`. Default true (as pyacq). */
+  /**
+   * Let every client close the server with `client.closeServer()`. Default false: only a connection
+   * served with `serve(stream, { canCloseServer: true })` may (a ProcessSpawner's own client may close
+   * its child).
+   */
   allowRemoteClose?: boolean;
+  /**
+   * Let a client replace or remove (`client.set(name, null)`) a name ANOTHER client published. Default
+   * false: a client may publish new names and change its own; names the server published are never
+   * replaced by a client.
+   */
+  allowNameTakeover?: boolean;
   /** Milliseconds a client has for the HELLO exchange and authentication. Default 5000. */
   handshakeTimeout?: number;
   /**
@@ -67,13 +77,15 @@ export class RPCServer implements AsyncDisposable {
   readonly #objects = new Map<string, unknown>();
   /** Names the server published itself: clients may not replace them. */
   readonly #ownNames = new Set<string>();
+  /** Names a client published, and which connection published them. */
+  readonly #clientNames = new Map<string, object>();
   readonly #connections = new Set<Connection>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #exports = new ExportTable();
   readonly #policy: AccessPolicy;
   readonly #options: RPCServerOptions;
-  readonly #context: ServerContext;
   readonly #gate: HandshakeGate;
+  readonly #importable: readonly string[];
   #listener: Listener | undefined;
   #closing: Promise<void> | undefined;
 
@@ -85,17 +97,21 @@ export class RPCServer implements AsyncDisposable {
     this.#options = options;
     this.#policy = AccessPolicy.from(options.policy);
     this.#gate = new HandshakeGate(options.maxUnauthenticatedConnections);
-    const importable = Object.freeze([...(options.importable ?? [])]);
-    this.#context = {
+    this.#importable = Object.freeze([...(options.importable ?? [])]);
+  }
+
+  /** What one connection may do to this server: `canCloseServer` is that connection's own right. */
+  #contextFor(publisher: object, canCloseServer: boolean): ServerContext {
+    return {
       lookup: (name) => (this.#objects.has(name) ? (this.#objects.get(name) as object) : undefined),
       names: () => [...this.#objects.keys()],
-      publish: (name, value) => this.#publishFromClient(name, value),
-      importable,
+      publish: (name, value) => this.#publishFromClient(name, value, publisher),
+      importable: this.#importable,
       closeServer: () => {
-        if (this.#options.allowRemoteClose === false) {
+        if (!canCloseServer && this.#options.allowRemoteClose !== true) {
           throw new AccessDeniedError(
             'closeServer',
-            'This server does not let clients close it (allowRemoteClose: false)',
+            'This server does not let its clients close it: start it with allowRemoteClose: true to allow that',
           );
         }
         // After this turn's reply has been flushed.
@@ -150,6 +166,7 @@ export class RPCServer implements AsyncDisposable {
       throw new TypeError(`Cannot publish undefined under '${name}': use delete(name)`);
     this.#objects.set(name, value);
     this.#ownNames.add(name);
+    this.#clientNames.delete(name);
   }
 
   /** What is published under `name`, or undefined. */
@@ -160,6 +177,7 @@ export class RPCServer implements AsyncDisposable {
   /** Stops publishing `name`; returns whether it was published. Proxies already handed out keep working. */
   delete(name: string): boolean {
     this.#ownNames.delete(name);
+    this.#clientNames.delete(name);
     return this.#objects.delete(name);
   }
 
@@ -172,7 +190,8 @@ export class RPCServer implements AsyncDisposable {
    * Serves one already-connected stream (a child's pipe, a socket accepted elsewhere) as a client
    * connection of this server. The server owns the stream from now on.
    */
-  serve(stream: Duplex, options: { peerName?: string } = {}): Connection {
+  serve(stream: Duplex, options: { peerName?: string; canCloseServer?: boolean } = {}): Connection {
+    const publisher = {};
     const connection = new Connection(stream, {
       side: 'server',
       policy: this.#policy,
@@ -183,7 +202,7 @@ export class RPCServer implements AsyncDisposable {
       handshakeTimeout: this.#options.handshakeTimeout,
       allowOwnerConnections: this.#options.allowOwnerConnections,
       exports: this.#exports,
-      server: this.#context,
+      server: this.#contextFor(publisher, options.canCloseServer === true),
       peerName: options.peerName ?? describeStream(stream),
     });
     if (this.#closing !== undefined) {
@@ -260,15 +279,27 @@ export class RPCServer implements AsyncDisposable {
     await this.close();
   }
 
-  #publishFromClient(name: string, value: unknown): void {
+  #publishFromClient(name: string, value: unknown, publisher: object): void {
     if (this.#ownNames.has(name)) {
       throw new AccessDeniedError(
         name,
         `'${name}' is published by the server itself: a client cannot replace it`,
       );
     }
-    if (value === undefined || value === null) this.#objects.delete(name);
-    else this.#objects.set(name, value);
+    const owner = this.#clientNames.get(name);
+    if (owner !== undefined && owner !== publisher && this.#options.allowNameTakeover !== true) {
+      throw new AccessDeniedError(
+        name,
+        `'${name}' was published by another client: a client cannot replace it (the server's allowNameTakeover option allows that)`,
+      );
+    }
+    if (value === undefined || value === null) {
+      this.#objects.delete(name);
+      this.#clientNames.delete(name);
+    } else {
+      this.#objects.set(name, value);
+      this.#clientNames.set(name, publisher);
+    }
   }
 }
 
