@@ -5,8 +5,9 @@
  * @module
  */
 import { AccessDeniedError } from '../errors.js';
+import { isConstructible } from './exposure.js';
 import { Action, type ActionCode, type Target } from './messages.js';
-import { type AccessPolicy, describeObject } from './policy.js';
+import { type AccessPolicy, describeObject, isBuiltinOrCodeEvaluator } from './policy.js';
 import { proxyParts } from './proxy.js';
 import type { RemoteTarget } from './remote-target.js';
 
@@ -118,6 +119,18 @@ export class RequestDispatcher {
       ) => unknown;
       return Reflect.apply(method, holder, args);
     }
+    if (action === Action.CONSTRUCT) {
+      if (last < 0) {
+        const parts = typeof object === 'function' ? proxyParts(object) : undefined;
+        if (parts !== undefined) return parts.target.request(Action.CONSTRUCT, parts.path, args, {});
+        // A class published under a name is constructible: publishing it is the owner's choice.
+        return construct(object, args, typeof target === 'string' || isConstructible(object));
+      }
+      const holder = this.#walk(object, path, last, ownCopy);
+      if (holder instanceof Forwarded) return holder.send(Action.CONSTRUCT, args);
+      const maker = this.#policy.getMember(holder, path[last], 'get', ownCopy);
+      return construct(maker, args, isConstructible(maker));
+    }
     if (action === Action.SET || action === Action.DELETE) {
       if (last < 0) throw new TypeError('set and delete need a member name');
       const holder = this.#walk(object, path, last, ownCopy);
@@ -204,6 +217,29 @@ export class RequestDispatcher {
     }
     return new ByReference(await import(specifier));
   }
+}
+
+/**
+ * `new maker(...args)`, as a reference: only for a published class or one marked `constructible()`, never
+ * for a built-in constructor or a code evaluator.
+ */
+function construct(maker: unknown, args: readonly unknown[], allowed: boolean): ByReference {
+  if (typeof maker !== 'function') throw new TypeError(`${describeObject(maker)} is not a class`);
+  const name = maker.name || '(anonymous)';
+  if (isBuiltinOrCodeEvaluator(maker)) {
+    throw new AccessDeniedError(name, `Constructing '${name}' is denied: it is a built-in constructor`);
+  }
+  if (!allowed) {
+    throw new AccessDeniedError(
+      name,
+      `Constructing '${name}' is denied: only a class published under a name, or one the owner marked ` +
+        'with constructible(), can be constructed by a peer',
+    );
+  }
+  if (typeof maker.prototype !== 'object' || maker.prototype === null) {
+    throw new TypeError(`${describeObject(maker)} is not a class (it cannot be called with new)`);
+  }
+  return new ByReference(Reflect.construct(maker, args) as object);
 }
 
 function transfer(value: unknown): ByReference {

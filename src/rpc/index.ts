@@ -22,6 +22,7 @@ export {
   registerError,
   unregisterError,
 } from './error-registry.js';
+export { constructible } from './exposure.js';
 export type { ConnectionSide } from './handshake.js';
 export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
 export {
@@ -39,6 +40,7 @@ export {
   isProxy,
   options,
   type Remote,
+  type RemoteClass,
   type RemoteFunction,
   type RemoteMember,
   type RemoteMembers,

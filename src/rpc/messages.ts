@@ -50,6 +50,14 @@ export const Action = {
   CLOSE_SERVER: 7,
   /** Reply with the receiver's clock: milliseconds since the Unix epoch, sub-millisecond resolution. */
   TIME: 8,
+  /** `new target.path(...args)`: only a published class or one marked `constructible()`; replies a reference. */
+  CONSTRUCT: 9,
+  /** Pull from the iterator of `target.path`: `args` `[0, window]` next batch, `[1]` return (see remote-iteration). */
+  ITERATE: 10,
+  /** Run `Symbol.asyncDispose` / `Symbol.dispose` of `target.path` (an object lent to the caller). */
+  DISPOSE: 11,
+  /** Reply with the names the receiving server publishes. */
+  NAMES: 12,
 } as const;
 
 /** The numeric value of an {@link Action}. */
@@ -78,6 +86,10 @@ export const ACTION_NAMES: readonly string[] = [
   'transfer',
   'closeServer',
   'time',
+  'construct',
+  'iterate',
+  'dispose',
+  'names',
 ];
 
 /**

@@ -148,6 +148,17 @@ function isNativeFunction(fn: unknown): boolean {
   );
 }
 
+/**
+ * True if `fn` is built into the runtime (native code, like `Array`, `Map`, `Buffer`'s natives) or turns
+ * strings into code: a peer never constructs such a function.
+ */
+export function isBuiltinOrCodeEvaluator(fn: unknown): boolean {
+  if (CODE_EVALUATORS.has(fn) || isNativeFunction(fn) || BUILTIN_OBJECTS.has(fn)) return true;
+  // Node's classes written in JavaScript (Buffer, EventEmitter, streams…) are known by their prototype.
+  const prototype = typeof fn === 'function' ? (fn as { prototype?: unknown }).prototype : undefined;
+  return typeof prototype === 'object' && prototype !== null && isBuiltinPrototype(prototype);
+}
+
 /** True if `target` is the prototype of some class (changing it changes every instance). */
 function isPrototypeObject(target: object): boolean {
   const maker = Object.getOwnPropertyDescriptor(target, 'constructor')?.value;

@@ -59,9 +59,16 @@ export type RemoteProperty<V> = PromiseLike<RemoteResult<V>> &
   (V extends object ? RemoteMembers<V> : unknown);
 
 /** One member of a remote object, seen through a proxy. */
-export type RemoteMember<V> = V extends (...args: infer A) => infer R
-  ? RemoteFunction<A, R>
-  : RemoteProperty<V>;
+export type RemoteMember<V> = V extends abstract new (
+  ...args: infer A
+) => infer I
+  ? RemoteClass<A, I>
+  : V extends (...args: infer A) => infer R
+    ? RemoteFunction<A, R>
+    : RemoteProperty<V>;
+
+/** A remote class: `await new proxy(...args)` constructs on the owner and gives a proxy of the instance. */
+export type RemoteClass<A extends unknown[], I> = new (...args: A) => Promise<Remote<I>>;
 
 /** The public members of `T` (names starting with `_` are never reachable), seen through a proxy. */
 export type RemoteMembers<T> = {
@@ -77,6 +84,9 @@ export interface UntypedRemote extends Disposable {
 
 /** A member of an {@link UntypedRemote}: callable, awaitable, and a path to further members. */
 export type UntypedRemoteMember = ((...args: unknown[]) => Promise<unknown>) &
+  (new (
+    ...args: unknown[]
+  ) => Promise<UntypedRemote>) &
   PromiseLike<unknown> &
   UntypedRemote;
 
@@ -96,7 +106,13 @@ export type Remote<T = unknown> = unknown extends T
   ? UntypedRemote
   : RemoteMembers<T> &
       Disposable &
-      (T extends (...args: infer A) => infer R ? RemoteFunction<A, R> : unknown);
+      (T extends abstract new (
+        ...args: infer A
+      ) => infer I
+        ? RemoteClass<A, I>
+        : T extends (...args: infer A) => infer R
+          ? RemoteFunction<A, R>
+          : unknown);
 
 // ---------------------------------------------------------------------------------------------------------
 // The proxy
@@ -182,6 +198,10 @@ const handler: ProxyHandler<() => void> = {
   },
   apply(fn, _thisArg, args) {
     return send(states.get(fn) as ProxyState, Action.CALL, args, undefined);
+  },
+  construct(fn, args) {
+    // `new proxy(...)` constructs on the owner; the Promise of the new instance's proxy is the result.
+    return send(states.get(fn) as ProxyState, Action.CONSTRUCT, args, undefined);
   },
   set(fn, key) {
     throw new TypeError(

@@ -61,6 +61,8 @@ export function describeCall(action: ActionCode, target: Target, path: readonly 
   const member = path.length > 0 ? `${base}.${path.join('.')}` : base;
   const name = ACTION_NAMES[action] ?? `action ${action}`;
   if (action === Action.CALL) return `The call ${member}()`;
+  if (action === Action.CONSTRUCT) return `The construction new ${member}()`;
+  if (action === Action.ITERATE || action === Action.DISPOSE) return `The ${name} request for ${member}`;
   if (action === Action.GET) return `Reading ${member}`;
   return `The ${name} request${action <= Action.DELETE ? ` for ${member}` : ''}`;
 }
