@@ -79,6 +79,11 @@ export interface ConnectionOptions {
   allowOwnerConnections?: readonly string[];
   /** @internal What an RPCServer adds: published names, importable modules, remote close. */
   server?: ServerContext;
+  /**
+   * @internal Called once the handshake is done, before any request of the peer is served (an RPCServer's
+   * `onConnect`). A throw closes the connection with the error's message.
+   */
+  onReady?: (connection: Connection) => void;
 }
 
 /** Counters of a connection, for diagnostics. */
@@ -178,11 +183,15 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   #resolveReady!: () => void;
   #rejectReady!: (error: Error) => void;
   #resolveClosed!: (error: Error | undefined) => void;
+  readonly #onReady: ((connection: Connection) => void) | undefined;
+  /** Our side refused the peer after its handshake: nothing more of it is served. */
+  #refused = false;
   readonly #stats: ConnectionStats = { unknownReplies: 0, malformedMessages: 0, requestsServed: 0 };
 
   constructor(stream: Duplex, options: ConnectionOptions = {}) {
     this.#exports = options.exports ?? new ExportTable();
     this.#defaultTimeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    this.#onReady = options.onReady;
     this.#peerName = options.peerName ?? 'the peer';
     this.#handshake = new Handshake(options.authKey, options.side ?? 'client', this.#peerName);
     this.#ownerConnections = new OwnerConnections(options.allowOwnerConnections);
@@ -586,12 +595,34 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
         return;
       case 'done': {
         clearTimeout(this.#handshakeTimer);
+        if (this.#onReady !== undefined) {
+          try {
+            this.#onReady(this as Connection);
+          } catch (error) {
+            this.#refuseAfterHandshake(error);
+            return;
+          }
+        }
         const queue = this.#queue;
         this.#queue = undefined;
         if (queue !== undefined) for (const body of queue) this.#sendNow(body);
         this.#resolveReady();
       }
     }
+  }
+
+  /** Our side refuses the authenticated peer (a throwing onConnect): tell it why, then close. */
+  #refuseAfterHandshake(error: unknown): void {
+    const why = `the server refused the connection: ${error instanceof Error ? error.message : String(error)}`;
+    this.#refused = true;
+    this.#queue = undefined;
+    this.#resolveReady();
+    try {
+      this.#framed.send(this.#encodeControl([MessageKind.CLOSE, why]));
+    } catch {
+      // closing anyway
+    }
+    this.#fail(new ConnectionClosedError(`We closed the connection to ${this.#peerName}: ${why}`));
   }
 
   /** Authentication failed: tell the peer, then close with an AuthenticationError. */
@@ -617,6 +648,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       this.#fail(new ProtocolError(`${this.#peerName} sent a request before authenticating`));
       return;
     }
+    if (this.#refused) return;
     const requestId = id as number | null;
     const action = message[2] as ActionCode;
     const target = message[3] as Target;

@@ -53,6 +53,6 @@ export {
 } from './proxy.js';
 export { ExportHolder, ExportTable } from './references.js';
 export type { CallOptions } from './remote-target.js';
-export { RPCServer, type RPCServerOptions } from './server.js';
+export { type PeerInfo, RPCServer, type RPCServerOptions } from './server.js';
 export { type ProcessExit, ProcessSpawner, type ProcessSpawnerOptions } from './spawner.js';
 export type { SpawnerContext } from './spawner-config.js';

@@ -14,6 +14,20 @@ import { HandshakeGate } from './handshake-gate.js';
 import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
 import { ExportTable } from './references.js';
 
+/** Who connected to an RPCServer, as its `onConnect` / `onDisconnect` hooks see it. */
+export interface PeerInfo {
+  /** Where the peer connects from: `'tcp://127.0.0.1:53422'`, `'unix'`, or the stream's name (a pipe). */
+  readonly address: string;
+  /** The peer's owner id (its identity for references; random per process), from its HELLO. */
+  readonly ownerId: string;
+  /** Where the peer itself listens for third parties (from its HELLO), or null. */
+  readonly listensAt: string | null;
+  /** True if the peer proved it knows the server's `authKey`; false when the server has none. */
+  readonly authenticated: boolean;
+  /** The connection to the peer (to close it, or call its callbacks). */
+  readonly connection: Connection;
+}
+
 /** Options of {@link RPCServer.listen}. */
 export interface RPCServerOptions {
   /** Where to listen. Default `'tcp://127.0.0.1:0'` (loopback, any free port; see `server.address`). */
@@ -52,6 +66,17 @@ export interface RPCServerOptions {
    * closed. Their frames are limited to 16 KiB until they are. Default 64.
    */
   maxUnauthenticatedConnections?: number;
+  /**
+   * Called when a client has connected (after authentication), before any of its requests is served
+   * (RPyC's `on_connect`). Throwing refuses that client: its connection closes with the error's message
+   * (also when a returned promise rejects); the server keeps serving the others.
+   */
+  onConnect?: (peer: PeerInfo) => void | Promise<void>;
+  /**
+   * Called when a client that `onConnect` admitted has gone (it closed, died, or the server closed), with
+   * the error that ended the connection if any. A throw is reported as a process warning, never more.
+   */
+  onDisconnect?: (peer: PeerInfo, reason: Error | undefined) => void | Promise<void>;
   /** Key and certificate for a `tls://` address. */
   tls?: tls.TlsOptions;
   /**
@@ -204,6 +229,7 @@ export class RPCServer implements AsyncDisposable {
       exports: this.#exports,
       server: this.#contextFor(publisher, options.canCloseServer === true),
       peerName: options.peerName ?? describeStream(stream),
+      onReady: (ready) => this.#connected(ready, peerAddressOf(stream, options.peerName)),
     });
     if (this.#closing !== undefined) {
       void connection.close('the server is closing');
@@ -279,6 +305,38 @@ export class RPCServer implements AsyncDisposable {
     await this.close();
   }
 
+  /** A client finished its handshake: run onConnect (a throw refuses it), and onDisconnect when it goes. */
+  #connected(connection: Connection, address: string): void {
+    const { onConnect, onDisconnect } = this.#options;
+    if (onConnect === undefined && onDisconnect === undefined) return;
+    const peer: PeerInfo = {
+      address,
+      ownerId: connection.peerOwnerId ?? '',
+      listensAt: connection.peerAddress ?? null,
+      authenticated: this.#options.authKey !== undefined,
+      connection,
+    };
+    // A synchronous throw propagates: the Connection refuses the peer before serving anything.
+    const result = onConnect?.(peer);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        const why = error instanceof Error ? error.message : String(error);
+        void connection.close(`the server refused the connection: ${why}`);
+      });
+    }
+    if (onDisconnect !== undefined) {
+      void connection.whenClosed.then(async (reason) => {
+        try {
+          await onDisconnect(peer, reason);
+        } catch (error) {
+          process.emitWarning(
+            `An RPCServer onDisconnect hook threw: ${error instanceof Error ? error.stack : String(error)}`,
+          );
+        }
+      });
+    }
+  }
+
   #publishFromClient(name: string, value: unknown, publisher: object): void {
     if (this.#ownNames.has(name)) {
       throw new AccessDeniedError(
@@ -301,6 +359,17 @@ export class RPCServer implements AsyncDisposable {
       this.#clientNames.set(name, publisher);
     }
   }
+}
+
+function peerAddressOf(stream: Duplex, name: string | undefined): string {
+  const socket = stream as Duplex & { remoteAddress?: string; remotePort?: number; remoteFamily?: string };
+  if (socket.remoteAddress !== undefined) {
+    const host = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]` : socket.remoteAddress;
+    const scheme = (stream as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
+    return `${scheme}://${host}:${socket.remotePort}`;
+  }
+  if (typeof (stream as { address?: unknown }).address === 'function') return 'unix';
+  return name ?? 'a stream';
 }
 
 function describeStream(stream: Duplex): string {
