@@ -762,6 +762,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       call.reject(this.#closedError(call.action, call.target, call.path));
     }
     this.#references.clear();
+    this.#dispatcher.close();
     if (!this.#handshake.verified) {
       this.#rejectReady(
         cause instanceof FarcallError

@@ -6,9 +6,10 @@
  */
 import { AccessDeniedError } from '../errors.js';
 import { isConstructible } from './exposure.js';
+import { IterateOp, IterationSessions } from './iteration-session.js';
 import { Action, type ActionCode, type Target } from './messages.js';
 import { type AccessPolicy, describeObject, isBuiltinOrCodeEvaluator } from './policy.js';
-import { proxyParts } from './proxy.js';
+import { createProxy, proxyParts } from './proxy.js';
 import type { RemoteTarget } from './remote-target.js';
 
 /** What an RPCServer adds to the connections it serves: published names, imports, remote close. */
@@ -47,6 +48,8 @@ export class RequestDispatcher {
   readonly #lookupExport: (id: number) => object | undefined;
   /** Copies peers sent us with TRANSFER: their own data, whose built-in methods they may call. */
   readonly #transferred = new WeakSet<object>();
+  /** The iterations this peer has open (`for await` over a proxy). */
+  readonly #iterations = new IterationSessions();
   /** Functions read with GET, bound to their object, so a proxy of `obj.method` calls it on `obj`. */
   readonly #bound = new WeakMap<object, Map<string, unknown>>();
 
@@ -64,6 +67,11 @@ export class RequestDispatcher {
 
   get policy(): AccessPolicy {
     return this.#policy;
+  }
+
+  /** The connection closed: stop the peer's open iterations (their `return()` runs). */
+  close(): void {
+    this.#iterations.closeAll();
   }
 
   /**
@@ -88,6 +96,11 @@ export class RequestDispatcher {
           throw new TypeError('This peer is not an RPCServer: there is no server to close');
         this.#server.closeServer();
         return null;
+    }
+    if (action === Action.ITERATE) {
+      if (args[0] === IterateOp.NEXT) return this.#iterations.next(args[1]);
+      if (args[0] === IterateOp.RETURN) return this.#iterations.return(args[1]);
+      if (args[0] !== IterateOp.OPEN) throw new TypeError(`Unknown iterate operation ${String(args[0])}`);
     }
     if (action === Action.SET && path.length === 0 && typeof target === 'string') {
       if (this.#server === undefined)
@@ -119,6 +132,12 @@ export class RequestDispatcher {
       ) => unknown;
       return Reflect.apply(method, holder, args);
     }
+    if (action === Action.ITERATE) {
+      const value = this.#read(object, path, ownCopy);
+      // An object of a third process: iterate its proxy here, and hand the items on.
+      const source = value instanceof Forwarded ? createProxy(value.target, value.path) : value;
+      return this.#iterations.open(source, args[1], this.#policy, ownCopy);
+    }
     if (action === Action.CONSTRUCT) {
       if (last < 0) {
         const parts = typeof object === 'function' ? proxyParts(object) : undefined;
@@ -140,6 +159,15 @@ export class RequestDispatcher {
       return null;
     }
     throw new TypeError(`Unknown action ${String(action)}`);
+  }
+
+  /** `object.path` read with the policy's 'get' rule, or the rest of the request for a proxy met on the way. */
+  #read(object: unknown, path: readonly string[], ownCopy: boolean): unknown {
+    const last = path.length - 1;
+    if (last < 0) return object;
+    const holder = this.#walk(object, path, last, ownCopy);
+    if (holder instanceof Forwarded) return holder;
+    return this.#policy.getMember(holder, path[last], 'get', ownCopy);
   }
 
   #resolve(target: Target): unknown {

@@ -26,6 +26,11 @@ export { constructible } from './exposure.js';
 export type { ConnectionSide } from './handshake.js';
 export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
 export {
+  DEFAULT_ITERATION_WINDOW,
+  MAX_ITERATION_WINDOW,
+  MAX_OPEN_ITERATIONS,
+} from './iteration-session.js';
+export {
   Action,
   type ActionCode,
   MessageKind,
@@ -42,6 +47,7 @@ export {
   type Remote,
   type RemoteClass,
   type RemoteFunction,
+  type RemoteIteration,
   type RemoteMember,
   type RemoteMembers,
   type RemoteProperty,

@@ -98,6 +98,9 @@ const SHARED_PROTOTYPES = new Set<unknown>([Object.prototype, Function.prototype
 
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
 const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object;
+const asyncIteratorPrototype = Object.getPrototypeOf(
+  Object.getPrototypeOf(Object.getPrototypeOf((async function* () {})())),
+) as object;
 
 /**
  * Built-in prototypes whose constructors are not native code (Node implements them in JavaScript); the
@@ -307,6 +310,20 @@ export class AccessPolicy {
       );
     }
     return value;
+  }
+
+  /**
+   * True if `target` reaches its member `key` (a symbol: an iterator, a dispose method) from a built-in
+   * prototype other than the iterator prototypes (whose `[Symbol.iterator]()` returns the iterator itself).
+   */
+  isBuiltinMember(target: object, key: symbol): boolean {
+    let holder: object | null = Object(target);
+    for (let depth = 0; holder !== null && depth < 1000; depth++) {
+      if (Object.hasOwn(holder, key)) break;
+      holder = Object.getPrototypeOf(holder);
+    }
+    if (holder === null || holder === iteratorPrototype || holder === asyncIteratorPrototype) return false;
+    return isBuiltinPrototype(holder);
   }
 
   /**

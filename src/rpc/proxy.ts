@@ -14,6 +14,7 @@
 import { inspect } from 'node:util';
 import { FarcallError } from '../errors.js';
 import { Action, type ActionCode } from './messages.js';
+import { RemoteIterator } from './remote-iterator.js';
 import type { CallOptions, RemoteTarget } from './remote-target.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -51,8 +52,26 @@ export type RemoteResult<R> =
           : Awaited<R>
         : Awaited<R>;
 
-/** A remote function or method: the same parameters, a Promise of the result. */
-export type RemoteFunction<A extends unknown[], R> = (...args: A) => Promise<RemoteResult<R>>;
+/**
+ * What `for await` gives over a remote iterable (an async generator, a class with `[Symbol.iterator]`):
+ * its items as a call returns them. Strings are not iterated.
+ */
+export type RemoteIteration<R> =
+  Awaited<R> extends string
+    ? unknown
+    : Awaited<R> extends AsyncIterable<infer E>
+      ? AsyncIterable<RemoteResult<E>>
+      : Awaited<R> extends Iterable<infer E>
+        ? AsyncIterable<RemoteResult<E>>
+        : unknown;
+
+/**
+ * A remote function or method: the same parameters, a Promise of the result; for an iterable result the
+ * promise is also async-iterable (`for await (const x of proxy.items())`).
+ */
+export type RemoteFunction<A extends unknown[], R> = (
+  ...args: A
+) => Promise<RemoteResult<R>> & RemoteIteration<R>;
 
 /** A remote data member or getter: awaitable for its value, and a path to its own members. */
 export type RemoteProperty<V> = PromiseLike<RemoteResult<V>> &
@@ -78,12 +97,12 @@ export type RemoteMembers<T> = {
 };
 
 /** A proxy of an object whose type is not known: every member is reachable, results are `unknown`. */
-export interface UntypedRemote extends Disposable {
+export interface UntypedRemote extends Disposable, AsyncIterable<unknown> {
   readonly [name: string]: UntypedRemoteMember;
 }
 
 /** A member of an {@link UntypedRemote}: callable, awaitable, and a path to further members. */
-export type UntypedRemoteMember = ((...args: unknown[]) => Promise<unknown>) &
+export type UntypedRemoteMember = ((...args: unknown[]) => Promise<unknown> & AsyncIterable<unknown>) &
   (new (
     ...args: unknown[]
   ) => Promise<UntypedRemote>) &
@@ -106,6 +125,7 @@ export type Remote<T = unknown> = unknown extends T
   ? UntypedRemote
   : RemoteMembers<T> &
       Disposable &
+      RemoteIteration<T> &
       (T extends abstract new (
         ...args: infer A
       ) => infer I
@@ -197,7 +217,10 @@ const handler: ProxyHandler<() => void> = {
     return child;
   },
   apply(fn, _thisArg, args) {
-    return send(states.get(fn) as ProxyState, Action.CALL, args, undefined);
+    const call = send(states.get(fn) as ProxyState, Action.CALL, args, undefined);
+    // `for await (const x of proxy.items())`: the call's promise iterates what it resolves to.
+    (call as Promise<unknown> & AsyncIterable<unknown>)[Symbol.asyncIterator] = iterateResult;
+    return call;
   },
   construct(fn, args) {
     // `new proxy(...)` constructs on the owner; the Promise of the new instance's proxy is the result.
@@ -216,7 +239,7 @@ const handler: ProxyHandler<() => void> = {
     );
   },
   has(fn, key) {
-    if (typeof key !== 'string') return key === Symbol.dispose;
+    if (typeof key !== 'string') return key === Symbol.dispose || key === Symbol.asyncIterator;
     if (key === 'then') return (states.get(fn) as ProxyState).path.length > 0;
     return !(LOCAL_NAMES.has(key) || key.startsWith('$$') || key.startsWith('@@'));
   },
@@ -225,8 +248,37 @@ const handler: ProxyHandler<() => void> = {
   },
 };
 
+/** `[Symbol.asyncIterator]` of a call's promise: iterates the result, remote (a proxy) or local (a copy). */
+function iterateResult(this: Promise<unknown>): AsyncIterator<unknown> {
+  let inner: AsyncIterator<unknown> | Iterator<unknown> | undefined;
+  const open = async (): Promise<AsyncIterator<unknown> | Iterator<unknown>> => {
+    if (inner !== undefined) return inner;
+    const value = (await this) as Record<symbol, unknown> | null | undefined;
+    const method =
+      value === null || value === undefined
+        ? undefined
+        : (value[Symbol.asyncIterator] ?? value[Symbol.iterator]);
+    if (typeof method !== 'function')
+      throw new TypeError(`The call's result is not iterable (${typeof value})`);
+    inner = Reflect.apply(method, value, []) as AsyncIterator<unknown>;
+    return inner;
+  };
+  return {
+    next: async () => {
+      const step = await (await open()).next();
+      return { value: await step.value, done: step.done };
+    },
+    return: async (value?: unknown) => {
+      if (inner?.return !== undefined) await inner.return(value);
+      return { value, done: true };
+    },
+  };
+}
+
 function symbolMember(state: ProxyState, key: symbol): unknown {
   switch (key) {
+    case Symbol.asyncIterator:
+      return () => new RemoteIterator(state.target, state.path, state.options);
     case Symbol.dispose:
       return () => state.target.release();
     case Symbol.toPrimitive:
