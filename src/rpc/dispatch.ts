@@ -138,6 +138,16 @@ export class RequestDispatcher {
       const source = value instanceof Forwarded ? createProxy(value.target, value.path) : value;
       return this.#iterations.open(source, args[1], this.#policy, ownCopy);
     }
+    if (action === Action.DISPOSE) {
+      if (typeof target !== 'number' || target === 0) {
+        throw new TypeError(
+          'Only an object lent to you can be disposed remotely: published objects and the root are shared',
+        );
+      }
+      const value = this.#read(object, path, ownCopy);
+      if (value instanceof Forwarded) return value.send(Action.DISPOSE, args);
+      return this.#dispose(value, ownCopy);
+    }
     if (action === Action.CONSTRUCT) {
       if (last < 0) {
         const parts = typeof object === 'function' ? proxyParts(object) : undefined;
@@ -159,6 +169,33 @@ export class RequestDispatcher {
       return null;
     }
     throw new TypeError(`Unknown action ${String(action)}`);
+  }
+
+  /**
+   * Runs `value[Symbol.asyncDispose]()` or else `value[Symbol.dispose]()` (RPyC's remote `__exit__`); nothing
+   * if it has neither. A built-in's dispose method (a stream's) needs allowBuiltinMethods.
+   */
+  async #dispose(value: unknown, ownCopy: boolean): Promise<null> {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return null;
+    const parts = typeof value === 'function' ? proxyParts(value) : undefined;
+    if (parts !== undefined) {
+      await parts.target.request(Action.DISPOSE, parts.path, [], {});
+      return null;
+    }
+    for (const symbol of [Symbol.asyncDispose, Symbol.dispose]) {
+      const method = (value as Record<symbol, unknown>)[symbol];
+      if (typeof method !== 'function') continue;
+      if (!ownCopy && !this.#policy.allowBuiltinMethods && this.#policy.isBuiltinMember(value, symbol)) {
+        throw new AccessDeniedError(
+          String(symbol),
+          `Disposing ${describeObject(value)} is denied: its dispose method belongs to a built-in prototype; ` +
+            "the server's policy needs allowBuiltinMethods",
+        );
+      }
+      await Reflect.apply(method, value, []);
+      return null;
+    }
+    return null;
   }
 
   /** `object.path` read with the policy's 'get' rule, or the rest of the request for a proxy met on the way. */

@@ -12,7 +12,7 @@
  * @module
  */
 import { inspect } from 'node:util';
-import { FarcallError } from '../errors.js';
+import { ConnectionClosedError, FarcallError } from '../errors.js';
 import { Action, type ActionCode } from './messages.js';
 import { RemoteIterator } from './remote-iterator.js';
 import type { CallOptions, RemoteTarget } from './remote-target.js';
@@ -97,7 +97,7 @@ export type RemoteMembers<T> = {
 };
 
 /** A proxy of an object whose type is not known: every member is reachable, results are `unknown`. */
-export interface UntypedRemote extends Disposable, AsyncIterable<unknown> {
+export interface UntypedRemote extends Disposable, AsyncDisposable, AsyncIterable<unknown> {
   readonly [name: string]: UntypedRemoteMember;
 }
 
@@ -125,6 +125,7 @@ export type Remote<T = unknown> = unknown extends T
   ? UntypedRemote
   : RemoteMembers<T> &
       Disposable &
+      AsyncDisposable &
       RemoteIteration<T> &
       (T extends abstract new (
         ...args: infer A
@@ -239,7 +240,8 @@ const handler: ProxyHandler<() => void> = {
     );
   },
   has(fn, key) {
-    if (typeof key !== 'string') return key === Symbol.dispose || key === Symbol.asyncIterator;
+    if (typeof key !== 'string')
+      return key === Symbol.dispose || key === Symbol.asyncDispose || key === Symbol.asyncIterator;
     if (key === 'then') return (states.get(fn) as ProxyState).path.length > 0;
     return !(LOCAL_NAMES.has(key) || key.startsWith('$$') || key.startsWith('@@'));
   },
@@ -275,8 +277,24 @@ function iterateResult(this: Promise<unknown>): AsyncIterator<unknown> {
   };
 }
 
+/**
+ * `await using`: runs the remote object's `Symbol.asyncDispose` / `Symbol.dispose` on its owner, then
+ * releases the proxy. A connection already gone has disposed of nothing, and has nothing left to release.
+ */
+async function disposeRemote(state: ProxyState): Promise<void> {
+  try {
+    await send(state, Action.DISPOSE, EMPTY_ARGS, undefined);
+  } catch (error) {
+    if (!(error instanceof ConnectionClosedError)) throw error;
+  } finally {
+    state.target.release();
+  }
+}
+
 function symbolMember(state: ProxyState, key: symbol): unknown {
   switch (key) {
+    case Symbol.asyncDispose:
+      return () => disposeRemote(state);
     case Symbol.asyncIterator:
       return () => new RemoteIterator(state.target, state.path, state.options);
     case Symbol.dispose:
