@@ -15,6 +15,7 @@ import { Action } from './messages.js';
 import type { AccessPolicy, AccessPolicyOptions } from './policy.js';
 import { createProxy, type Remote } from './proxy.js';
 import { ChannelTarget } from './remote-target.js';
+import { RemoteServer } from './server-handle.js';
 
 /** Options of {@link RPCClient.connect}. */
 export interface RPCClientOptions {
@@ -71,6 +72,7 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
   /** Resolves when the connection ends, with the error that ended it (undefined for a clean close). */
   readonly disconnected: Promise<Error | undefined>;
   readonly #named = new Map<string, unknown>();
+  #server: RemoteServer | undefined;
 
   private constructor(address: string, connection: Connection) {
     super();
@@ -150,6 +152,15 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
       client.then((connected) => connected.disconnected.then(forget), forget);
     }
     return client;
+  }
+
+  /**
+   * The server itself, as an object (pyacq's `client['self']`): `names()`, `get(name)`, `ping()`, `time()`,
+   * `close()` (only where the server allows remote close).
+   */
+  get server(): RemoteServer {
+    this.#server ??= new RemoteServer(this);
+    return this.#server;
   }
 
   /** True until the connection ends. */

@@ -86,6 +86,10 @@ export class RequestDispatcher {
         return performance.timeOrigin + performance.now();
       case Action.IMPORT:
         return this.#import(args[0]);
+      case Action.NAMES:
+        if (this.#server === undefined)
+          throw new TypeError('This peer is not an RPCServer: it has no published names');
+        return this.#server.names();
       case Action.TRANSFER: {
         const copy = transfer(args[0]);
         this.#transferred.add(copy.value);

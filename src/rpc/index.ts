@@ -60,5 +60,6 @@ export {
 export { ExportHolder, ExportTable } from './references.js';
 export type { CallOptions } from './remote-target.js';
 export { type PeerInfo, RPCServer, type RPCServerOptions } from './server.js';
+export { RemoteServer } from './server-handle.js';
 export { type ProcessExit, ProcessSpawner, type ProcessSpawnerOptions } from './spawner.js';
 export type { SpawnerContext } from './spawner-config.js';
