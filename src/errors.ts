@@ -302,6 +302,8 @@ export interface RemoteErrorInit {
   remoteStack?: string | undefined;
   /** The remote error's `code`, if it had one. */
   remoteCode?: string | undefined;
+  /** The remote error's own enumerable data fields (`code`, `channel`, …), bounded by the sender. */
+  remoteFields?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**
@@ -315,12 +317,15 @@ export class RemoteError extends FarcallError {
   readonly remoteStack: string | undefined;
   /** The remote error's own `code`, if it had one. */
   readonly remoteCode: string | undefined;
+  /** The remote error's own enumerable data fields (`{ code: 'E_RANGE', channel: 3 }`); empty if none. */
+  readonly remoteFields: Readonly<Record<string, unknown>>;
 
   constructor(init: RemoteErrorInit, code: ErrorCode = 'ERR_FARCALL_REMOTE') {
     super(`${init.name}: ${init.message}`, code);
     this.remoteName = init.name;
     this.remoteStack = init.remoteStack;
     this.remoteCode = init.remoteCode;
+    this.remoteFields = init.remoteFields ?? Object.freeze({});
   }
 }
 

@@ -13,6 +13,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '../rpc/connection.js';
+import { HandshakeGate } from '../rpc/handshake-gate.js';
 import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
@@ -24,6 +25,8 @@ process.on('SIGINT', () => {});
 let listener: Listener | undefined;
 let socketDir: string | undefined;
 let exitCode = 0;
+// Bounds the socket connections still in their handshake (their frames are held to 16 KiB until then).
+const handshakes = new HandshakeGate();
 
 const host = new Server32Host(
   async (address, authKey, root) => {
@@ -37,6 +40,7 @@ const host = new Server32Host(
         peerName: 'a Client64 socket connection',
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
       });
+      handshakes.admit(connection);
       connection.whenClosed.then(
         () => {},
         () => {},

@@ -15,6 +15,7 @@ import { Action } from './messages.js';
 import type { AccessPolicy, AccessPolicyOptions } from './policy.js';
 import { createProxy, type Remote } from './proxy.js';
 import { ChannelTarget } from './remote-target.js';
+import { RemoteServer } from './server-handle.js';
 
 /** Options of {@link RPCClient.connect}. */
 export interface RPCClientOptions {
@@ -32,6 +33,12 @@ export interface RPCClientOptions {
   tls?: tls.ConnectionOptions;
   /** Cancels connecting. */
   signal?: AbortSignal;
+  /**
+   * Addresses of third processes this side may connect to directly when a peer hands it a proxy of an
+   * object such a process owns (`['*']`: any; at most 64). The connection opens when the proxy is first
+   * used. Default none: such proxies come as the peer's own objects and calls on them go through the peer.
+   */
+  allowOwnerConnections?: readonly string[];
 }
 
 /** Events of an {@link RPCClient}. */
@@ -65,6 +72,7 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
   /** Resolves when the connection ends, with the error that ended it (undefined for a clean close). */
   readonly disconnected: Promise<Error | undefined>;
   readonly #named = new Map<string, unknown>();
+  #server: RemoteServer | undefined;
 
   private constructor(address: string, connection: Connection) {
     super();
@@ -116,6 +124,7 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
       timeout: options.timeout,
       maxFrameBytes: options.maxFrameBytes,
       handshakeTimeout: options.connectTimeout ?? 10_000,
+      allowOwnerConnections: options.allowOwnerConnections,
       peerName: name,
     });
     try {
@@ -143,6 +152,15 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
       client.then((connected) => connected.disconnected.then(forget), forget);
     }
     return client;
+  }
+
+  /**
+   * The server itself, as an object (pyacq's `client['self']`): `names()`, `get(name)`, `ping()`, `time()`,
+   * `close()` (only where the server allows remote close).
+   */
+  get server(): RemoteServer {
+    this.#server ??= new RemoteServer(this);
+    return this.#server;
   }
 
   /** True until the connection ends. */

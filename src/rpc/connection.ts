@@ -29,7 +29,8 @@ import {
   requestProblem,
   type Target,
 } from './messages.js';
-import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
+import { MAX_OWNER_CONNECTIONS, OwnerConnections } from './owner-connections.js';
+import { AccessPolicy, type AccessPolicyOptions, travelsByValue } from './policy.js';
 import { createProxy, type Remote } from './proxy.js';
 import { ReferenceHooks } from './reference-hooks.js';
 import { ExportTable } from './references.js';
@@ -69,8 +70,20 @@ export interface ConnectionOptions {
   exports?: ExportTable;
   /** Names the peer in messages (e.g. its address). */
   peerName?: string;
+  /**
+   * Addresses of third processes this side may connect to directly, when the peer forwards a proxy of an
+   * object such a process owns (`['*']`: any; at most 64 entries). The connection is opened when the
+   * proxy is first used, never when it is received. Default none: the peer forwards such proxies as its
+   * own objects, and calls on them go through the peer.
+   */
+  allowOwnerConnections?: readonly string[];
   /** @internal What an RPCServer adds: published names, importable modules, remote close. */
   server?: ServerContext;
+  /**
+   * @internal Called once the handshake is done, before any request of the peer is served (an RPCServer's
+   * `onConnect`). A throw closes the connection with the error's message.
+   */
+  onReady?: (connection: Connection) => void;
 }
 
 /** Counters of a connection, for diagnostics. */
@@ -84,6 +97,12 @@ export interface ConnectionStats {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * The largest frame a peer may send before it is authenticated (HELLO, AUTH, or a CLOSE saying why it
+ * refuses): a HELLO with the longest allowOwnerConnections list fits. A larger one closes the connection
+ * from its header, before any of it is buffered.
+ */
+export const MAX_HANDSHAKE_FRAME_BYTES = 16 * 1024;
 const DEFAULT_HANDSHAKE_MS = 5_000;
 /** Request ids wrap here; an id is free again long before (a request times out or completes). */
 const MAX_REQUEST_ID = 0xffffffff;
@@ -155,6 +174,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   #closed = false;
   #closeError: Error | undefined;
   readonly #handshake: Handshake;
+  readonly #ownerConnections: OwnerConnections;
+  #peerOwnerConnections: OwnerConnections | undefined;
   /** Frames held back until the handshake is done (so nothing reaches an unauthenticated peer). */
   #queue: (Buffer | Buffer[])[] | undefined = [];
   /** Ids exported while encoding one message: given back if the encoding fails. */
@@ -162,18 +183,26 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   #resolveReady!: () => void;
   #rejectReady!: (error: Error) => void;
   #resolveClosed!: (error: Error | undefined) => void;
+  readonly #onReady: ((connection: Connection) => void) | undefined;
+  /** Our side refused the peer after its handshake: nothing more of it is served. */
+  #refused = false;
   readonly #stats: ConnectionStats = { unknownReplies: 0, malformedMessages: 0, requestsServed: 0 };
 
   constructor(stream: Duplex, options: ConnectionOptions = {}) {
     this.#exports = options.exports ?? new ExportTable();
     this.#defaultTimeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    this.#onReady = options.onReady;
     this.#peerName = options.peerName ?? 'the peer';
     this.#handshake = new Handshake(options.authKey, options.side ?? 'client', this.#peerName);
+    this.#ownerConnections = new OwnerConnections(options.allowOwnerConnections);
     const policy = AccessPolicy.from(options.policy);
+    // Only ids lent to this peer (over this connection) reach an object: never the server-wide table.
     this.#dispatcher = new RequestDispatcher(options.root, options.server, policy, (id) =>
-      this.#exports.lookup(id),
+      this.#exports.resolve(id, this.#references.holder),
     );
-    this.#references = new ReferenceHooks(this, this.#exports);
+    this.#references = new ReferenceHooks(this, this.#exports, (name) =>
+      name === 0 ? options.root : options.server?.lookup(name),
+    );
     this.#codec = new Codec({
       maxDepth: options.maxDepth,
       includeErrorStacks: policy.includeRemoteStack,
@@ -192,6 +221,9 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     this.#framed = new FramedSocket(stream, {
       maxFrameBytes: options.maxFrameBytes,
       maxWriteBufferBytes: options.maxWriteBufferBytes,
+      // The peer's handshake is its HELLO, then (with a key) its AUTH: until then only small frames.
+      handshakeFrames: options.authKey === undefined ? 1 : 2,
+      maxHandshakeFrameBytes: MAX_HANDSHAKE_FRAME_BYTES,
     });
     this.#framed.onFrame = (body) => this.#receive(body);
     // Bytes that are not frames close the connection; tell the peer why first.
@@ -202,7 +234,11 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       if (!this.#handshake.verified && !this.#closed) this.#step(this.#handshake.expired(handshakeMs));
     }, handshakeMs);
     this.#handshakeTimer.unref();
-    this.#sendNow(this.#encodeControl(this.#handshake.hello(this.#exports.ownerId, this.#exports.address)));
+    this.#sendNow(
+      this.#encodeControl(
+        this.#handshake.hello(this.#exports.ownerId, this.#exports.address, this.#ownerConnections.entries),
+      ),
+    );
   }
 
   /** True once the connection has ended. */
@@ -238,6 +274,19 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   /** The peer's owner id (from its HELLO), once known. */
   get peerOwnerId(): string | undefined {
     return this.#handshake.peerOwnerId;
+  }
+
+  /** @internal True if this side may connect to the owner at `address` (its `allowOwnerConnections`). */
+  acceptsOwner(address: string | null): boolean {
+    return this.#ownerConnections.allows(address);
+  }
+
+  /** @internal True if the peer said (in its HELLO) that it connects to the owner at `address` directly. */
+  peerAcceptsOwner(address: string | null): boolean {
+    this.#peerOwnerConnections ??= new OwnerConnections(
+      this.#handshake.peerOwnerConnections.slice(0, MAX_OWNER_CONNECTIONS),
+    );
+    return this.#peerOwnerConnections.allows(address);
   }
 
   /** The table our objects are lent from. */
@@ -449,6 +498,17 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       );
       return;
     }
+    if (
+      !this.#handshake.verified &&
+      kind !== MessageKind.HELLO &&
+      kind !== MessageKind.AUTH &&
+      kind !== MessageKind.CLOSE
+    ) {
+      // Nothing but the handshake before authentication: its frames are the only small ones we accept.
+      const what = kind === MessageKind.REQUEST ? 'a request' : `message kind ${kind}`;
+      this.#fail(new ProtocolError(`${this.#peerName} sent ${what} before authenticating`));
+      return;
+    }
     switch (kind) {
       case MessageKind.REQUEST:
         this.#onRequest(message);
@@ -466,7 +526,9 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
         return;
       case MessageKind.RETAIN:
         if (this.#handshake.verified && Number.isInteger(message[1]) && Number.isInteger(message[2])) {
-          this.#exports.retain(message[1], message[2]);
+          // Refused for an id this peer does not hold: it cannot pin objects lent to others.
+          if (!this.#exports.retain(message[1], message[2], this.#references.holder))
+            this.#stats.malformedMessages++;
         } else this.#stats.malformedMessages++;
         return;
       case MessageKind.HELLO:
@@ -495,8 +557,8 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       error instanceof ProtocolError
         ? error
         : new ProtocolError(`Malformed message: ${error.message}`, 'ERR_FARCALL_MALFORMED');
-    if (head === undefined || !this.#handshake.helloReceived) {
-      if (!this.#handshake.helloReceived) this.#fail(protocolError);
+    if (head === undefined || !this.#handshake.verified) {
+      if (!this.#handshake.verified) this.#fail(protocolError);
       return;
     }
     if (head.kind === MessageKind.REQUEST) this.#replyError(head.id, protocolError);
@@ -533,12 +595,34 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
         return;
       case 'done': {
         clearTimeout(this.#handshakeTimer);
+        if (this.#onReady !== undefined) {
+          try {
+            this.#onReady(this as Connection);
+          } catch (error) {
+            this.#refuseAfterHandshake(error);
+            return;
+          }
+        }
         const queue = this.#queue;
         this.#queue = undefined;
         if (queue !== undefined) for (const body of queue) this.#sendNow(body);
         this.#resolveReady();
       }
     }
+  }
+
+  /** Our side refuses the authenticated peer (a throwing onConnect): tell it why, then close. */
+  #refuseAfterHandshake(error: unknown): void {
+    const why = `the server refused the connection: ${error instanceof Error ? error.message : String(error)}`;
+    this.#refused = true;
+    this.#queue = undefined;
+    this.#resolveReady();
+    try {
+      this.#framed.send(this.#encodeControl([MessageKind.CLOSE, why]));
+    } catch {
+      // closing anyway
+    }
+    this.#fail(new ConnectionClosedError(`We closed the connection to ${this.#peerName}: ${why}`));
   }
 
   /** Authentication failed: tell the peer, then close with an AuthenticationError. */
@@ -564,6 +648,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       this.#fail(new ProtocolError(`${this.#peerName} sent a request before authenticating`));
       return;
     }
+    if (this.#refused) return;
     const requestId = id as number | null;
     const action = message[2] as ActionCode;
     const target = message[3] as Target;
@@ -600,9 +685,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     let body: Buffer[];
     try {
       let result = value;
+      // 'proxy' never makes a handle of a value that travels by value (the array or map behind a getter
+      // is the owner's private state): only objects that would travel by reference anyway are affected.
       if (
         returnType === ReturnTypeCode.proxy &&
-        ((typeof value === 'object' && value !== null) || typeof value === 'function')
+        ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+        (value instanceof ByReference || !travelsByValue(value))
       ) {
         result = value instanceof ByReference ? value : new ByReference(value);
       } else if (returnType === ReturnTypeCode.value && !(value instanceof ByReference)) {
@@ -674,6 +762,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       call.reject(this.#closedError(call.action, call.target, call.path));
     }
     this.#references.clear();
+    this.#dispatcher.close();
     if (!this.#handshake.verified) {
       this.#rejectReady(
         cause instanceof FarcallError

@@ -5,9 +5,11 @@
  * @module
  */
 import { AccessDeniedError } from '../errors.js';
+import { isConstructible } from './exposure.js';
+import { IterateOp, IterationSessions } from './iteration-session.js';
 import { Action, type ActionCode, type Target } from './messages.js';
-import { type AccessPolicy, describeObject } from './policy.js';
-import { proxyParts } from './proxy.js';
+import { type AccessPolicy, describeObject, isBuiltinOrCodeEvaluator } from './policy.js';
+import { createProxy, proxyParts } from './proxy.js';
 import type { RemoteTarget } from './remote-target.js';
 
 /** What an RPCServer adds to the connections it serves: published names, imports, remote close. */
@@ -44,6 +46,10 @@ export class RequestDispatcher {
   readonly #server: ServerContext | undefined;
   readonly #policy: AccessPolicy;
   readonly #lookupExport: (id: number) => object | undefined;
+  /** Copies peers sent us with TRANSFER: their own data, whose built-in methods they may call. */
+  readonly #transferred = new WeakSet<object>();
+  /** The iterations this peer has open (`for await` over a proxy). */
+  readonly #iterations = new IterationSessions();
   /** Functions read with GET, bound to their object, so a proxy of `obj.method` calls it on `obj`. */
   readonly #bound = new WeakMap<object, Map<string, unknown>>();
 
@@ -63,6 +69,11 @@ export class RequestDispatcher {
     return this.#policy;
   }
 
+  /** The connection closed: stop the peer's open iterations (their `return()` runs). */
+  close(): void {
+    this.#iterations.closeAll();
+  }
+
   /**
    * Performs one request and returns its result (possibly a promise).
    * @throws whatever the called code throws, {@link AccessDeniedError}, TypeError for a bad target or path.
@@ -75,13 +86,25 @@ export class RequestDispatcher {
         return performance.timeOrigin + performance.now();
       case Action.IMPORT:
         return this.#import(args[0]);
-      case Action.TRANSFER:
-        return transfer(args[0]);
+      case Action.NAMES:
+        if (this.#server === undefined)
+          throw new TypeError('This peer is not an RPCServer: it has no published names');
+        return this.#server.names();
+      case Action.TRANSFER: {
+        const copy = transfer(args[0]);
+        this.#transferred.add(copy.value);
+        return copy;
+      }
       case Action.CLOSE_SERVER:
         if (this.#server === undefined)
           throw new TypeError('This peer is not an RPCServer: there is no server to close');
         this.#server.closeServer();
         return null;
+    }
+    if (action === Action.ITERATE) {
+      if (args[0] === IterateOp.NEXT) return this.#iterations.next(args[1]);
+      if (args[0] === IterateOp.RETURN) return this.#iterations.return(args[1]);
+      if (args[0] !== IterateOp.OPEN) throw new TypeError(`Unknown iterate operation ${String(args[0])}`);
     }
     if (action === Action.SET && path.length === 0 && typeof target === 'string') {
       if (this.#server === undefined)
@@ -90,12 +113,13 @@ export class RequestDispatcher {
       return null;
     }
     const object = this.#resolve(target);
+    const ownCopy = this.#transferred.has(object as object);
     const last = path.length - 1;
     if (action === Action.GET) {
       if (last < 0) return object;
-      const holder = this.#walk(object, path, last);
+      const holder = this.#walk(object, path, last, ownCopy);
       if (holder instanceof Forwarded) return holder.send(Action.GET, args);
-      const value = this.#policy.getMember(holder, path[last], 'get');
+      const value = this.#policy.getMember(holder, path[last], 'get', ownCopy);
       return typeof value === 'function' ? this.#bind(holder as object, path[last], value) : value;
     }
     if (action === Action.CALL) {
@@ -105,20 +129,86 @@ export class RequestDispatcher {
         if (parts !== undefined) return parts.target.request(Action.CALL, parts.path, args, {});
         return Reflect.apply(object, undefined, args);
       }
-      const holder = this.#walk(object, path, last);
+      const holder = this.#walk(object, path, last, ownCopy);
       if (holder instanceof Forwarded) return holder.send(Action.CALL, args);
-      const method = this.#policy.getMember(holder, path[last], 'call') as (...a: unknown[]) => unknown;
+      const method = this.#policy.getMember(holder, path[last], 'call', ownCopy) as (
+        ...a: unknown[]
+      ) => unknown;
       return Reflect.apply(method, holder, args);
+    }
+    if (action === Action.ITERATE) {
+      const value = this.#read(object, path, ownCopy);
+      // An object of a third process: iterate its proxy here, and hand the items on.
+      const source = value instanceof Forwarded ? createProxy(value.target, value.path) : value;
+      return this.#iterations.open(source, args[1], this.#policy, ownCopy);
+    }
+    if (action === Action.DISPOSE) {
+      if (typeof target !== 'number' || target === 0) {
+        throw new TypeError(
+          'Only an object lent to you can be disposed remotely: published objects and the root are shared',
+        );
+      }
+      const value = this.#read(object, path, ownCopy);
+      if (value instanceof Forwarded) return value.send(Action.DISPOSE, args);
+      return this.#dispose(value, ownCopy);
+    }
+    if (action === Action.CONSTRUCT) {
+      if (last < 0) {
+        const parts = typeof object === 'function' ? proxyParts(object) : undefined;
+        if (parts !== undefined) return parts.target.request(Action.CONSTRUCT, parts.path, args, {});
+        // A class published under a name is constructible: publishing it is the owner's choice.
+        return construct(object, args, typeof target === 'string' || isConstructible(object));
+      }
+      const holder = this.#walk(object, path, last, ownCopy);
+      if (holder instanceof Forwarded) return holder.send(Action.CONSTRUCT, args);
+      const maker = this.#policy.getMember(holder, path[last], 'get', ownCopy);
+      return construct(maker, args, isConstructible(maker));
     }
     if (action === Action.SET || action === Action.DELETE) {
       if (last < 0) throw new TypeError('set and delete need a member name');
-      const holder = this.#walk(object, path, last);
+      const holder = this.#walk(object, path, last, ownCopy);
       if (holder instanceof Forwarded) return holder.send(action, args);
       if (action === Action.SET) this.#policy.setMember(holder, path[last], args[0]);
       else this.#policy.deleteMember(holder, path[last]);
       return null;
     }
     throw new TypeError(`Unknown action ${String(action)}`);
+  }
+
+  /**
+   * Runs `value[Symbol.asyncDispose]()` or else `value[Symbol.dispose]()` (RPyC's remote `__exit__`); nothing
+   * if it has neither. A built-in's dispose method (a stream's) needs allowBuiltinMethods.
+   */
+  async #dispose(value: unknown, ownCopy: boolean): Promise<null> {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return null;
+    const parts = typeof value === 'function' ? proxyParts(value) : undefined;
+    if (parts !== undefined) {
+      await parts.target.request(Action.DISPOSE, parts.path, [], {});
+      return null;
+    }
+    for (const symbol of [Symbol.asyncDispose, Symbol.dispose]) {
+      const method = (value as Record<symbol, unknown>)[symbol];
+      if (typeof method !== 'function') continue;
+      if (!ownCopy && !this.#policy.allowBuiltinMethods && this.#policy.isBuiltinMember(value, symbol)) {
+        throw new AccessDeniedError(
+          String(symbol),
+          `Disposing ${describeObject(value)} is denied: its dispose method belongs to a built-in prototype; ` +
+            "the server's policy needs allowBuiltinMethods",
+        );
+      }
+      await Reflect.apply(method, value, []);
+      return null;
+    }
+    return null;
+  }
+
+  /** `object.path` read with the policy's 'get' rule, or the rest of the request for a proxy met on the way. */
+  #read(object: unknown, path: readonly string[], ownCopy: boolean): unknown {
+    const last = path.length - 1;
+    if (last < 0) return object;
+    const holder = this.#walk(object, path, last, ownCopy);
+    if (holder instanceof Forwarded) return holder;
+    return this.#policy.getMember(holder, path[last], 'get', ownCopy);
   }
 
   #resolve(target: Target): unknown {
@@ -155,7 +245,7 @@ export class RequestDispatcher {
    * Walks `path[0..end)` from `object` with the policy's 'get' rule. A proxy met on the way (an object of a
    * third process) takes the rest of the path: the request is handed on to its owner.
    */
-  #walk(object: unknown, path: readonly string[], end: number): unknown {
+  #walk(object: unknown, path: readonly string[], end: number, ownCopy: boolean): unknown {
     let current = object;
     for (let i = 0; i <= end; i++) {
       if (typeof current === 'function') {
@@ -163,7 +253,7 @@ export class RequestDispatcher {
         if (parts !== undefined) return new Forwarded(parts.target, [...parts.path, ...path.slice(i)]);
       }
       if (i === end) return current;
-      current = this.#policy.getMember(current, path[i], 'get');
+      current = this.#policy.getMember(current, path[i], 'get', ownCopy);
     }
     return current;
   }
@@ -196,6 +286,29 @@ export class RequestDispatcher {
     }
     return new ByReference(await import(specifier));
   }
+}
+
+/**
+ * `new maker(...args)`, as a reference: only for a published class or one marked `constructible()`, never
+ * for a built-in constructor or a code evaluator.
+ */
+function construct(maker: unknown, args: readonly unknown[], allowed: boolean): ByReference {
+  if (typeof maker !== 'function') throw new TypeError(`${describeObject(maker)} is not a class`);
+  const name = maker.name || '(anonymous)';
+  if (isBuiltinOrCodeEvaluator(maker)) {
+    throw new AccessDeniedError(name, `Constructing '${name}' is denied: it is a built-in constructor`);
+  }
+  if (!allowed) {
+    throw new AccessDeniedError(
+      name,
+      `Constructing '${name}' is denied: only a class published under a name, or one the owner marked ` +
+        'with constructible(), can be constructed by a peer',
+    );
+  }
+  if (typeof maker.prototype !== 'object' || maker.prototype === null) {
+    throw new TypeError(`${describeObject(maker)} is not a class (it cannot be called with new)`);
+  }
+  return new ByReference(Reflect.construct(maker, args) as object);
 }
 
 function transfer(value: unknown): ByReference {

@@ -1,11 +1,14 @@
 /**
- * References to objects of a third process. When process B forwards a proxy of A's object to C, the
- * reference C receives names A (owner id) and A's listening address: C connects to A directly
+ * References to objects of a third process. When process B forwards a proxy of A's object to C, and C's
+ * `allowOwnerConnections` admits A's address (C told B so in its HELLO), the reference C receives names A
+ * (owner id) and A's listening address: when C first uses the proxy, it connects to A directly
  * (`RPCClient.getClient(address)`, one cached connection per address) and talks to A without B in the
- * middle. B sent A a RETAIN for the forwarded reference before passing it on, so A counts it; C's
- * {@link ForwardedTarget} gives that count back to A with a RELEASE when it is released or collected.
+ * middle. B sent A a RETAIN for the forwarded reference before passing it on, so A counts it (charged to
+ * B until C's connection claims it by using the id); C's {@link ForwardedTarget} gives that count back
+ * to A with a RELEASE when it is released or collected. Receiving the reference never opens a connection.
  * @module
  */
+import { ConnectionClosedError } from '../errors.js';
 import type { RemoteReference } from '../wire/codec.js';
 import type { ActionCode } from './messages.js';
 import { type CallOptions, RemoteTarget } from './remote-target.js';
@@ -34,7 +37,12 @@ export function setOwnerConnector(connect: OwnerConnector): void {
 }
 
 interface ForwardToken {
-  readonly connection: Promise<OwnerConnection>;
+  /** `ownerId` and object id: the key of the one live target of this object. */
+  readonly key: string;
+  /** The connection to the owner, opened on first use; undefined until then. */
+  connection: Promise<OwnerConnection> | undefined;
+  /** The same connection once it is open (to tell, synchronously, which connection it is). */
+  connected: OwnerConnection | undefined;
   readonly id: number;
   count: number;
   released: boolean;
@@ -42,10 +50,16 @@ interface ForwardToken {
 
 const registry = new FinalizationRegistry<ForwardToken>((token) => releaseToken(token));
 
+/** The live target of each forwarded object, so a reference received twice is one target counting two. */
+const live = new Map<string, WeakRef<ForwardedTarget>>();
+
 function releaseToken(token: ForwardToken): void {
   if (token.released) return;
   token.released = true;
-  token.connection.then(
+  const entry = live.get(token.key)?.deref();
+  if (entry === undefined || entry.token === token) live.delete(token.key);
+  // Never used, never connected: the owner gives the count back when the forwarding peer goes.
+  token.connection?.then(
     (connection) => connection.sendRelease(token.id, token.count),
     () => {}, // the owner is unreachable: it has forgotten us already, or never will be told
   );
@@ -56,17 +70,65 @@ export class ForwardedTarget extends RemoteTarget {
   readonly reference: RemoteReference;
   readonly #token: ForwardToken;
 
-  constructor(reference: RemoteReference) {
+  /**
+   * The target for `reference`: the live one of the same object (its count raised by one), or a new one.
+   * Opens no connection.
+   */
+  static receive(reference: RemoteReference): ForwardedTarget {
+    const key = `${reference.ownerId}\0${reference.objectId}`;
+    const existing = live.get(key)?.deref();
+    if (existing !== undefined && !existing.#token.released) {
+      existing.#token.count++;
+      return existing;
+    }
+    const target = new ForwardedTarget(reference, key);
+    live.set(key, new WeakRef(target));
+    return target;
+  }
+
+  private constructor(reference: RemoteReference, key: string) {
     super();
     this.reference = reference;
-    const address = reference.address as string;
-    const connection =
-      connector === undefined
-        ? Promise.reject(new Error('farcall/rpc is not fully loaded: import it from the package entry point'))
-        : connector(address);
-    connection.catch(() => {}); // reported by the first request instead
-    this.#token = { connection, id: reference.objectId, count: 1, released: false };
+    this.#token = {
+      key,
+      connection: undefined,
+      connected: undefined,
+      id: reference.objectId,
+      count: 1,
+      released: false,
+    };
     registry.register(this, this.#token, this.#token);
+  }
+
+  /** True if requests for this object already travel over `connection`. */
+  connectedOver(connection: unknown): boolean {
+    return this.#token.connected !== undefined && this.#token.connected === connection;
+  }
+
+  /** The connection to the owner, opened now if this is the first use. */
+  #connection(): Promise<OwnerConnection> {
+    const token = this.#token;
+    if (token.connection === undefined) {
+      const address = this.reference.address as string;
+      token.connection =
+        connector === undefined
+          ? Promise.reject(
+              new Error('farcall/rpc is not fully loaded: import it from the package entry point'),
+            )
+          : connector(address);
+      token.connection.then(
+        (connection) => {
+          token.connected = connection;
+        },
+        () => {}, // reported by the request that opened it
+      );
+    }
+    return token.connection;
+  }
+
+  /** @internal The release bookkeeping (the registry holds it, never the target). */
+  get token(): ForwardToken {
+    return this.#token;
   }
 
   /** The owner's id of the object. */
@@ -80,19 +142,10 @@ export class ForwardedTarget extends RemoteTarget {
     args: readonly unknown[],
     options: CallOptions,
   ): Promise<unknown> {
-    const connection = await this.#token.connection;
+    if (this.#token.released)
+      throw new ConnectionClosedError(`${this.describe()} was released: a released proxy cannot be used`);
+    const connection = await this.#connection();
     return connection.request(action, this.#token.id, path, args, options);
-  }
-
-  /**
-   * This reference is being forwarded once more (to a process that is not the owner): the owner must
-   * count it before the receiver can release it. Ordered before our own release on the same connection.
-   */
-  retainForForwarding(): void {
-    this.#token.connection.then(
-      (connection) => connection.sendRetain(this.#token.id, 1),
-      () => {},
-    );
   }
 
   release(): void {

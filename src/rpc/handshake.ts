@@ -47,6 +47,8 @@ export class Handshake {
   peerAddress: string | null = null;
   /** The peer's HELLO carried a nonce: it requires authentication. */
   peerWantsAuth = false;
+  /** The owner addresses the peer connects to directly (its `allowOwnerConnections`), from its HELLO. */
+  peerOwnerConnections: readonly unknown[] = [];
 
   constructor(key: string | Uint8Array | undefined, side: ConnectionSide, peerName: string) {
     this.#key =
@@ -61,16 +63,21 @@ export class Handshake {
     return this.#key !== undefined || this.peerWantsAuth;
   }
 
-  /** Our HELLO: `[0, version, ownerId, address, nonce]`. */
-  hello(ownerId: string, address: string | null): unknown[] {
-    return [MessageKind.HELLO, PROTOCOL_VERSION, ownerId, address, this.#nonce ?? null];
+  /**
+   * Our HELLO: `[0, version, ownerId, address, nonce, ownerConnections]`. The last element (the addresses
+   * of third owners we connect to directly) is optional: a peer that does not send it connects to none.
+   */
+  hello(ownerId: string, address: string | null, ownerConnections: readonly string[] = []): unknown[] {
+    const message: unknown[] = [MessageKind.HELLO, PROTOCOL_VERSION, ownerId, address, this.#nonce ?? null];
+    if (ownerConnections.length > 0) message.push(ownerConnections);
+    return message;
   }
 
   /** The peer's HELLO arrived. */
   onHello(message: unknown[]): HandshakeStep {
     if (this.helloReceived)
       return { kind: 'fail', error: new ProtocolError(`${this.#peerName} sent a second HELLO`) };
-    const [, version, ownerId, address, nonce] = message;
+    const [, version, ownerId, address, nonce, ownerConnections] = message;
     if (version !== PROTOCOL_VERSION) {
       return {
         kind: 'fail',
@@ -88,6 +95,7 @@ export class Handshake {
     this.peerOwnerId = ownerId;
     this.peerAddress = address;
     this.peerWantsAuth = nonce instanceof Uint8Array;
+    if (Array.isArray(ownerConnections)) this.peerOwnerConnections = ownerConnections;
     if (this.#key === undefined) {
       if (this.peerWantsAuth) {
         return {

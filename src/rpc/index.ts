@@ -10,8 +10,26 @@
  */
 
 export { RPCClient, type RPCClientEvents, type RPCClientOptions } from './client.js';
-export { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
+export {
+  Connection,
+  type ConnectionOptions,
+  type ConnectionStats,
+  MAX_HANDSHAKE_FRAME_BYTES,
+} from './connection.js';
+export {
+  MAX_ERROR_FIELD_BYTES,
+  MAX_ERROR_FIELDS,
+  registerError,
+  unregisterError,
+} from './error-registry.js';
+export { constructible } from './exposure.js';
 export type { ConnectionSide } from './handshake.js';
+export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
+export {
+  DEFAULT_ITERATION_WINDOW,
+  MAX_ITERATION_WINDOW,
+  MAX_OPEN_ITERATIONS,
+} from './iteration-session.js';
 export {
   Action,
   type ActionCode,
@@ -27,7 +45,9 @@ export {
   isProxy,
   options,
   type Remote,
+  type RemoteClass,
   type RemoteFunction,
+  type RemoteIteration,
   type RemoteMember,
   type RemoteMembers,
   type RemoteProperty,
@@ -39,6 +59,7 @@ export {
 } from './proxy.js';
 export { ExportHolder, ExportTable } from './references.js';
 export type { CallOptions } from './remote-target.js';
-export { RPCServer, type RPCServerOptions } from './server.js';
+export { type PeerInfo, RPCServer, type RPCServerOptions } from './server.js';
+export { RemoteServer } from './server-handle.js';
 export { type ProcessExit, ProcessSpawner, type ProcessSpawnerOptions } from './spawner.js';
 export type { SpawnerContext } from './spawner-config.js';

@@ -7,7 +7,7 @@
  * AUTH     [1, mac]                                                 answer to the peer's HELLO nonce
  * REQUEST  [2, id | null, action, target, path, args, returnType?]  id null: no reply wanted
  * REPLY    [3, id, value]
- * ERROR    [4, id, name, message, code | null, stack | null, member | null]
+ * ERROR    [4, id, name, message, code | null, stack | null, member | null, fields?]
  * RELEASE  [5, objectId, count]                                     borrower drops `count` references
  * RETAIN   [6, objectId, count]                                     borrower forwarded `count` references
  * CLOSE    [7, reason]                                              the sender is closing the connection
@@ -50,6 +50,14 @@ export const Action = {
   CLOSE_SERVER: 7,
   /** Reply with the receiver's clock: milliseconds since the Unix epoch, sub-millisecond resolution. */
   TIME: 8,
+  /** `new target.path(...args)`: only a published class or one marked `constructible()`; replies a reference. */
+  CONSTRUCT: 9,
+  /** Pull from the iterator of `target.path`: `args` `[0, window]` next batch, `[1]` return (see remote-iteration). */
+  ITERATE: 10,
+  /** Run `Symbol.asyncDispose` / `Symbol.dispose` of `target.path` (an object lent to the caller). */
+  DISPOSE: 11,
+  /** Reply with the names the receiving server publishes. */
+  NAMES: 12,
 } as const;
 
 /** The numeric value of an {@link Action}. */
@@ -78,6 +86,10 @@ export const ACTION_NAMES: readonly string[] = [
   'transfer',
   'closeServer',
   'time',
+  'construct',
+  'iterate',
+  'dispose',
+  'names',
 ];
 
 /**

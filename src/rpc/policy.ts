@@ -8,18 +8,29 @@
  *   arrow-function class fields, static methods of a published class).
  *
  * Never reachable: names starting with `_`, `#private` members (JavaScript keeps them out of reach anyway),
- * `constructor`, `__proto__`, `prototype`, and the code-evaluating constructors (`Function`, `eval`, …) even
- * under `allowAll`. Reading plain data fields needs `allowPublicAttrs`; setting and deleting members need
- * `allowSetAttr` / `allowDelAttr`.
+ * and the methods of built-in prototypes (Array, Map, Set, Date, RegExp, Promise, typed arrays, ArrayBuffer,
+ * Buffer, EventEmitter, streams…: they reach the state an object keeps in them) unless
+ * `allowBuiltinMethods`. Reading plain data fields needs `allowPublicAttrs`; setting and deleting members
+ * need `allowSetAttr` / `allowDelAttr`.
+ *
+ * Under EVERY option, `allowAll` included: `constructor`, `__proto__`, `prototype`, `__lookupGetter__`,
+ * `__lookupSetter__`, `__defineGetter__`, `__defineSetter__`, every member of `Object.prototype` and
+ * `Function.prototype`, the code-evaluating constructors (`Function`, `eval`, …), the `buffer`,
+ * `byteOffset`, `parent` and `offset` of a binary view (they reveal the memory around it), and any change
+ * to a function, a prototype or a built-in object (those are shared by every object of the process).
  * @module
  */
+import { EventEmitter } from 'node:events';
+import { Duplex, Readable, Stream, Transform, Writable } from 'node:stream';
 import { AccessDeniedError } from '../errors.js';
 
 /** The options of an {@link AccessPolicy}; every one is off by default except `includeRemoteStack`. */
 export interface AccessPolicyOptions {
   /**
    * Only members whose name starts with this prefix are reachable, and a peer asking for `foo` reaches
-   * `${exposedPrefix}foo` (RPyC's `exposed_`). Default: none (every public member).
+   * `${exposedPrefix}foo` (RPyC's `exposed_`). A member named with the prefix is reachable whatever it is:
+   * a data field `exposed_rate` reads as `rate` without `allowPublicAttrs`. With `allowAll` the mapping
+   * stays: `foo` reaches `exposed_foo` if the object has one, else `foo`. Default: none (every public member).
    */
   exposedPrefix?: string;
   /** Let the peer read public data fields (own properties that are not functions). Default false. */
@@ -33,6 +44,14 @@ export interface AccessPolicyOptions {
    * the code-evaluating constructors stay out of reach. Default false: use it only between trusted peers.
    */
   allowAll?: boolean;
+  /**
+   * Let the peer call the methods and getters of built-in prototypes (Array, Map, Set, Date, RegExp,
+   * Promise, typed arrays, ArrayBuffer, Buffer, EventEmitter, streams…) on our objects: `push` on an array
+   * a getter returns by reference, `removeAllListeners` of a published EventEmitter. Default false (not
+   * implied by `allowAll`). Objects a peer sent with `transfer()` are its own copy: their built-in
+   * methods are reachable whatever this option.
+   */
+  allowBuiltinMethods?: boolean;
   /** Send the stack of an error our objects throw to the peer. Default true. */
   includeRemoteStack?: boolean;
 }
@@ -40,8 +59,22 @@ export interface AccessPolicyOptions {
 /** What a peer wants to do with a member. */
 export type MemberAccess = 'get' | 'call' | 'set' | 'delete';
 
-/** Names no policy lets a peer reach: they lead to prototypes and constructors, and from there to code. */
-const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Names no policy lets a peer reach: they lead to prototypes and constructors, and from there to code, or
+ * (the legacy accessors) read and redefine any property of any object, `Object.prototype` included.
+ */
+const FORBIDDEN_NAMES = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  '__defineGetter__',
+  '__defineSetter__',
+]);
+
+/** Members of a binary view that reach the memory around it (a pooled Buffer's 8 KiB slab, a parent). */
+const VIEW_MEMORY_NAMES = new Set(['buffer', 'byteOffset', 'parent', 'offset']);
 
 // The constructors of each kind of function: each turns a string into code, like Function.
 const AsyncFunction = (async () => {}).constructor;
@@ -60,8 +93,106 @@ const CODE_EVALUATORS = new Set<unknown>([
   AsyncGeneratorFunction,
 ]);
 
-/** Prototypes whose members are never reachable by default (`toString`, `call`, `bind`, `__defineGetter__`…). */
+/** Prototypes whose members are never reachable under any option (`toString`, `call`, `bind`, `__defineGetter__`…). */
 const SHARED_PROTOTYPES = new Set<unknown>([Object.prototype, Function.prototype]);
+
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object;
+const asyncIteratorPrototype = Object.getPrototypeOf(
+  Object.getPrototypeOf(Object.getPrototypeOf((async function* () {})())),
+) as object;
+
+/**
+ * Built-in prototypes whose constructors are not native code (Node implements them in JavaScript); the
+ * others are recognised by their native constructor.
+ */
+const BUILTIN_PROTOTYPES = new Set<object>([
+  TypedArrayPrototype,
+  iteratorPrototype,
+  Buffer.prototype,
+  EventEmitter.prototype,
+  Stream.prototype,
+  Readable.prototype,
+  Writable.prototype,
+  Duplex.prototype,
+  Transform.prototype,
+  EventTarget.prototype,
+  AbortController.prototype,
+  AbortSignal.prototype,
+  URL.prototype,
+  URLSearchParams.prototype,
+  TextEncoder.prototype,
+  TextDecoder.prototype,
+]);
+
+/** Built-in objects that are not prototypes but are shared by the whole process: never changed by a peer. */
+const BUILTIN_OBJECTS = new Set<unknown>([globalThis, Math, JSON, Reflect, Atomics, Intl, console, process]);
+
+const builtinCache = new WeakMap<object, boolean>();
+
+/** True if `holder` is the prototype of a built-in class (its methods reach state the object keeps in it). */
+function isBuiltinPrototype(holder: object): boolean {
+  let known = builtinCache.get(holder);
+  if (known === undefined) {
+    known = BUILTIN_PROTOTYPES.has(holder) || SHARED_PROTOTYPES.has(holder) || hasNativeConstructor(holder);
+    builtinCache.set(holder, known);
+  }
+  return known;
+}
+
+function hasNativeConstructor(holder: object): boolean {
+  const maker = Object.getOwnPropertyDescriptor(holder, 'constructor')?.value;
+  return typeof maker === 'function' && maker.prototype === holder && isNativeFunction(maker);
+}
+
+function isNativeFunction(fn: unknown): boolean {
+  return (
+    typeof fn === 'function' && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn))
+  );
+}
+
+/**
+ * True if `fn` is built into the runtime (native code, like `Array`, `Map`, `Buffer`'s natives) or turns
+ * strings into code: a peer never constructs such a function.
+ */
+export function isBuiltinOrCodeEvaluator(fn: unknown): boolean {
+  if (CODE_EVALUATORS.has(fn) || isNativeFunction(fn) || BUILTIN_OBJECTS.has(fn)) return true;
+  // Node's classes written in JavaScript (Buffer, EventEmitter, streams…) are known by their prototype.
+  const prototype = typeof fn === 'function' ? (fn as { prototype?: unknown }).prototype : undefined;
+  return typeof prototype === 'object' && prototype !== null && isBuiltinPrototype(prototype);
+}
+
+/** True if `target` is the prototype of some class (changing it changes every instance). */
+function isPrototypeObject(target: object): boolean {
+  const maker = Object.getOwnPropertyDescriptor(target, 'constructor')?.value;
+  return typeof maker === 'function' && maker.prototype === target;
+}
+
+/**
+ * Why a peer may never change members of `target`, or undefined if it may (policy permitting): functions
+ * are shared code (a method lives on its class's prototype, `push` on Array.prototype), prototypes and
+ * built-in objects are shared by every object of the process.
+ */
+function unchangeable(target: object): string | undefined {
+  if (typeof target === 'function')
+    return 'a function is shared code (a method belongs to every instance of its class): its members cannot be changed';
+  if (SHARED_PROTOTYPES.has(target) || BUILTIN_OBJECTS.has(target) || isPrototypeObject(target))
+    return 'prototypes and built-in objects are shared by the whole process: they cannot be changed';
+  return undefined;
+}
+
+/**
+ * True if `value` travels by value (the codec copies it): it is never turned into a reference, so a peer
+ * never gets a handle on the array, map or buffer behind a getter.
+ */
+export function travelsByValue(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function';
+  if (Array.isArray(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
+  if (value instanceof Date || value instanceof Map || value instanceof Set || value instanceof Error)
+    return true;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === null || prototype === Object.prototype;
+}
 
 /**
  * Decides which members of our objects a peer may get, call, set or delete.
@@ -78,6 +209,7 @@ export class AccessPolicy {
   readonly allowSetAttr: boolean;
   readonly allowDelAttr: boolean;
   readonly allowAll: boolean;
+  readonly allowBuiltinMethods: boolean;
   readonly includeRemoteStack: boolean;
 
   constructor(options: AccessPolicyOptions = {}) {
@@ -86,6 +218,7 @@ export class AccessPolicy {
     this.allowSetAttr = options.allowSetAttr ?? false;
     this.allowDelAttr = options.allowDelAttr ?? false;
     this.allowAll = options.allowAll ?? false;
+    this.allowBuiltinMethods = options.allowBuiltinMethods ?? false;
     this.includeRemoteStack = options.includeRemoteStack ?? true;
   }
 
@@ -98,43 +231,68 @@ export class AccessPolicy {
    * The name a peer's `name` maps to on our side: `exposed_foo` for `foo` under `exposedPrefix: 'exposed_'`.
    * @throws {@link AccessDeniedError} if the name is never reachable.
    */
-  memberName(name: unknown): string {
+  memberName(name: unknown, target?: unknown): string {
     if (typeof name !== 'string') throw new AccessDeniedError(String(name), 'Member names must be strings');
     if (FORBIDDEN_NAMES.has(name)) throw denied(name, 'it leads to prototypes and constructors');
-    if (this.allowAll) return name;
     const prefix = this.exposedPrefix;
-    if (prefix !== undefined) return name.startsWith(prefix) ? name : prefix + name;
+    if (prefix !== undefined) {
+      const exposed = name.startsWith(prefix) ? name : prefix + name;
+      // allowAll keeps the mapping (RPyC): `foo` reaches `exposed_foo` if there is one, else `foo` itself.
+      if (!this.allowAll || FORBIDDEN_NAMES.has(exposed)) return exposed;
+      if (target === undefined || target === null || findHolder(Object(target), exposed) !== undefined)
+        return exposed;
+      return name;
+    }
+    if (this.allowAll) return name;
     if (name.startsWith('_')) throw denied(name, "names starting with '_' are private");
     return name;
+  }
+
+  /** True if `key` (a mapped name) is one the owner exposed by its name (`exposed_x` under that prefix). */
+  #exposedByName(key: string): boolean {
+    return this.exposedPrefix !== undefined && key.startsWith(this.exposedPrefix);
   }
 
   /**
    * Reads member `name` of `target` for `access` ('get' or 'call'), applying this policy.
    * A function read for 'call' is returned unbound; the caller calls it with `target` as `this`.
+   * @param ownCopy - `target` is (part of) a copy the peer sent us (`transfer()`): its built-in methods
+   *   are reachable, since they reach only the peer's own data.
    * @throws {@link AccessDeniedError} naming the member when the policy refuses it.
    * @throws TypeError when the member does not exist.
    */
-  getMember(target: unknown, name: unknown, access: 'get' | 'call'): unknown {
-    const key = this.memberName(name);
+  getMember(target: unknown, name: unknown, access: 'get' | 'call', ownCopy = false): unknown {
+    const key = this.memberName(name, target);
     if (target === null || target === undefined) {
       throw new TypeError(`Cannot read '${String(name)}' of ${String(target)}`);
     }
     const holder = findHolder(target as object, key);
     if (holder === undefined) throw missing(target, String(name), key);
+    if (SHARED_PROTOTYPES.has(holder)) {
+      throw denied(
+        String(name),
+        'members every object inherits (Object.prototype, Function.prototype) are never exposed',
+      );
+    }
+    if (VIEW_MEMORY_NAMES.has(key) && ArrayBuffer.isView(target)) {
+      throw denied(String(name), 'it reaches the memory around a binary view, which may hold other data');
+    }
+    if (!this.allowBuiltinMethods && !ownCopy && isBuiltinPrototype(holder)) {
+      throw denied(
+        String(name),
+        "it is a method of a built-in prototype, which reaches the object's internal state; " +
+          "the server's policy needs allowBuiltinMethods",
+      );
+    }
     if (!this.allowAll) {
-      if (SHARED_PROTOTYPES.has(holder)) {
-        throw denied(
-          String(name),
-          'members every object inherits (Object.prototype, Function.prototype) are not exposed',
-        );
-      }
       const descriptor = Object.getOwnPropertyDescriptor(holder, key) as PropertyDescriptor;
       const own = holder === Object(target);
       const isGetter = descriptor.get !== undefined;
       const isFunction = typeof descriptor.value === 'function';
       // A prototype's methods and getters are the object's public interface; an own function is a method
       // stored on the instance (an arrow-function field, a plain object's or module's function member).
-      const reachable = isFunction || (isGetter && !own) || this.allowPublicAttrs;
+      // A member the owner named with the exposed prefix is reachable whatever it is (RPyC's exposed_ fields).
+      const reachable = isFunction || (isGetter && !own) || this.allowPublicAttrs || this.#exposedByName(key);
       if (!reachable) {
         throw denied(
           String(name),
@@ -155,19 +313,35 @@ export class AccessPolicy {
   }
 
   /**
+   * True if `target` reaches its member `key` (a symbol: an iterator, a dispose method) from a built-in
+   * prototype other than the iterator prototypes (whose `[Symbol.iterator]()` returns the iterator itself).
+   */
+  isBuiltinMember(target: object, key: symbol): boolean {
+    let holder: object | null = Object(target);
+    for (let depth = 0; holder !== null && depth < 1000; depth++) {
+      if (Object.hasOwn(holder, key)) break;
+      holder = Object.getPrototypeOf(holder);
+    }
+    if (holder === null || holder === iteratorPrototype || holder === asyncIteratorPrototype) return false;
+    return isBuiltinPrototype(holder);
+  }
+
+  /**
    * Sets member `name` of `target` to `value`, applying this policy.
    * @throws {@link AccessDeniedError} unless `allowSetAttr` (or `allowAll`) permits it.
    */
   setMember(target: unknown, name: unknown, value: unknown): void {
-    const key = this.memberName(name);
+    const key = this.memberName(name, target);
     if (!this.allowAll && !this.allowSetAttr) {
       throw denied(String(name), "setting members is off; the server's policy needs allowSetAttr");
     }
     if (typeof target !== 'object' && typeof target !== 'function')
       throw new TypeError(`Cannot set '${key}' of ${String(target)}`);
     if (target === null) throw new TypeError(`Cannot set '${key}' of null`);
+    const why = unchangeable(target);
+    if (why !== undefined) throw denied(String(name), why);
     const holder = findHolder(target, key);
-    if (!this.allowAll && holder !== undefined && SHARED_PROTOTYPES.has(holder)) {
+    if (holder !== undefined && SHARED_PROTOTYPES.has(holder)) {
       throw denied(String(name), 'members every object inherits cannot be replaced');
     }
     if (!Reflect.set(target, key, value))
@@ -179,13 +353,15 @@ export class AccessPolicy {
    * @throws {@link AccessDeniedError} unless `allowDelAttr` (or `allowAll`) permits it.
    */
   deleteMember(target: unknown, name: unknown): void {
-    const key = this.memberName(name);
+    const key = this.memberName(name, target);
     if (!this.allowAll && !this.allowDelAttr) {
       throw denied(String(name), "deleting members is off; the server's policy needs allowDelAttr");
     }
     if (typeof target !== 'object' && typeof target !== 'function')
       throw new TypeError(`Cannot delete '${key}' of ${String(target)}`);
     if (target === null) throw new TypeError(`Cannot delete '${key}' of null`);
+    const why = unchangeable(target);
+    if (why !== undefined) throw denied(String(name), why);
     if (!Object.hasOwn(target, key)) throw missing(target, String(name), key);
     if (!Reflect.deleteProperty(target, key))
       throw new TypeError(`'${key}' of ${describeObject(target)} cannot be deleted`);

@@ -12,8 +12,9 @@
  * @module
  */
 import { inspect } from 'node:util';
-import { FarcallError } from '../errors.js';
+import { ConnectionClosedError, FarcallError } from '../errors.js';
 import { Action, type ActionCode } from './messages.js';
+import { RemoteIterator } from './remote-iterator.js';
 import type { CallOptions, RemoteTarget } from './remote-target.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -51,17 +52,42 @@ export type RemoteResult<R> =
           : Awaited<R>
         : Awaited<R>;
 
-/** A remote function or method: the same parameters, a Promise of the result. */
-export type RemoteFunction<A extends unknown[], R> = (...args: A) => Promise<RemoteResult<R>>;
+/**
+ * What `for await` gives over a remote iterable (an async generator, a class with `[Symbol.iterator]`):
+ * its items as a call returns them. Strings are not iterated.
+ */
+export type RemoteIteration<R> =
+  Awaited<R> extends string
+    ? unknown
+    : Awaited<R> extends AsyncIterable<infer E>
+      ? AsyncIterable<RemoteResult<E>>
+      : Awaited<R> extends Iterable<infer E>
+        ? AsyncIterable<RemoteResult<E>>
+        : unknown;
+
+/**
+ * A remote function or method: the same parameters, a Promise of the result; for an iterable result the
+ * promise is also async-iterable (`for await (const x of proxy.items())`).
+ */
+export type RemoteFunction<A extends unknown[], R> = (
+  ...args: A
+) => Promise<RemoteResult<R>> & RemoteIteration<R>;
 
 /** A remote data member or getter: awaitable for its value, and a path to its own members. */
 export type RemoteProperty<V> = PromiseLike<RemoteResult<V>> &
   (V extends object ? RemoteMembers<V> : unknown);
 
 /** One member of a remote object, seen through a proxy. */
-export type RemoteMember<V> = V extends (...args: infer A) => infer R
-  ? RemoteFunction<A, R>
-  : RemoteProperty<V>;
+export type RemoteMember<V> = V extends abstract new (
+  ...args: infer A
+) => infer I
+  ? RemoteClass<A, I>
+  : V extends (...args: infer A) => infer R
+    ? RemoteFunction<A, R>
+    : RemoteProperty<V>;
+
+/** A remote class: `await new proxy(...args)` constructs on the owner and gives a proxy of the instance. */
+export type RemoteClass<A extends unknown[], I> = new (...args: A) => Promise<Remote<I>>;
 
 /** The public members of `T` (names starting with `_` are never reachable), seen through a proxy. */
 export type RemoteMembers<T> = {
@@ -71,12 +97,15 @@ export type RemoteMembers<T> = {
 };
 
 /** A proxy of an object whose type is not known: every member is reachable, results are `unknown`. */
-export interface UntypedRemote extends Disposable {
+export interface UntypedRemote extends Disposable, AsyncDisposable, AsyncIterable<unknown> {
   readonly [name: string]: UntypedRemoteMember;
 }
 
 /** A member of an {@link UntypedRemote}: callable, awaitable, and a path to further members. */
-export type UntypedRemoteMember = ((...args: unknown[]) => Promise<unknown>) &
+export type UntypedRemoteMember = ((...args: unknown[]) => Promise<unknown> & AsyncIterable<unknown>) &
+  (new (
+    ...args: unknown[]
+  ) => Promise<UntypedRemote>) &
   PromiseLike<unknown> &
   UntypedRemote;
 
@@ -96,7 +125,15 @@ export type Remote<T = unknown> = unknown extends T
   ? UntypedRemote
   : RemoteMembers<T> &
       Disposable &
-      (T extends (...args: infer A) => infer R ? RemoteFunction<A, R> : unknown);
+      AsyncDisposable &
+      RemoteIteration<T> &
+      (T extends abstract new (
+        ...args: infer A
+      ) => infer I
+        ? RemoteClass<A, I>
+        : T extends (...args: infer A) => infer R
+          ? RemoteFunction<A, R>
+          : unknown);
 
 // ---------------------------------------------------------------------------------------------------------
 // The proxy
@@ -133,14 +170,33 @@ export function createProxy<T = unknown>(
   path: readonly string[] = EMPTY_ARGS as readonly string[],
   options: CallOptions = {},
 ): Remote<T> {
-  // The proxy's target is a function so the proxy is callable; its name shows in util.inspect.
-  const fn = { ObjectProxy: () => {} }.ObjectProxy;
+  // The proxy's target is a (constructible) function so the proxy is callable and `new`-able. util.inspect
+  // looks at a Proxy's target without calling its traps: the target's prototype says what it stands for.
+  const fn = function ObjectProxy() {};
+  Object.setPrototypeOf(fn, proxyTargetPrototype);
   const state: ProxyState = { target, path, options, children: undefined, proxy: fn };
   const proxy = new Proxy(fn, handler);
   state.proxy = proxy;
   states.set(fn, state);
   states.set(proxy, state);
   return proxy as unknown as Remote<T>;
+}
+
+/** How util.inspect shows a proxy: `[ObjectProxy Report #5 of tcp://127.0.0.1:5000 .summary]`. */
+function inspectProxy(this: unknown): string {
+  const state = typeof this === 'function' ? states.get(this) : undefined;
+  return state === undefined ? '[ObjectProxy]' : `[ObjectProxy ${describeForInspect(state)}]`;
+}
+
+/** The prototype of every proxy target: Function.prototype plus what util.inspect reads. */
+const proxyTargetPrototype = Object.create(Function.prototype, {
+  [inspect.custom]: { value: inspectProxy },
+  [Symbol.toStringTag]: { value: 'ObjectProxy' },
+}) as object;
+
+function describeForInspect(state: ProxyState): string {
+  const path = state.path.length > 0 ? ` .${state.path.join('.')}` : '';
+  return `${state.target.describe()}${path}`;
 }
 
 const handler: ProxyHandler<() => void> = {
@@ -162,7 +218,14 @@ const handler: ProxyHandler<() => void> = {
     return child;
   },
   apply(fn, _thisArg, args) {
-    return send(states.get(fn) as ProxyState, Action.CALL, args, undefined);
+    const call = send(states.get(fn) as ProxyState, Action.CALL, args, undefined);
+    // `for await (const x of proxy.items())`: the call's promise iterates what it resolves to.
+    (call as Promise<unknown> & AsyncIterable<unknown>)[Symbol.asyncIterator] = iterateResult;
+    return call;
+  },
+  construct(fn, args) {
+    // `new proxy(...)` constructs on the owner; the Promise of the new instance's proxy is the result.
+    return send(states.get(fn) as ProxyState, Action.CONSTRUCT, args, undefined);
   },
   set(fn, key) {
     throw new TypeError(
@@ -177,7 +240,8 @@ const handler: ProxyHandler<() => void> = {
     );
   },
   has(fn, key) {
-    if (typeof key !== 'string') return key === Symbol.dispose;
+    if (typeof key !== 'string')
+      return key === Symbol.dispose || key === Symbol.asyncDispose || key === Symbol.asyncIterator;
     if (key === 'then') return (states.get(fn) as ProxyState).path.length > 0;
     return !(LOCAL_NAMES.has(key) || key.startsWith('$$') || key.startsWith('@@'));
   },
@@ -186,16 +250,61 @@ const handler: ProxyHandler<() => void> = {
   },
 };
 
+/** `[Symbol.asyncIterator]` of a call's promise: iterates the result, remote (a proxy) or local (a copy). */
+function iterateResult(this: Promise<unknown>): AsyncIterator<unknown> {
+  let inner: AsyncIterator<unknown> | Iterator<unknown> | undefined;
+  const open = async (): Promise<AsyncIterator<unknown> | Iterator<unknown>> => {
+    if (inner !== undefined) return inner;
+    const value = (await this) as Record<symbol, unknown> | null | undefined;
+    const method =
+      value === null || value === undefined
+        ? undefined
+        : (value[Symbol.asyncIterator] ?? value[Symbol.iterator]);
+    if (typeof method !== 'function')
+      throw new TypeError(`The call's result is not iterable (${typeof value})`);
+    inner = Reflect.apply(method, value, []) as AsyncIterator<unknown>;
+    return inner;
+  };
+  return {
+    next: async () => {
+      const step = await (await open()).next();
+      return { value: await step.value, done: step.done };
+    },
+    return: async (value?: unknown) => {
+      if (inner?.return !== undefined) await inner.return(value);
+      return { value, done: true };
+    },
+  };
+}
+
+/**
+ * `await using`: runs the remote object's `Symbol.asyncDispose` / `Symbol.dispose` on its owner, then
+ * releases the proxy. A connection already gone has disposed of nothing, and has nothing left to release.
+ */
+async function disposeRemote(state: ProxyState): Promise<void> {
+  try {
+    await send(state, Action.DISPOSE, EMPTY_ARGS, undefined);
+  } catch (error) {
+    if (!(error instanceof ConnectionClosedError)) throw error;
+  } finally {
+    state.target.release();
+  }
+}
+
 function symbolMember(state: ProxyState, key: symbol): unknown {
   switch (key) {
+    case Symbol.asyncDispose:
+      return () => disposeRemote(state);
+    case Symbol.asyncIterator:
+      return () => new RemoteIterator(state.target, state.path, state.options);
     case Symbol.dispose:
       return () => state.target.release();
     case Symbol.toPrimitive:
-      return () => `[ObjectProxy ${describeState(state)}]`;
+      return () => `[ObjectProxy ${describeForInspect(state)}]`;
     case Symbol.toStringTag:
       return 'ObjectProxy';
     case inspect.custom:
-      return () => `[ObjectProxy ${describeState(state)}]`;
+      return () => `[ObjectProxy ${describeForInspect(state)}]`;
     default:
       return undefined;
   }

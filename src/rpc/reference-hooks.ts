@@ -16,7 +16,17 @@ import {
   ImportTable,
   type ReleaseSink,
 } from './references.js';
-import type { RequestChannel } from './remote-target.js';
+import { ChannelTarget, type RequestChannel } from './remote-target.js';
+
+/**
+ * The object id of a reference to a name the owner published (its `typeName` is the name); `0` is the
+ * owner's root object. Lent objects have positive ids.
+ */
+const PUBLISHED_NAME_ID = -1;
+const ROOT_ID = 0;
+
+/** Our root object (`0`) or the object we publish under a name, or undefined. */
+export type PublishedLookup = (target: string | 0) => unknown;
 
 /** The connection side of the hooks: what they need to know of the peer and send to it. */
 export interface ReferencePeer extends RequestChannel, ReleaseSink {
@@ -26,6 +36,10 @@ export interface ReferencePeer extends RequestChannel, ReleaseSink {
   readonly peerAddress: string | null;
   /** Sends RETAIN: we forwarded `count` references of the peer's object `id` to a third process. */
   sendRetain(id: number, count: number): void;
+  /** True if this side may connect directly to the owner at `address` (its own allow-list). */
+  acceptsOwner(address: string | null): boolean;
+  /** True if the peer connects directly to the owner at `address` (the allow-list in its HELLO). */
+  peerAcceptsOwner(address: string | null): boolean;
 }
 
 /**
@@ -44,9 +58,12 @@ export class ReferenceHooks implements CodecHooks {
   /** Ids lent while encoding the current message. */
   readonly #exportedNow: number[] = [];
 
-  constructor(peer: ReferencePeer, exports: ExportTable) {
+  readonly #published: PublishedLookup;
+
+  constructor(peer: ReferencePeer, exports: ExportTable, published: PublishedLookup = () => undefined) {
     this.#peer = peer;
     this.#exports = exports;
+    this.#published = published;
     this.imports = new ImportTable(peer);
   }
 
@@ -86,11 +103,11 @@ export class ReferenceHooks implements CodecHooks {
   }
 
   /**
-   * A proxy we send on. Back to its owner (or to another connection of the same owner): the owner's own
-   * reference, which it resolves to its object. To a third process, when the owner listens: the owner's
-   * reference and address, after a RETAIN to the owner so it counts the new holder. Otherwise (an owner
-   * that does not listen, or the peer's root or published name): lent as our own object, so requests for
-   * it pass through us.
+   * A proxy we send on. Back over the connection it came from: the owner's own reference, which the owner
+   * resolves to its object. To a peer that connects to the owner directly (the owner listens, and its
+   * address is on the allow-list the peer sent in its HELLO): the owner's reference and address, after a
+   * RETAIN to the owner so it counts the new holder until the peer claims it. Otherwise: lent as our own
+   * object, so the peer's requests for it pass through us and nobody connects anywhere.
    */
   #forward(proxy: object): RemoteReference {
     const parts = proxyParts(proxy) as { target: unknown; path: readonly string[] };
@@ -100,31 +117,68 @@ export class ReferenceHooks implements CodecHooks {
       );
     }
     const target = parts.target;
+    // The peer's root or one of its published names (`client.get('t')`), sent back to it: it resolves the
+    // name itself, so it gets its own object, never a proxy of our proxy. (Before the peer's HELLO its
+    // owner id is unknown: the proxy is lent, and calls on it pass through us.)
+    if (
+      target instanceof ChannelTarget &&
+      target.channel === this.#peer &&
+      this.#peer.peerOwnerId !== undefined
+    ) {
+      const name = target.target;
+      if (name === ROOT_ID || typeof name === 'string') {
+        return new RemoteReference(
+          this.#peer.peerOwnerId as string,
+          name === ROOT_ID ? ROOT_ID : PUBLISHED_NAME_ID,
+          this.#peer.peerAddress ?? null,
+          true,
+          name === ROOT_ID ? '' : name,
+        );
+      }
+    }
     if (target instanceof ImportedTarget && !target.released) {
       const owner = target.channel as ReferencePeer;
       const ownerId = owner.peerOwnerId as string;
       const typeName = target.typeName;
-      if (ownerId === this.#peer.peerOwnerId)
+      if (owner === this.#peer)
         return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
-      if (owner.peerAddress !== null) {
+      if (
+        ownerId !== this.#peer.peerOwnerId &&
+        owner.peerAddress !== null &&
+        this.#peer.peerAcceptsOwner(owner.peerAddress)
+      ) {
         owner.sendRetain(target.id, 1);
         return new RemoteReference(ownerId, target.id, owner.peerAddress, true, typeName);
       }
     }
-    if (target instanceof ForwardedTarget) {
-      const reference = target.reference;
-      if (reference.ownerId !== this.#peer.peerOwnerId) target.retainForForwarding();
-      return reference;
-    }
+    if (target instanceof ForwardedTarget && target.connectedOver(this.#peer)) return target.reference;
     return this.#lend(proxy);
   }
 
   decodeReference(reference: RemoteReference): unknown {
-    if (reference.ownerId === this.#exports.ownerId) {
-      const object = this.#exports.lookup(reference.objectId);
+    if (reference.ownerId === this.#exports.ownerId && reference.objectId <= 0) {
+      // Our root or a name we publish: what the peer could reach by that name anyway.
+      const what = reference.objectId === ROOT_ID ? ROOT_ID : reference.typeName;
+      const object =
+        reference.objectId === ROOT_ID || reference.objectId === PUBLISHED_NAME_ID
+          ? this.#published(what)
+          : undefined;
       if (object === undefined) {
         throw new ProtocolError(
-          `${this.#peer.describePeer()} sent back our object #${reference.objectId}, which is no longer lent`,
+          `${this.#peer.describePeer()} sent a reference to ${what === ROOT_ID ? 'our root object' : `our published name '${what}'`}, ` +
+            'which does not exist (nothing is published under it)',
+          'ERR_FARCALL_UNKNOWN_OBJECT',
+        );
+      }
+      return object;
+    }
+    if (reference.ownerId === this.#exports.ownerId) {
+      // Our own object back: only one lent to this peer, over this connection, becomes the object again.
+      const object = this.#exports.resolve(reference.objectId, this.holder);
+      if (object === undefined) {
+        throw new ProtocolError(
+          `${this.#peer.describePeer()} sent a reference to our object #${reference.objectId}, which is not lent to it ` +
+            '(it was released, or lent to another connection)',
           'ERR_FARCALL_UNKNOWN_OBJECT',
         );
       }
@@ -135,21 +189,24 @@ export class ReferenceHooks implements CodecHooks {
         reference.objectId,
         (token) => new ImportedTarget(this.#peer, this.imports, token, reference.typeName),
       );
-      return proxyOfImport(target);
+      return proxyOfTarget(target);
     }
-    if (reference.address !== null && reference.address !== '')
-      return createProxy(new ForwardedTarget(reference));
+    // An object of a third process. Decoding it never connects anywhere: the ForwardedTarget connects when
+    // the proxy is first used, and only to an owner this side's allow-list admits.
+    if (this.#peer.acceptsOwner(reference.address)) return proxyOfTarget(ForwardedTarget.receive(reference));
     throw new ProtocolError(
-      `${this.#peer.describePeer()} sent a reference to an object of another process that does not listen for connections`,
+      `${this.#peer.describePeer()} sent a reference to an object of another process ` +
+        `(${reference.address === null || reference.address === '' ? 'which does not listen' : reference.address}); ` +
+        "this side connects to no third process unless its 'allowOwnerConnections' option lists the address",
       'ERR_FARCALL_UNREACHABLE_OWNER',
     );
   }
 }
 
-const importProxies = new WeakMap<ImportedTarget, object>();
+const importProxies = new WeakMap<ImportedTarget | ForwardedTarget, object>();
 
 /** The one proxy of an imported object, so the same remote object is always the same proxy (===). */
-function proxyOfImport(target: ImportedTarget): object {
+function proxyOfTarget(target: ImportedTarget | ForwardedTarget): object {
   let proxy = importProxies.get(target);
   if (proxy === undefined) {
     proxy = createProxy(target) as object;

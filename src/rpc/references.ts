@@ -23,30 +23,47 @@ export function newOwnerId(): string {
 
 /**
  * How many references one borrower (one connection) holds of each object; subtracted when it goes away,
- * so a peer that dies does not keep our objects alive.
+ * so a peer that dies does not keep our objects alive. An id is usable only by a holder that holds it: a
+ * reference is a capability of the connection it was given to.
  */
 export class ExportHolder {
   /** object id → references handed to this borrower and not yet released. */
   readonly counts = new Map<number, number>();
+  /**
+   * object id → references this borrower forwarded to a third process (RETAIN) that no connection has
+   * claimed yet; given back when this borrower goes away.
+   */
+  readonly forwarded = new Map<number, number>();
 }
 
 interface ExportEntry {
   readonly id: number;
   readonly value: object;
-  /** All references handed out and not released, across every holder plus `detached`. */
+  /** All references handed out and not released, across every holder plus the unclaimed forwarded ones. */
   count: number;
-  /** References forwarded to third parties (RETAIN), not attributed to a holder. */
-  detached: number;
+  /** References forwarded to third parties (RETAIN) and not claimed yet, by the holder that forwarded them. */
+  readonly unclaimed: Map<ExportHolder, number>;
 }
+
+/** The largest count one RETAIN or RELEASE may carry (a count beyond it is a confused or hostile peer). */
+const MAX_COUNT = 2 ** 31;
+
+/** Random object ids drawn at a time (one crypto call per this many exports). */
+const ID_POOL = 256;
 
 /**
  * The objects one owner lends to its peers.
+ *
+ * Object ids are random 52-bit integers, not counted up: a peer cannot name an object it was not given
+ * by guessing. On top of that every use is checked against the holder (the connection) that uses it, see
+ * {@link ExportTable.resolve}.
  *
  * @example
  * ```ts
  * const exports = new ExportTable();
  * const holder = new ExportHolder();
  * const id = exports.export(scanner, holder); // same id every time `scanner` is exported
+ * exports.resolve(id, holder);                // scanner; undefined for a holder it was not lent to
  * exports.release(id, 1, holder);             // the peer dropped its proxy: `scanner` is forgotten
  * ```
  */
@@ -57,7 +74,8 @@ export class ExportTable {
   address: string | null;
   readonly #byId = new Map<number, ExportEntry>();
   readonly #byValue = new Map<object, ExportEntry>();
-  #nextId = 1;
+  #idPool: Buffer = Buffer.alloc(0);
+  #idPoolAt = 0;
 
   constructor(ownerId: string = newOwnerId(), address: string | null = null) {
     this.ownerId = ownerId;
@@ -76,7 +94,7 @@ export class ExportTable {
   export(value: object, holder: ExportHolder): number {
     let entry = this.#byValue.get(value);
     if (entry === undefined) {
-      entry = { id: this.#nextId++, value, count: 0, detached: 0 };
+      entry = { id: this.#newId(), value, count: 0, unclaimed: new Map() };
       this.#byId.set(entry.id, entry);
       this.#byValue.set(value, entry);
     }
@@ -85,57 +103,128 @@ export class ExportTable {
     return entry.id;
   }
 
-  /** The object lent under `id`, or undefined if it is not (or no longer) lent. */
+  /**
+   * The object lent under `id`, whoever holds it: for the owner's own diagnostics. Never answer a peer
+   * with it; use {@link resolve}.
+   */
   lookup(id: number): object | undefined {
     return this.#byId.get(id)?.value;
   }
 
   /**
-   * A borrower forwarded `count` references of `id` to a third party, which will release them over its own
-   * connection. Returns false if `id` is not lent.
+   * The object lent under `id` if `holder` may use it: it holds a reference, or a reference of it was
+   * forwarded to a third party (RETAIN) and not claimed yet, which `holder` then claims (it counts as
+   * lent to `holder` from now on). Undefined otherwise, whether or not the id exists: the answer tells a
+   * peer nothing about other peers' objects.
    */
-  retain(id: number, count: number): boolean {
+  resolve(id: number, holder: ExportHolder): object | undefined {
     const entry = this.#byId.get(id);
-    if (entry === undefined || !(count > 0)) return false;
+    if (entry === undefined) return undefined;
+    if (holder.counts.has(id)) return entry.value;
+    for (const [forwarder, count] of entry.unclaimed) {
+      this.#takeUnclaimed(entry, forwarder, count, 1);
+      holder.counts.set(id, 1);
+      return entry.value;
+    }
+    return undefined;
+  }
+
+  /**
+   * `holder` forwarded `count` references of `id` to a third party, which will claim them over its own
+   * connection. Refused (returns false) unless `holder` holds `id` itself; the forwarded references are
+   * charged to `holder` until claimed, and given back when it goes away.
+   */
+  retain(id: number, count: number, holder: ExportHolder): boolean {
+    const entry = this.#byId.get(id);
+    if (entry === undefined || !holder.counts.has(id) || !validCount(count)) return false;
     entry.count += count;
-    entry.detached += count;
+    entry.unclaimed.set(holder, (entry.unclaimed.get(holder) ?? 0) + count);
+    holder.forwarded.set(id, (holder.forwarded.get(id) ?? 0) + count);
     return true;
   }
 
   /**
-   * `holder` gives back `count` references of `id`. A peer can never give back more than it holds itself
-   * plus those forwarded to third parties, so a confused peer cannot free an object others still use.
+   * `holder` gives back `count` references of `id`: its own first, then unclaimed forwarded ones (a third
+   * party releasing what was forwarded to it before it used it). A peer can never give back more than
+   * that, so a confused peer cannot free an object others still use.
    */
   release(id: number, count: number, holder: ExportHolder): void {
     const entry = this.#byId.get(id);
-    if (entry === undefined || !(count > 0)) return;
+    if (entry === undefined || !validCount(count)) return;
     const held = holder.counts.get(id) ?? 0;
     const fromHolder = Math.min(count, held);
-    const fromDetached = Math.min(count - fromHolder, entry.detached);
     if (fromHolder > 0) {
       if (held === fromHolder) holder.counts.delete(id);
       else holder.counts.set(id, held - fromHolder);
     }
-    entry.detached -= fromDetached;
-    this.#drop(entry, fromHolder + fromDetached);
+    let rest = count - fromHolder;
+    let released = fromHolder;
+    for (const [forwarder, unclaimed] of entry.unclaimed) {
+      if (rest <= 0) break;
+      const taken = this.#takeUnclaimed(entry, forwarder, unclaimed, rest);
+      rest -= taken;
+      released += taken;
+    }
+    this.#drop(entry, released);
   }
 
-  /** `holder` went away (its connection closed): every reference it held is given back. */
+  /**
+   * `holder` went away (its connection closed): every reference it held is given back, and so are the
+   * ones it forwarded that nobody claimed.
+   */
   releaseHolder(holder: ExportHolder): void {
     for (const [id, count] of holder.counts) {
       const entry = this.#byId.get(id);
       if (entry !== undefined) this.#drop(entry, count);
     }
     holder.counts.clear();
+    for (const id of holder.forwarded.keys()) {
+      const entry = this.#byId.get(id);
+      const unclaimed = entry?.unclaimed.get(holder);
+      if (entry === undefined || unclaimed === undefined) continue;
+      entry.unclaimed.delete(holder);
+      this.#drop(entry, unclaimed);
+    }
+    holder.forwarded.clear();
+  }
+
+  /** Takes up to `wanted` of `forwarder`'s unclaimed references of `entry`; returns how many. */
+  #takeUnclaimed(entry: ExportEntry, forwarder: ExportHolder, unclaimed: number, wanted: number): number {
+    const taken = Math.min(unclaimed, wanted);
+    if (taken === unclaimed) entry.unclaimed.delete(forwarder);
+    else entry.unclaimed.set(forwarder, unclaimed - taken);
+    const forwarded = (forwarder.forwarded.get(entry.id) ?? 0) - taken;
+    if (forwarded > 0) forwarder.forwarded.set(entry.id, forwarded);
+    else forwarder.forwarded.delete(entry.id);
+    return taken;
   }
 
   #drop(entry: ExportEntry, count: number): void {
     entry.count -= count;
-    if (entry.count <= 0) {
+    if (entry.count <= 0 && this.#byId.get(entry.id) === entry) {
       this.#byId.delete(entry.id);
       this.#byValue.delete(entry.value);
     }
   }
+
+  /** A fresh random id in [1, 2^52): unguessable, and a safe integer MessagePack carries exactly. */
+  #newId(): number {
+    for (;;) {
+      if (this.#idPoolAt + 7 > this.#idPool.length) {
+        this.#idPool = randomBytes(7 * ID_POOL);
+        this.#idPoolAt = 0;
+      }
+      const high = this.#idPool.readUIntBE(this.#idPoolAt, 3) & 0x0fffff; // 20 bits
+      const low = this.#idPool.readUInt32BE(this.#idPoolAt + 3);
+      this.#idPoolAt += 7;
+      const id = high * 2 ** 32 + low;
+      if (id !== 0 && !this.#byId.has(id)) return id;
+    }
+  }
+}
+
+function validCount(count: number): boolean {
+  return Number.isInteger(count) && count > 0 && count <= MAX_COUNT;
 }
 
 /**

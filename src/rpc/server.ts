@@ -10,8 +10,23 @@ import { AccessDeniedError } from '../errors.js';
 import { type Listener, listenTransport } from '../wire/transports.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './dispatch.js';
+import { HandshakeGate } from './handshake-gate.js';
 import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
 import { ExportTable } from './references.js';
+
+/** Who connected to an RPCServer, as its `onConnect` / `onDisconnect` hooks see it. */
+export interface PeerInfo {
+  /** Where the peer connects from: `'tcp://127.0.0.1:53422'`, `'unix'`, or the stream's name (a pipe). */
+  readonly address: string;
+  /** The peer's owner id (its identity for references; random per process), from its HELLO. */
+  readonly ownerId: string;
+  /** Where the peer itself listens for third parties (from its HELLO), or null. */
+  readonly listensAt: string | null;
+  /** True if the peer proved it knows the server's `authKey`; false when the server has none. */
+  readonly authenticated: boolean;
+  /** The connection to the peer (to close it, or call its callbacks). */
+  readonly connection: Connection;
+}
 
 /** Options of {@link RPCServer.listen}. */
 export interface RPCServerOptions {
@@ -32,12 +47,44 @@ export interface RPCServerOptions {
   maxWriteBufferBytes?: number;
   /** Default timeout (ms) of calls the server makes into clients (their callbacks). Default 30 000. */
   timeout?: number;
-  /** Let clients close the server with `client.closeServer()`. Default true (as pyacq). */
+  /**
+   * Let every client close the server with `client.closeServer()`. Default false: only a connection
+   * served with `serve(stream, { canCloseServer: true })` may (a ProcessSpawner's own client may close
+   * its child).
+   */
   allowRemoteClose?: boolean;
+  /**
+   * Let a client replace or remove (`client.set(name, null)`) a name ANOTHER client published. Default
+   * false: a client may publish new names and change its own; names the server published are never
+   * replaced by a client.
+   */
+  allowNameTakeover?: boolean;
   /** Milliseconds a client has for the HELLO exchange and authentication. Default 5000. */
   handshakeTimeout?: number;
+  /**
+   * Connections that may be in their handshake (not yet authenticated) at once; beyond it the oldest is
+   * closed. Their frames are limited to 16 KiB until they are. Default 64.
+   */
+  maxUnauthenticatedConnections?: number;
+  /**
+   * Called when a client has connected (after authentication), before any of its requests is served
+   * (RPyC's `on_connect`). Throwing refuses that client: its connection closes with the error's message
+   * (also when a returned promise rejects); the server keeps serving the others.
+   */
+  onConnect?: (peer: PeerInfo) => void | Promise<void>;
+  /**
+   * Called when a client that `onConnect` admitted has gone (it closed, died, or the server closed), with
+   * the error that ended the connection if any. A throw is reported as a process warning, never more.
+   */
+  onDisconnect?: (peer: PeerInfo, reason: Error | undefined) => void | Promise<void>;
   /** Key and certificate for a `tls://` address. */
   tls?: tls.TlsOptions;
+  /**
+   * Addresses of third processes this side may connect to directly when a peer hands it a proxy of an
+   * object such a process owns (`['*']`: any; at most 64). The connection opens when the proxy is first
+   * used. Default none: such proxies come as the peer's own objects and calls on them go through the peer.
+   */
+  allowOwnerConnections?: readonly string[];
 }
 
 /**
@@ -55,12 +102,15 @@ export class RPCServer implements AsyncDisposable {
   readonly #objects = new Map<string, unknown>();
   /** Names the server published itself: clients may not replace them. */
   readonly #ownNames = new Set<string>();
+  /** Names a client published, and which connection published them. */
+  readonly #clientNames = new Map<string, object>();
   readonly #connections = new Set<Connection>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #exports = new ExportTable();
   readonly #policy: AccessPolicy;
   readonly #options: RPCServerOptions;
-  readonly #context: ServerContext;
+  readonly #gate: HandshakeGate;
+  readonly #importable: readonly string[];
   #listener: Listener | undefined;
   #closing: Promise<void> | undefined;
 
@@ -71,17 +121,22 @@ export class RPCServer implements AsyncDisposable {
   constructor(options: RPCServerOptions = {}) {
     this.#options = options;
     this.#policy = AccessPolicy.from(options.policy);
-    const importable = Object.freeze([...(options.importable ?? [])]);
-    this.#context = {
+    this.#gate = new HandshakeGate(options.maxUnauthenticatedConnections);
+    this.#importable = Object.freeze([...(options.importable ?? [])]);
+  }
+
+  /** What one connection may do to this server: `canCloseServer` is that connection's own right. */
+  #contextFor(publisher: object, canCloseServer: boolean): ServerContext {
+    return {
       lookup: (name) => (this.#objects.has(name) ? (this.#objects.get(name) as object) : undefined),
       names: () => [...this.#objects.keys()],
-      publish: (name, value) => this.#publishFromClient(name, value),
-      importable,
+      publish: (name, value) => this.#publishFromClient(name, value, publisher),
+      importable: this.#importable,
       closeServer: () => {
-        if (this.#options.allowRemoteClose === false) {
+        if (!canCloseServer && this.#options.allowRemoteClose !== true) {
           throw new AccessDeniedError(
             'closeServer',
-            'This server does not let clients close it (allowRemoteClose: false)',
+            'This server does not let its clients close it: start it with allowRemoteClose: true to allow that',
           );
         }
         // After this turn's reply has been flushed.
@@ -136,6 +191,7 @@ export class RPCServer implements AsyncDisposable {
       throw new TypeError(`Cannot publish undefined under '${name}': use delete(name)`);
     this.#objects.set(name, value);
     this.#ownNames.add(name);
+    this.#clientNames.delete(name);
   }
 
   /** What is published under `name`, or undefined. */
@@ -146,6 +202,7 @@ export class RPCServer implements AsyncDisposable {
   /** Stops publishing `name`; returns whether it was published. Proxies already handed out keep working. */
   delete(name: string): boolean {
     this.#ownNames.delete(name);
+    this.#clientNames.delete(name);
     return this.#objects.delete(name);
   }
 
@@ -158,7 +215,8 @@ export class RPCServer implements AsyncDisposable {
    * Serves one already-connected stream (a child's pipe, a socket accepted elsewhere) as a client
    * connection of this server. The server owns the stream from now on.
    */
-  serve(stream: Duplex, options: { peerName?: string } = {}): Connection {
+  serve(stream: Duplex, options: { peerName?: string; canCloseServer?: boolean } = {}): Connection {
+    const publisher = {};
     const connection = new Connection(stream, {
       side: 'server',
       policy: this.#policy,
@@ -167,14 +225,17 @@ export class RPCServer implements AsyncDisposable {
       maxWriteBufferBytes: this.#options.maxWriteBufferBytes,
       timeout: this.#options.timeout,
       handshakeTimeout: this.#options.handshakeTimeout,
+      allowOwnerConnections: this.#options.allowOwnerConnections,
       exports: this.#exports,
-      server: this.#context,
+      server: this.#contextFor(publisher, options.canCloseServer === true),
       peerName: options.peerName ?? describeStream(stream),
+      onReady: (ready) => this.#connected(ready, peerAddressOf(stream, options.peerName)),
     });
     if (this.#closing !== undefined) {
       void connection.close('the server is closing');
       return connection;
     }
+    this.#gate.admit(connection);
     this.#connections.add(connection);
     void connection.whenClosed.then(() => this.#connections.delete(connection));
     return connection;
@@ -244,16 +305,71 @@ export class RPCServer implements AsyncDisposable {
     await this.close();
   }
 
-  #publishFromClient(name: string, value: unknown): void {
+  /** A client finished its handshake: run onConnect (a throw refuses it), and onDisconnect when it goes. */
+  #connected(connection: Connection, address: string): void {
+    const { onConnect, onDisconnect } = this.#options;
+    if (onConnect === undefined && onDisconnect === undefined) return;
+    const peer: PeerInfo = {
+      address,
+      ownerId: connection.peerOwnerId ?? '',
+      listensAt: connection.peerAddress ?? null,
+      authenticated: this.#options.authKey !== undefined,
+      connection,
+    };
+    // A synchronous throw propagates: the Connection refuses the peer before serving anything.
+    const result = onConnect?.(peer);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        const why = error instanceof Error ? error.message : String(error);
+        void connection.close(`the server refused the connection: ${why}`);
+      });
+    }
+    if (onDisconnect !== undefined) {
+      void connection.whenClosed.then(async (reason) => {
+        try {
+          await onDisconnect(peer, reason);
+        } catch (error) {
+          process.emitWarning(
+            `An RPCServer onDisconnect hook threw: ${error instanceof Error ? error.stack : String(error)}`,
+          );
+        }
+      });
+    }
+  }
+
+  #publishFromClient(name: string, value: unknown, publisher: object): void {
     if (this.#ownNames.has(name)) {
       throw new AccessDeniedError(
         name,
         `'${name}' is published by the server itself: a client cannot replace it`,
       );
     }
-    if (value === undefined || value === null) this.#objects.delete(name);
-    else this.#objects.set(name, value);
+    const owner = this.#clientNames.get(name);
+    if (owner !== undefined && owner !== publisher && this.#options.allowNameTakeover !== true) {
+      throw new AccessDeniedError(
+        name,
+        `'${name}' was published by another client: a client cannot replace it (the server's allowNameTakeover option allows that)`,
+      );
+    }
+    if (value === undefined || value === null) {
+      this.#objects.delete(name);
+      this.#clientNames.delete(name);
+    } else {
+      this.#objects.set(name, value);
+      this.#clientNames.set(name, publisher);
+    }
   }
+}
+
+function peerAddressOf(stream: Duplex, name: string | undefined): string {
+  const socket = stream as Duplex & { remoteAddress?: string; remotePort?: number; remoteFamily?: string };
+  if (socket.remoteAddress !== undefined) {
+    const host = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]` : socket.remoteAddress;
+    const scheme = (stream as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
+    return `${scheme}://${host}:${socket.remotePort}`;
+  }
+  if (typeof (stream as { address?: unknown }).address === 'function') return 'unix';
+  return name ?? 'a stream';
 }
 
 function describeStream(stream: Duplex): string {

@@ -44,7 +44,11 @@ try {
   await fail(`Could not ${stage}`, error);
 }
 if (shuttingDown) await new Promise(() => {}); // the parent died while we were starting; exit is under way
-const connection = (server as RPCServer).serve(parentChannel(3), { peerName: 'the parent process' });
+// The parent's own client may close its child; other clients only with allowRemoteClose.
+const connection = (server as RPCServer).serve(parentChannel(3), {
+  peerName: 'the parent process',
+  canCloseServer: true,
+});
 void connection.whenClosed.then(() => shutdown());
 
 /** Publishes what the module provides; returns the cleanup its setup() gave, if any. */

@@ -368,6 +368,7 @@ function policyOptions(policy: AccessPolicy | AccessPolicyOptions): AccessPolicy
     allowSetAttr: policy.allowSetAttr,
     allowDelAttr: policy.allowDelAttr,
     allowAll: policy.allowAll,
+    allowBuiltinMethods: policy.allowBuiltinMethods,
     includeRemoteStack: policy.includeRemoteStack,
   };
 }

@@ -18,6 +18,13 @@ export interface FramedSocketOptions {
    * Default 60 000; `Infinity` turns it off.
    */
   stalledFrameTimeoutMs?: number;
+  /**
+   * The first this-many frames from the peer (its handshake, before it is authenticated) may be at most
+   * {@link FramedSocketOptions.maxHandshakeFrameBytes} long. Default 0 (no separate limit).
+   */
+  handshakeFrames?: number;
+  /** The largest body of one of the first `handshakeFrames` frames. Default: `maxFrameBytes`. */
+  maxHandshakeFrameBytes?: number;
 }
 
 /** Bodies up to this size are copied behind their header into one buffer: one write instead of two. */
@@ -65,7 +72,11 @@ export class FramedSocket {
 
   constructor(stream: Duplex, options: FramedSocketOptions = {}) {
     this.stream = stream;
-    this.#decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#decoder = new FrameDecoder(maxFrameBytes, {
+      frames: options.handshakeFrames ?? 0,
+      maxFrameBytes: options.maxHandshakeFrameBytes ?? maxFrameBytes,
+    });
     this.#maxWriteBufferBytes = options.maxWriteBufferBytes ?? 64 * 1024 * 1024;
     this.#stalledFrameTimeoutMs = options.stalledFrameTimeoutMs ?? 60_000;
     const socketLike = stream as Duplex & { setNoDelay?: (noDelay: boolean) => void };

@@ -45,6 +45,12 @@ export function encodeFrameHeader(length: number): Buffer {
 export class FrameDecoder {
   /** The largest body this decoder accepts, in bytes. */
   readonly maxFrameBytes: number;
+  /** The first this-many frames are held to {@link FrameDecoder.maxHandshakeFrameBytes} (a handshake). */
+  readonly handshakeFrames: number;
+  /** The largest body of one of the first {@link FrameDecoder.handshakeFrames} frames. */
+  readonly maxHandshakeFrameBytes: number;
+  /** Headers accepted so far (counts up to `handshakeFrames` only). */
+  #framesStarted = 0;
 
   /** Received chunks not yet consumed; the first one is consumed from `offset`. */
   #chunks: Buffer[] = [];
@@ -55,13 +61,22 @@ export class FrameDecoder {
   #bodyLength = -1;
   #failed: ProtocolError | undefined;
 
-  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+  /**
+   * @param handshake - optionally, a smaller limit for the first `frames` frames: a peer that has not
+   *   authenticated yet cannot make us buffer more than the handshake needs.
+   */
+  constructor(
+    maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
+    handshake: { frames: number; maxFrameBytes: number } = { frames: 0, maxFrameBytes: 0 },
+  ) {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0 || maxFrameBytes > LARGEST_FRAME_BYTES) {
       throw new RangeError(
         `maxFrameBytes must be an integer from 0 to ${LARGEST_FRAME_BYTES}, not ${maxFrameBytes}`,
       );
     }
     this.maxFrameBytes = maxFrameBytes;
+    this.handshakeFrames = Math.max(0, Math.floor(handshake.frames));
+    this.maxHandshakeFrameBytes = Math.min(maxFrameBytes, Math.max(0, handshake.maxFrameBytes));
   }
 
   /** Bytes received but not yet returned as part of a complete frame. */
@@ -99,10 +114,16 @@ export class FrameDecoder {
       if (this.#bodyLength < 0) {
         if (this.#buffered < FRAME_HEADER_BYTES) break;
         const length = this.#readHeader();
-        if (length > this.maxFrameBytes) {
+        const inHandshake = this.#framesStarted < this.handshakeFrames;
+        if (inHandshake) this.#framesStarted++;
+        const limit = inHandshake ? this.maxHandshakeFrameBytes : this.maxFrameBytes;
+        if (length > limit) {
           this.#failed = new ProtocolError(
-            `Frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes (maxFrameBytes); ` +
-              'the connection is closed. Raise maxFrameBytes on the receiving side if such messages are expected.',
+            inHandshake
+              ? `Frame of ${length} bytes exceeds the limit of ${limit} bytes for a handshake frame (the first ` +
+                  `${this.handshakeFrames} frames, sent before the peer is authenticated); the connection is closed.`
+              : `Frame of ${length} bytes exceeds the limit of ${limit} bytes (maxFrameBytes); ` +
+                  'the connection is closed. Raise maxFrameBytes on the receiving side if such messages are expected.',
             'ERR_FARCALL_FRAME_TOO_LARGE',
           );
           this.#chunks = [];

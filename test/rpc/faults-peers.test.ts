@@ -130,7 +130,8 @@ describe('a server closed while calls are pending', () => {
     ].map(settled);
     await first.ping();
     const started = Date.now();
-    await second.closeServer();
+    // The spawner's own client may close its child (other clients need the server's allowRemoteClose).
+    await server.client.closeServer();
     for (const call of pending) {
       const error = await call;
       expect(error).toBeInstanceOf(ConnectionClosedError);

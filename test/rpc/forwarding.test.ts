@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { resolveBuiltModule } from '../../src/internal/module-path.js';
 import { release } from '../../src/rpc/proxy.js';
-import { connectClient, onCleanup, startServer } from './helpers.js';
+import type { RPCServerOptions } from '../../src/rpc/server.js';
+import { connectClient, onCleanup, startServer, until } from './helpers.js';
 
 class Sensor {
   reads = 0;
@@ -13,10 +14,10 @@ class Sensor {
 }
 
 /** Starts the consumer server in a child process (the built package) and returns its address. */
-async function startConsumerProcess(): Promise<string> {
+async function startConsumerProcess(options: RPCServerOptions = {}): Promise<string> {
   const entry = resolveBuiltModule(import.meta.url, '../../src/rpc/index.js');
   const script = fileURLToPath(new URL('./fixtures/consumer-server.mjs', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [script, entry], {
+  const child: ChildProcess = spawn(process.execPath, [script, entry, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   onCleanup(() => {
@@ -33,24 +34,48 @@ async function startConsumerProcess(): Promise<string> {
   });
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+interface Consumer {
+  hold(s: unknown): void;
+  use(s: unknown): number;
+  readAgain(): number;
+  drop(): void;
 }
 
-test('a proxy forwarded to a third process connects it to the owner directly, and the owner counts it', async () => {
-  // Owner A: a server lending a sensor.
+test('by default a proxy forwarded to a third process is routed through the forwarder: nobody connects to the owner', async () => {
   const owner = await startServer();
   const sensor = new Sensor();
   owner.set('lab', { sensor: () => sensor });
-  // B (this test) borrows the sensor from A, and hands it to C (a child process).
   const fromOwner = await connectClient(owner.address as string);
   const consumerAddress = await startConsumerProcess();
   const toConsumer = await connectClient(consumerAddress);
   const borrowed = await fromOwner.get<{ sensor(): Sensor }>('lab').sensor();
-  const consumer = toConsumer.get<{ use(s: unknown): number; readAgain(): number; drop(): void }>('consumer');
+  const consumer = toConsumer.get<Consumer>('consumer');
 
   expect(await consumer.use(borrowed)).toBe(1);
-  // C reached A over its own connection: A now serves two clients.
+  expect(await consumer.readAgain()).toBe(2);
+  // C's calls came through B: A still serves B alone, and counts only B's reference.
+  expect(owner.connections.size).toBe(1);
+  expect(owner.lentObjects).toBe(1);
+  expect(sensor.reads).toBe(2);
+});
+
+test("with the third process's allow-list, it connects to the owner directly when it first uses the proxy, and the owner counts it", async () => {
+  // Owner A: a server lending a sensor.
+  const owner = await startServer();
+  const sensor = new Sensor();
+  owner.set('lab', { sensor: () => sensor });
+  // B (this test) borrows the sensor from A, and hands it to C (a child process that allows A's address).
+  const fromOwner = await connectClient(owner.address as string);
+  const consumerAddress = await startConsumerProcess({ allowOwnerConnections: [owner.address as string] });
+  const toConsumer = await connectClient(consumerAddress);
+  const borrowed = await fromOwner.get<{ sensor(): Sensor }>('lab').sensor();
+  const consumer = toConsumer.get<Consumer>('consumer');
+
+  // Receiving the proxy opens no connection…
+  await consumer.hold(borrowed);
+  expect(owner.connections.size).toBe(1);
+  // …using it does: C reached A over its own connection, A now serves two clients.
+  expect(await consumer.use(borrowed)).toBe(1);
   expect(owner.connections.size).toBe(2);
 
   // B lets go of its proxy; A keeps the sensor alive for C.

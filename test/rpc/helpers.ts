@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterEach } from 'vitest';
 import { RPCClient, type RPCClientOptions } from '../../src/rpc/client.js';
+import type { Connection } from '../../src/rpc/connection.js';
 import { MessageKind, PROTOCOL_VERSION } from '../../src/rpc/messages.js';
 import { RPCServer, type RPCServerOptions } from '../../src/rpc/server.js';
 import { Codec } from '../../src/wire/codec.js';
 import { FramedSocket } from '../../src/wire/framed-socket.js';
+import { connectTransport } from '../../src/wire/transports.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -120,4 +122,34 @@ export class RawPeer {
       });
     }
   }
+}
+
+/** A raw socket to `server` and the server's Connection for it (the socket is destroyed after the test). */
+export async function rawConnection(server: RPCServer): Promise<{ stream: Duplex; served: Connection }> {
+  const before = new Set(server.connections);
+  const stream = await connectTransport(server.address as string);
+  onCleanup(() => {
+    stream.destroy();
+  });
+  for (let i = 0; i < 400; i++) {
+    const served = [...server.connections].find((connection) => !before.has(connection));
+    if (served !== undefined) return { stream, served };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('the server did not accept the connection');
+}
+
+/** A {@link RawPeer} connected to `server`, after the server's HELLO arrived. */
+export async function rawPeer(
+  server: RPCServer,
+): Promise<{ peer: RawPeer; served: Connection; serverOwnerId: string }> {
+  const { stream, served } = await rawConnection(server);
+  const peer = new RawPeer(stream);
+  const hello = await peer.next(MessageKind.HELLO);
+  return { peer, served, serverOwnerId: hello[2] as string };
+}
+
+/** Polls `condition` every 10 ms, at most 2 s. */
+export async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 }

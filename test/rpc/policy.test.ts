@@ -164,10 +164,11 @@ describe('policy options', () => {
     );
   });
 
-  test('allowAll reaches private members', () => {
+  test('allowAll reaches private members, but never a member every object inherits', () => {
     const policy = new AccessPolicy({ allowAll: true });
     expect(policy.getMember(new Device(), '_secret', 'get')).toBe('hunter2');
-    expect(typeof policy.getMember(new Device(), 'toString', 'call')).toBe('function');
+    // Issue 7: the old behaviour (toString of Object.prototype reachable under allowAll) was the defect.
+    denial(() => policy.getMember(new Device(), 'toString', 'call'));
   });
 
   test('allowAll never reaches constructor or the code-evaluating Function', () => {

@@ -156,11 +156,12 @@ describe('call options', () => {
     expect(instance.calls).toBe(1);
   });
 
-  test("returnType 'proxy' returns plain data by reference", async () => {
+  test("returnType 'proxy' never makes a handle of plain data: it still arrives as a copy", async () => {
+    // Issue 7: the old behaviour (a Map by reference, its methods reaching the owner's state) was the defect.
     const { proxy } = await scanner();
     const table = await options(proxy, { returnType: 'proxy' }).table();
-    expect(isProxy(table)).toBe(true);
-    expect(await table.get('a')).toBe(1);
+    expect(isProxy(table)).toBe(false);
+    expect((table as unknown as Map<string, number>).get('a')).toBe(1);
   });
 
   test("returnType 'value' copies a class instance when the policy allows public attributes", async () => {

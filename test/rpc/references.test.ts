@@ -87,7 +87,7 @@ describe('ExportTable', () => {
     const thirdParty = new ExportHolder();
     const object = {};
     const id = table.export(object, borrower);
-    expect(table.retain(id, 1)).toBe(true);
+    expect(table.retain(id, 1, borrower)).toBe(true);
     table.release(id, 1, borrower);
     expect(table.lookup(id)).toBe(object);
     table.release(id, 1, thirdParty);
@@ -95,7 +95,7 @@ describe('ExportTable', () => {
   });
 
   test('retaining an id that is not lent is refused', () => {
-    expect(new ExportTable().retain(7, 1)).toBe(false);
+    expect(new ExportTable().retain(7, 1, new ExportHolder())).toBe(false);
   });
 });
 

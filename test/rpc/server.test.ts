@@ -178,8 +178,8 @@ describe('RPCServer', () => {
     expect(server.get('counter')).toBeInstanceOf(Counter);
   });
 
-  test('closeServer() from a client closes the server and every client sees it', async () => {
-    const { server, client } = await serverAndClient({});
+  test('closeServer() from a client closes the server and every client sees it (with allowRemoteClose)', async () => {
+    const { server, client } = await serverAndClient({}, { allowRemoteClose: true });
     const other = await connectClient(server.address as string);
     await client.closeServer();
     await other.disconnected;
@@ -187,10 +187,36 @@ describe('RPCServer', () => {
     expect(other.connected).toBe(false);
   });
 
-  test('closeServer() is refused when allowRemoteClose is false', async () => {
-    const { server, client } = await serverAndClient({}, { allowRemoteClose: false });
-    await expect(client.closeServer()).rejects.toBeInstanceOf(AccessDeniedError);
-    expect(server.running).toBe(true);
+  test('closeServer() is refused by default and when allowRemoteClose is false', async () => {
+    // Issue 7: remote close used to be on by default (any client could stop the server).
+    for (const allowRemoteClose of [undefined, false]) {
+      const { server, client } = await serverAndClient({}, { allowRemoteClose });
+      const error = await client.closeServer().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccessDeniedError);
+      expect(String(error)).toContain('allowRemoteClose');
+      expect(server.running).toBe(true);
+      expect(await client.ping()).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  test('a client cannot replace or remove a name another client published, unless allowNameTakeover', async () => {
+    const { server, client } = await serverAndClient({});
+    const other = await connectClient(server.address as string);
+    await client.set('mine', { owner: 'first' });
+    await expect(other.set('mine', { owner: 'attacker' })).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(other.set('mine', null)).rejects.toBeInstanceOf(AccessDeniedError);
+    expect(server.get('mine')).toEqual({ owner: 'first' });
+    // Its own name, a client may change and remove.
+    await client.set('mine', { owner: 'first, again' });
+    expect(server.get('mine')).toEqual({ owner: 'first, again' });
+    await client.set('mine', null);
+    expect(server.get('mine')).toBeUndefined();
+
+    const open = await serverAndClient({}, { allowNameTakeover: true });
+    const third = await connectClient(open.server.address as string);
+    await open.client.set('shared', 1);
+    await third.set('shared', 2);
+    expect(open.server.get('shared')).toBe(2);
   });
 
   test('a client that dies releases every object it borrowed', async () => {
