@@ -16,6 +16,15 @@ export function checkDepth(bytes: Uint8Array, maxDepth: number): void {
 }
 
 /**
+ * Does what {@link checkDepth} does, and returns the length of the longest `bin` or typed array extension
+ * (type 3) payload in the message (0 if there is none): how the decoder decides whether binaries may be
+ * views of the message or must be copied.
+ */
+export function checkDepthAndBinaries(bytes: Uint8Array, maxDepth: number): number {
+  return scanMessagePack(bytes, maxDepth);
+}
+
+/**
  * Walks the structure of one MessagePack value as {@link checkDepth} does and calls `onFixExt4` with the
  * offset of every fixext 4 (`d6 <type> <4 bytes>`) it meets — how the encoder finds the placeholders it
  * left for large binaries.
@@ -24,7 +33,8 @@ export function scanMessagePack(
   bytes: Uint8Array,
   maxDepth: number,
   onFixExt4?: (type: number, offset: number) => void,
-): void {
+): number {
+  let longestBinary = 0;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.byteLength;
   // remaining[d] = values still to read in the container at depth d (depth 0: the one top-level value).
@@ -62,16 +72,28 @@ export function scanMessagePack(
     } else {
       switch (byte) {
         case 0xc4: // bin 8
+          need(1);
+          if (bytes[position] > longestBinary) longestBinary = bytes[position];
+          position += 1 + bytes[position];
+          break;
         case 0xd9: // str 8
           need(1);
           position += 1 + bytes[position];
           break;
         case 0xc5: // bin 16
+          need(2);
+          if (view.getUint16(position) > longestBinary) longestBinary = view.getUint16(position);
+          position += 2 + view.getUint16(position);
+          break;
         case 0xda: // str 16
           need(2);
           position += 2 + view.getUint16(position);
           break;
         case 0xc6: // bin 32
+          need(4);
+          if (view.getUint32(position) > longestBinary) longestBinary = view.getUint32(position);
+          position += 4 + view.getUint32(position);
+          break;
         case 0xdb: // str 32
           need(4);
           position += 4 + view.getUint32(position);
@@ -162,6 +184,7 @@ export function scanMessagePack(
     }
   }
   if (position !== end) throw malformed(`${end - position} bytes after the end of the message`);
+  return longestBinary;
 
   /**
    * Handles an ext header whose payload is `length` bytes of type `type`, header bytes after the lead
@@ -176,6 +199,7 @@ export function scanMessagePack(
       nextEnd = position + length;
       return 1;
     }
+    if (type === 3 && length > longestBinary) longestBinary = length;
     position += length;
     return 0;
   }
