@@ -160,10 +160,19 @@ export class Codec {
   readonly #maxDepth: number;
   readonly #includeErrorStacks: boolean;
 
+  // The state of an encode or decode under way, made once: a call allocates nothing for it (see `shared`).
+  readonly #encodeState: ActiveCodec;
+  readonly #decodeState: ActiveCodec;
+  readonly #decodeViewsState: ActiveCodec;
+
   constructor(options: CodecOptions = {}) {
     this.#hooks = options.hooks;
     this.#maxDepth = options.maxDepth ?? 1000;
     this.#includeErrorStacks = options.includeErrorStacks ?? true;
+    const base = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks };
+    this.#encodeState = { ...base, large: [] };
+    this.#decodeState = { ...base, binaryViews: false };
+    this.#decodeViewsState = { ...base, binaryViews: true };
   }
 
   /**
@@ -183,8 +192,14 @@ export class Codec {
    */
   encodeParts(value: unknown): Buffer[] {
     const previous = shared.active;
-    const large: ArrayBufferView[] = [];
-    shared.active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large };
+    // A hook may encode with this codec while it encodes: that inner encode gets a state of its own.
+    const state =
+      previous === this.#encodeState
+        ? { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large: [] }
+        : this.#encodeState;
+    const large = state.large as ArrayBufferView[];
+    large.length = 0;
+    shared.active = state;
     try {
       const packed: Uint8Array = packr.pack(prepare(value, this.#maxDepth));
       const bytes = Buffer.isBuffer(packed)
@@ -199,6 +214,7 @@ export class Codec {
       }
       throw error;
     } finally {
+      large.length = 0; // do not keep the caller's binaries alive
       shared.active = previous;
     }
   }
@@ -224,7 +240,7 @@ export class Codec {
       source = own;
     }
     const previous = shared.active;
-    shared.active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, binaryViews };
+    shared.active = binaryViews ? this.#decodeViewsState : this.#decodeState;
     try {
       return binaryViews ? readPayloadValue(source, payloadHooks) : copyingUnpackr.unpack(source);
     } catch (error) {

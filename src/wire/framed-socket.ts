@@ -113,14 +113,21 @@ export class FramedSocket {
     }
     const parts: readonly Uint8Array[] = ArrayBuffer.isView(body) ? [body] : body;
     let length = 0;
-    for (const part of parts) length += part.byteLength;
+    for (let i = 0; i < parts.length; i++) length += parts[i].byteLength;
     if (length <= SMALL_BODY_BYTES) {
       const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
-      frame.writeUInt32BE(length, 0);
-      let offset = FRAME_HEADER_BYTES;
-      for (const part of parts) {
-        frame.set(part, offset);
-        offset += part.byteLength;
+      // The header by hand: writeUInt32BE checks its arguments on every call, on the path of every call.
+      frame[0] = length >>> 24;
+      frame[1] = (length >>> 16) & 0xff;
+      frame[2] = (length >>> 8) & 0xff;
+      frame[3] = length & 0xff;
+      if (parts.length === 1) frame.set(parts[0], FRAME_HEADER_BYTES);
+      else {
+        let offset = FRAME_HEADER_BYTES;
+        for (const part of parts) {
+          frame.set(part, offset);
+          offset += part.byteLength;
+        }
       }
       stream.write(frame);
     } else {
