@@ -198,7 +198,6 @@ export class Codec {
         ? { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large: [] }
         : this.#encodeState;
     const large = state.large as ArrayBufferView[];
-    large.length = 0;
     shared.active = state;
     try {
       const packed: Uint8Array = packr.pack(prepare(value, this.#maxDepth));
@@ -214,7 +213,7 @@ export class Codec {
       }
       throw error;
     } finally {
-      large.length = 0; // do not keep the caller's binaries alive
+      if (large.length !== 0) large.length = 0; // do not keep the caller's binaries alive
       shared.active = previous;
     }
   }
