@@ -1,19 +1,6 @@
 import { ProtocolError } from '../errors.js';
 
-/**
- * Decodes the value inside one of farcall's container extensions (reference, error, Map, Set) on its own,
- * without msgpackr's reader.
- *
- * Why not msgpackr's nested reader: with msgpackr-extract installed, msgpackr decodes the strings of a
- * whole message ahead of time in one native call that skips extension payloads; a nested read inside a
- * payload then takes the outer message's next pre-decoded strings instead of its own (garbage error names,
- * references with garbage addresses). And a nested `unpack()` copies the whole outer message each time,
- * which a message of many small extensions turns quadratic. This reader shares no state with msgpackr, so
- * msgpackr's reader simply skips the payload, as its native string scan does.
- *
- * The payload has already been checked by `checkDepth` (one value, nesting bounded); the reader still
- * checks every length against the end, so it never reads outside `data`.
- */
+/** What the reader asks its caller for: farcall's own extensions, and the policy for binaries. */
 export interface PayloadReaderHooks {
   /** Decodes an extension of a farcall type (1–5) found inside the payload; `data` is its payload. */
   unpackExtension(type: number, data: Uint8Array): unknown;
@@ -23,7 +10,29 @@ export interface PayloadReaderHooks {
 
 const textDecoder = new TextDecoder();
 
-/** Reads the one MessagePack value `data` holds. */
+/**
+ * Reads the one MessagePack value `data` holds — the value inside one of farcall's container extensions
+ * (reference, error, Map, Set) — on its own, without msgpackr's reader.
+ *
+ * Why not msgpackr's nested reader: with msgpackr-extract installed, msgpackr decodes the strings of a
+ * whole message ahead of time in one native call that skips extension payloads; a nested read inside a
+ * payload then takes the outer message's next pre-decoded strings instead of its own (garbage error names,
+ * references with garbage addresses). And a nested `unpack()` copies the whole outer message each time,
+ * which a message of many small extensions turns quadratic. This reader shares no state with msgpackr, so
+ * msgpackr's reader simply skips the payload, as its native string scan does.
+ *
+ * The payload has already been checked by `checkDepth` (one value, nesting bounded); the reader still
+ * checks every length against the end, so it never reads outside `data`. The codec also reads a whole
+ * message with it when the message holds a binary of 64 KiB or more (see `Codec.decode`).
+ *
+ * @example
+ * ```ts
+ * const value = readPayloadValue(payload, {
+ *   unpackExtension: (type, bytes) => decodeFarcallExtension(type, bytes),
+ *   binary: (bytes) => Buffer.from(bytes),
+ * });
+ * ```
+ */
 export function readPayloadValue(data: Uint8Array, hooks: PayloadReaderHooks): unknown {
   const reader = new PayloadReader(data, hooks);
   const value = reader.read();

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { isNativeAccelerationEnabled } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
+import { ProtocolError } from '../../src/errors.js';
 import { Codec, RemoteReference } from '../../src/wire/codec.js';
 import { serverAndClient } from '../rpc/helpers.js';
 import {
@@ -67,17 +68,17 @@ describe('codec round trip', () => {
     const codec = new Codec({ hooks: poolHooks });
     fc.assert(
       fc.property(anyValue(poolReference), (value) => roundTrip(codec, value)),
-      { numRuns: 300, examples: failedBefore.map((value) => [value]) },
+      { numRuns: 150, examples: failedBefore.map((value) => [value]) },
     );
-  });
+  }, 60_000);
 
   test('raw RemoteReferences (no hooks), and every by-value type', () => {
     const codec = new Codec();
     fc.assert(
       fc.property(anyValue(rawReference), (value) => roundTrip(codec, value)),
-      { numRuns: 200, examples: failedBeforeRaw.map((value) => [value]) },
+      { numRuns: 120, examples: failedBeforeRaw.map((value) => [value]) },
     );
-  });
+  }, 60_000);
 
   test('a message that arrives inside a larger chunk decodes the same, and shows nothing of the chunk', () => {
     const codec = new Codec({ hooks: poolHooks });
@@ -90,9 +91,41 @@ describe('codec round trip', () => {
         for (const view of collectViews(decoded)) expect(view.buffer).not.toBe(chunk.buffer);
         expect(canonical(decoded)).toStrictEqual(canonical(value));
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
-  });
+  }, 60_000);
+});
+
+describe('codec on hostile bytes', () => {
+  test('random and mutated messages decode to a value or fail with a ProtocolError, nothing else', () => {
+    const codec = new Codec();
+    const mutated = fc
+      .tuple(
+        anyValue(rawReference),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      )
+      .map(([value, edits]) => {
+        const bytes = Buffer.from(codec.encode(value));
+        for (const [at, byte] of edits) if (bytes.length > 0) bytes[at % bytes.length] = byte;
+        return bytes;
+      });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          mutated,
+          fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+        ),
+        (bytes) => {
+          try {
+            codec.decode(bytes);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ProtocolError);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  }, 60_000);
 });
 
 class Echo {
