@@ -177,9 +177,10 @@ export class FramedSocket {
       stream.uncork();
     }
     if (this.#pausedForWrites && !this.#waitingForDrain) {
-      // Paused by send(): wait for 'drain' if the stream still holds more than it wants (a write returned
-      // false, so 'drain' will come), else the peer is keeping up: go on at once.
-      if (stream.writableNeedDrain && stream.writableLength > this.#maxWriteBufferBytes) {
+      // Paused by send(): wait for 'drain' if the stream holds bytes it could not write yet (a write
+      // returned false, so 'drain' will come) — going on before it empties would serve a peer that does not
+      // read in a loop of ticks that starves every other peer. Else the peer is keeping up: go on at once.
+      if (stream.writableNeedDrain) {
         this.#waitingForDrain = true;
         stream.once('drain', this.#resumeAfterDrain);
       } else this.#resumeAfterDrain();

@@ -68,7 +68,7 @@ describe('codec round trip', () => {
     const codec = new Codec({ hooks: poolHooks });
     fc.assert(
       fc.property(anyValue(poolReference), (value) => roundTrip(codec, value)),
-      { numRuns: 150, examples: failedBefore.map((value) => [value]) },
+      { numRuns: 300, examples: failedBefore.map((value) => [value]) },
     );
   }, 60_000);
 
@@ -76,7 +76,7 @@ describe('codec round trip', () => {
     const codec = new Codec();
     fc.assert(
       fc.property(anyValue(rawReference), (value) => roundTrip(codec, value)),
-      { numRuns: 120, examples: failedBeforeRaw.map((value) => [value]) },
+      { numRuns: 200, examples: failedBeforeRaw.map((value) => [value]) },
     );
   }, 60_000);
 
@@ -91,7 +91,7 @@ describe('codec round trip', () => {
         for (const view of collectViews(decoded)) expect(view.buffer).not.toBe(chunk.buffer);
         expect(canonical(decoded)).toStrictEqual(canonical(value));
       }),
-      { numRuns: 100 },
+      { numRuns: 150 },
     );
   }, 60_000);
 });
@@ -144,7 +144,7 @@ describe('rpc echo over a socket', () => {
         checkBinaries(back);
         expect(canonical(back)).toStrictEqual(canonical(value));
       }),
-      { numRuns: 80, examples: failedBefore.map((value) => [value]) },
+      { numRuns: 100, examples: failedBefore.map((value) => [value]) },
     );
   }, 120_000);
 });

@@ -170,12 +170,13 @@ export const rawReference: fc.Arbitrary<unknown> = fc
     ([owner, id, address, callable, typeName]) => new RemoteReference(owner, id, address, callable, typeName),
   );
 
-function bytesOf(view: ArrayBufferView | ArrayBuffer): number[] {
-  return Array.from(
+/** The bytes of a view, as hex (one string compares much faster than an array of 70 000 numbers). */
+function bytesOf(view: ArrayBufferView | ArrayBuffer): string {
+  const bytes =
     view instanceof ArrayBuffer
-      ? new Uint8Array(view)
-      : new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-  );
+      ? Buffer.from(view)
+      : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  return bytes.toString('hex');
 }
 
 /**
