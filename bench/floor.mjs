@@ -1,6 +1,8 @@
-// The floors farcall's rpc benchmarks are measured against, in the same run: a bare length-prefixed echo
-// between the same two processes over the same transport, and bare streaming throughput. No farcall code
-// is used on either side of a floor: just sockets (or a child's pipe) and 4-byte length headers.
+// The floors farcall's rpc and loadlib benchmarks are measured against, in the same run: a bare
+// length-prefixed echo between the same two processes over the same transport, and bare streaming
+// throughput. No farcall code is used on either side of a floor: just sockets (or a child's pipe) and
+// 4-byte length headers. Each side is the minimal echo: a frame is written in one `write` as soon as it is
+// complete (no cork, no extra tick), so the floor is what the transport costs, not what a framing costs.
 //
 // The bare server understands three requests, told apart by the first byte of the body:
 //   'A' (0x41)             ack: replies with an empty body (the floor of "send a big argument")
@@ -47,24 +49,52 @@ export async function listenBareEcho(address) {
   return `tcp://127.0.0.1:${server.address().port}`;
 }
 
-/** Answers the bare requests on one stream (a socket, or a child's pipe). */
+/**
+ * Writes one frame (4-byte length, then `parts`) to `stream` the way a minimal echo does: at once, with no
+ * cork and no waiting for a later tick, in one `write` of one buffer. Only a body over
+ * {@link ONE_WRITE_BYTES} is written as header then body instead, because copying megabytes behind a
+ * header would cost the floor more than the second system call does.
+ */
+export function writeFrame(stream, parts) {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  if (length <= ONE_WRITE_BYTES) {
+    const frame = Buffer.allocUnsafe(4 + length);
+    frame.writeUInt32BE(length, 0);
+    let offset = 4;
+    for (const part of parts) {
+      frame.set(part, offset);
+      offset += part.length;
+    }
+    stream.write(frame);
+    return;
+  }
+  const header = Buffer.allocUnsafe(4);
+  header.writeUInt32BE(length, 0);
+  stream.write(header);
+  for (const part of parts) if (part.length > 0) stream.write(part);
+}
+
+/** Bodies up to this size are written behind their header in one buffer, one `write`. */
+export const ONE_WRITE_BYTES = 64 * 1024;
+
+/**
+ * Answers the bare requests on one stream (a socket, or a child's pipe): each reply is written in one
+ * `write` as soon as its request is complete. Runs on the 32-bit Node 18 too (bench/floor-pipe-child.mjs):
+ * nothing newer than Node 18 here.
+ */
 export function serveBareEcho(stream) {
   let ready = Buffer.alloc(0);
+  const empty = Buffer.alloc(0);
   readFrames(stream, (body) => {
     let reply = body;
-    if (body.length > 0 && body[0] === ACK) reply = body.subarray(0, 0);
+    if (body.length > 0 && body[0] === ACK) reply = empty;
     else if (body.length === 5 && body[0] === GET) {
       const size = body.readUInt32BE(1);
       if (ready.length !== size) ready = Buffer.alloc(size, 7);
       reply = ready;
     }
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(reply.length, 0);
-    // As farcall does: the writes of one turn of the event loop leave in one system call.
-    stream.cork();
-    stream.write(header);
-    if (reply.length > 0) stream.write(reply);
-    process.nextTick(() => stream.uncork());
+    writeFrame(stream, [reply]);
   });
 }
 
@@ -113,17 +143,11 @@ export function readFrames(stream, onFrame) {
 }
 
 /**
- * A client of the bare server over `stream`: `request(parts)` resolves with the reply body; requests may
- * overlap (the server answers in order). Like farcall, the frames written during one turn of the event
- * loop leave in one system call (cork, then uncork on the next tick).
+ * A client of the bare server over `stream`: `request(parts)` writes the frame at once (header and body in
+ * one `write`, no cork) and resolves with the reply body; requests may overlap (the server answers in order).
  */
 export function bareClient(stream) {
   const waiting = [];
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    stream.uncork();
-  };
   readFrames(stream, (body) => waiting.shift()(body));
   return {
     stream,
@@ -131,17 +155,7 @@ export function bareClient(stream) {
     request(parts) {
       return new Promise((resolve) => {
         waiting.push(resolve);
-        let length = 0;
-        for (const part of parts) length += part.length;
-        const header = Buffer.alloc(4);
-        header.writeUInt32BE(length, 0);
-        if (!corked) {
-          corked = true;
-          stream.cork();
-          process.nextTick(uncork);
-        }
-        stream.write(header);
-        for (const part of parts) stream.write(part);
+        writeFrame(stream, parts);
       });
     },
     close: () => stream.destroy(),

@@ -39,3 +39,31 @@ export function report(figure) {
   const ratio = figure.floor ? figure.value / figure.floor : undefined;
   process.stdout.write(`BENCH ${JSON.stringify({ ...figure, ratio })}\n`);
 }
+
+/**
+ * Samples several cases in alternating blocks: every case runs `blockSize` calls in a row, then the next
+ * case, for `blocks` rounds (the order reversed every other round), so each case's after-effects (garbage,
+ * cold caches, a noisy neighbour) land on its own block rather than on the other case's next call. Returns,
+ * per case, the median of its block medians (µs) and all its block medians.
+ * @param {Record<string, () => Promise<unknown>>} cases
+ */
+export async function alternatingBlocks(cases, { blocks = 25, blockSize = 200 } = {}) {
+  const names = Object.keys(cases);
+  const blockMedians = Object.fromEntries(names.map((name) => [name, []]));
+  const samples = new Array(blockSize);
+  for (let block = 0; block < blocks; block++) {
+    const order = block % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const call = cases[name];
+      for (let i = 0; i < blockSize; i++) {
+        const t0 = nowUs();
+        await call();
+        samples[i] = nowUs() - t0;
+      }
+      blockMedians[name].push(median(samples));
+    }
+  }
+  return Object.fromEntries(
+    names.map((name) => [name, { median: median(blockMedians[name]), blockMedians: blockMedians[name] }]),
+  );
+}

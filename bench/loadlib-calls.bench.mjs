@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client64 } from '../dist/loadlib/index.js';
-import { median, nowUs, report } from './lib.mjs';
+import { alternatingBlocks, median, nowUs, report } from './lib.mjs';
 import { exampleServer, startBareFloor } from './loadlib-common.mjs';
 
 /** Ends the latency-only run early. */
@@ -36,24 +36,17 @@ const floor = await startBareFloor();
 const client = new Client64(exampleServer);
 await client.ready;
 try {
-  // --- latency: floor and request32 alternate call by call, so a noisy neighbour hits both alike -----------
+  // --- latency: floor and request32 in alternating blocks of 200 calls, the median of the block medians --
   const small = Buffer.from('add(1, 2)');
+  const echo = () => floor.roundTrip(small);
+  const add = () => client.request32('add', 1, 2);
   for (let i = 0; i < 2000; i++) {
-    await floor.roundTrip(small);
-    await client.request32('add', 1, 2);
+    await echo();
+    await add();
   }
-  const floorSamples = [];
-  const addSamples = [];
-  for (let i = 0; i < 10_000; i++) {
-    let t0 = nowUs();
-    await floor.roundTrip(small);
-    floorSamples.push(nowUs() - t0);
-    t0 = nowUs();
-    await client.request32('add', 1, 2);
-    addSamples.push(nowUs() - t0);
-  }
-  const floorUs = median(floorSamples);
-  const addUs = median(addSamples);
+  const sampled = await alternatingBlocks({ floor: echo, farcall: add }, { blocks: 50, blockSize: 200 });
+  const floorUs = sampled.floor.median;
+  const addUs = sampled.farcall.median;
   report({
     bench: 'loadlib-calls',
     metric: `request32('add', 1, 2), ${pinned ? 'pinned to one CPU' : 'unpinned'}`,

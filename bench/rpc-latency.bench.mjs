@@ -1,14 +1,17 @@
 // farcall/rpc call latency and calls per second between two processes, against the bare length-prefixed
 // echo between the same two processes over the same transport (bench/floor.mjs):
 // - `await calc.add(1, 2)` one at a time, Unix socket and TCP. Target: median ≤ 1.5 × the floor.
-// - 10 000 calls with 100 in flight. Target: ≥ 50 000 calls/s (the floor: the same pattern, bare).
-// Floor and farcall alternate call by call, so a noisy neighbour on this shared machine hits both alike.
+// - 10 000 calls with 100 in flight. Target: ≥ 60 % of the bare pipelined echo's rate in the same run.
+// Floor and farcall are sampled in alternating blocks of 200 calls (25 blocks each); the figure is the
+// median of the block medians, so each one's after-effects land on its own block, not on the other's.
+// To profile: node --cpu-prof bench/rpc-latency.bench.mjs, with FARCALL_BENCH_SERVER_FLAGS=--cpu-prof.
 import { RPCClient } from '../dist/rpc/index.js';
 import { bareClient, bareInFlightRate, connectRaw } from './floor.mjs';
-import { median, nowUs, report } from './lib.mjs';
+import { alternatingBlocks, median, nowUs, report } from './lib.mjs';
 import { startServerProcess } from './rpc-processes.mjs';
 
-const SAMPLES = 5000;
+const BLOCKS = 25;
+const BLOCK_SIZE = 200;
 const RATE_RUNS = 5;
 
 /** 10 000 calls of `call`, at most `inFlight` outstanding; resolves with calls per second. */
@@ -35,23 +38,16 @@ for (const kind of ['unix', 'tcp']) {
     const add = () => calc.add(1, 2);
     const echo = () => bare.request([body]);
 
-    // Warm up, then alternate call by call: each floor sample is taken next to a farcall sample.
     for (let i = 0; i < 1000; i++) {
       await echo();
       await add();
     }
-    const floorSamples = [];
-    const addSamples = [];
-    for (let i = 0; i < SAMPLES; i++) {
-      let t0 = nowUs();
-      await echo();
-      floorSamples.push(nowUs() - t0);
-      t0 = nowUs();
-      await add();
-      addSamples.push(nowUs() - t0);
-    }
-    const floorUs = median(floorSamples);
-    const addUs = median(addSamples);
+    const sampled = await alternatingBlocks(
+      { floor: echo, farcall: add },
+      { blocks: BLOCKS, blockSize: BLOCK_SIZE },
+    );
+    const floorUs = sampled.floor.median;
+    const addUs = sampled.farcall.median;
     report({
       bench: 'rpc-latency',
       metric: `await proxy.add(1, 2), ${kind}`,
@@ -79,9 +75,9 @@ for (const kind of ['unix', 'tcp']) {
       value: callsPerSecond,
       floor: median(floorRates),
       floorLabel: `bare echo, 100 in flight, ${kind}`,
-      target: '≥ 50 000 calls/s',
+      target: '≥ 60 % of floor',
       better: 'higher',
-      pass: callsPerSecond >= 50_000,
+      pass: callsPerSecond >= 0.6 * median(floorRates),
     });
     bare.close();
     await client.close();

@@ -1,11 +1,13 @@
 import { addExtension, Packr, Unpackr } from 'msgpackr';
 import { ProtocolError, RemoteError } from '../errors.js';
-import { checkDepth, scanMessagePack } from './msgpack-scan.js';
+import { checkDepthAndBinaries, scanMessagePack } from './msgpack-scan.js';
+import { type PayloadReaderHooks, readPayloadValue } from './payload-reader.js';
 
 // Brands of the values the extensions below recognise (see `shared`): the same in every copy of farcall.
 const MAP_VALUE = Symbol.for('farcall.wire.MapValue');
 const LARGE_BINARY = Symbol.for('farcall.wire.LargeBinary');
 const REMOTE_REFERENCE = Symbol.for('farcall.wire.RemoteReference');
+const NEGATIVE_ZERO = Symbol.for('farcall.wire.NegativeZero');
 
 /**
  * MessagePack extension type codes farcall uses (application range 0–127). Python's `msgpack` reads them
@@ -109,8 +111,12 @@ export interface CodecOptions {
 interface ActiveCodec {
   hooks: CodecHooks | undefined;
   includeErrorStacks: boolean;
-  source?: Uint8Array;
   large?: ArrayBufferView[];
+  /**
+   * While decoding: binaries and typed arrays of {@link LARGE_BINARY_BYTES} or more may be views of the
+   * message (which then is memory of its own); smaller ones, and all of them when false, are copied.
+   */
+  binaryViews?: boolean;
 }
 
 /**
@@ -131,7 +137,6 @@ function branded(value: object, brand: symbol): boolean {
 }
 
 const innerPackr = new Packr({ useRecords: false, useBigIntExtension: true });
-const innerUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
 
 /**
  * The MessagePack codec of farcall's rpc messages: msgpackr with `useRecords: false` (standard
@@ -155,10 +160,19 @@ export class Codec {
   readonly #maxDepth: number;
   readonly #includeErrorStacks: boolean;
 
+  // The state of an encode or decode under way, made once: a call allocates nothing for it (see `shared`).
+  readonly #encodeState: ActiveCodec;
+  readonly #decodeState: ActiveCodec;
+  readonly #decodeViewsState: ActiveCodec;
+
   constructor(options: CodecOptions = {}) {
     this.#hooks = options.hooks;
     this.#maxDepth = options.maxDepth ?? 1000;
     this.#includeErrorStacks = options.includeErrorStacks ?? true;
+    const base = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks };
+    this.#encodeState = { ...base, large: [] };
+    this.#decodeState = { ...base, binaryViews: false };
+    this.#decodeViewsState = { ...base, binaryViews: true };
   }
 
   /**
@@ -178,8 +192,13 @@ export class Codec {
    */
   encodeParts(value: unknown): Buffer[] {
     const previous = shared.active;
-    const large: ArrayBufferView[] = [];
-    shared.active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large };
+    // A hook may encode with this codec while it encodes: that inner encode gets a state of its own.
+    const state =
+      previous === this.#encodeState
+        ? { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, large: [] }
+        : this.#encodeState;
+    const large = state.large as ArrayBufferView[];
+    shared.active = state;
     try {
       const packed: Uint8Array = packr.pack(prepare(value, this.#maxDepth));
       const bytes = Buffer.isBuffer(packed)
@@ -194,6 +213,7 @@ export class Codec {
       }
       throw error;
     } finally {
+      if (large.length !== 0) large.length = 0; // do not keep the caller's binaries alive
       shared.active = previous;
     }
   }
@@ -204,11 +224,24 @@ export class Codec {
    *   extension, or nest deeper than `maxDepth` (`ERR_FARCALL_TOO_DEEP`).
    */
   decode(bytes: Uint8Array): unknown {
-    checkDepth(bytes, this.#maxDepth);
+    const longestBinary = checkDepthAndBinaries(bytes, this.#maxDepth);
+    const binaryViews = longestBinary >= LARGE_BINARY_BYTES;
+    let source = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A received frame may be a view of a chunk (or of Node's shared Buffer pool) that holds other frames.
+    // Small binaries are copied out of it (msgpackr's copyBuffers). A message with a large one is given
+    // memory of its own and read by farcall's own reader, which copies the small binaries and leaves the
+    // large ones as views: their `.buffer` shows this message and nothing else.
+    if (binaryViews && (source.byteOffset !== 0 || source.byteLength !== source.buffer.byteLength)) {
+      const own = Buffer.allocUnsafeSlow(source.byteLength);
+      own.set(source);
+      source = own;
+    }
     const previous = shared.active;
-    shared.active = { hooks: this.#hooks, includeErrorStacks: this.#includeErrorStacks, source: bytes };
+    shared.active = binaryViews ? this.#decodeViewsState : this.#decodeState;
     try {
-      return unpackr.unpack(bytes);
+      return binaryViews ? readPayloadValue(source, payloadHooks) : copyingUnpackr.unpack(source);
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       throw new ProtocolError(`Malformed message: ${(error as Error).message}`, 'ERR_FARCALL_MALFORMED', {
@@ -221,7 +254,12 @@ export class Codec {
 }
 
 const packr = new Packr({ useRecords: false, useBigIntExtension: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
+const copyingUnpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsType: 'bigint',
+  copyBuffers: true,
+});
 
 // --- encoding ----------------------------------------------------------------------------------------------
 // msgpackr writes plain objects, arrays and Maps itself and hands every other object (and every function)
@@ -242,6 +280,7 @@ addExtension({
         return writeBin(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), allocateForWrite);
       return writeTypedArray(value, allocateForWrite);
     }
+    if (branded(value, NEGATIVE_ZERO)) return writeNegativeZero(allocateForWrite);
     if (value instanceof Date) return writeTimestamp(value, allocateForWrite);
     if (value instanceof ArrayBuffer) return writeBin(new Uint8Array(value), allocateForWrite);
     if (branded(value, LARGE_BINARY)) return writePlaceholder((value as LargeBinary).index, allocateForWrite);
@@ -369,6 +408,14 @@ function writeTypedArray(array: ArrayBufferView, allocateForWrite: AllocateForWr
   return undefined;
 }
 
+/** -0 as a float 64: msgpackr writes it as the integer 0, which decodes as +0. */
+function writeNegativeZero(allocateForWrite: AllocateForWrite): undefined {
+  const { target, targetView, position } = allocateForWrite(9);
+  target[position] = 0xcb;
+  targetView.setFloat64(position + 1, -0);
+  return undefined;
+}
+
 function writePlaceholder(index: number, allocateForWrite: AllocateForWrite): undefined {
   const { target, targetView, position } = allocateForWrite(6);
   target[position] = 0xd6;
@@ -420,9 +467,10 @@ function writeTimestamp(date: Date, allocateForWrite: AllocateForWrite): undefin
   target[position + 1] = 12;
   target[position + 2] = 0xff;
   if (Number.isNaN(time)) {
-    // An invalid Date: nanoseconds out of range, which decoders read as an invalid date.
-    targetView.setUint32(position + 3, 0xffffffff);
-    targetView.setBigInt64(position + 7, 0n);
+    // An invalid Date: 2^48 - 1 seconds, beyond the range of a JavaScript Date, which every decoder of
+    // ours (msgpackr's too, which reads only the low 48 bits of the seconds) reads as an invalid date.
+    targetView.setUint32(position + 3, 0);
+    targetView.setBigInt64(position + 7, 0xffff_ffff_ffffn);
     return undefined;
   }
   const seconds = Math.floor(time / 1000);
@@ -470,6 +518,12 @@ class MapValue {
   constructor(readonly map: Map<unknown, unknown>) {}
 }
 
+/** Stands in for -0 while encoding (see {@link writeNegativeZero}). */
+class NegativeZero {
+  readonly [NEGATIVE_ZERO] = true;
+}
+const negativeZero = new NegativeZero();
+
 /** Stands in for a large binary while encoding; see {@link spliceLargeBinaries}. */
 class LargeBinary {
   readonly [LARGE_BINARY] = true;
@@ -484,7 +538,7 @@ class LargeBinary {
  * @throws TypeError when the value nests deeper than `depthLeft`.
  */
 function prepare(value: unknown, depthLeft: number): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value !== 'object' || value === null) return value === 0 && 1 / value < 0 ? negativeZero : value;
   if (value instanceof Map) return new MapValue(value);
   if (ArrayBuffer.isView(value)) {
     const large = shared.active.large;
@@ -569,99 +623,107 @@ function describe(value: object): string {
 
 // --- decoding ----------------------------------------------------------------------------------------------
 
-/** msgpackr's second argument to an extension's unpack: reads the value at an absolute offset of the source. */
-type ReadNested = (absolutePosition: number) => unknown;
+/** How binaries inside container payloads are decoded: with the policy of the outer message. */
+const payloadHooks: PayloadReaderHooks = {
+  unpackExtension(type: number, data: Uint8Array): unknown {
+    return (unpackers[type] as (data: Uint8Array) => unknown)(data);
+  },
+  binary(bytes: Uint8Array): Uint8Array {
+    if (shared.active.binaryViews && bytes.byteLength >= LARGE_BINARY_BYTES)
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Not Buffer.from(bytes): that copies small ones into Node's shared pool.
+    const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+    copy.set(bytes);
+    return copy;
+  },
+};
 
 /**
- * Decodes the one value inside a container extension's payload. msgpackr hands us a reader positioned in
- * the source being decoded; a nested `unpack()` call instead would copy the whole source each time.
+ * Decodes the one value inside a container extension's payload with farcall's own reader, never with
+ * msgpackr's nested reader (see payload-reader.ts for why).
  */
-function readPayload(data: Uint8Array, readNested: ReadNested | undefined): unknown {
-  const source = shared.active.source;
-  if (readNested && source && data.buffer === source.buffer)
-    return readNested(data.byteOffset - source.byteOffset);
-  return innerUnpackr.unpack(data); // a fixext container (never written by farcall): rare, so the copy is fine
+function readPayload(data: Uint8Array): unknown {
+  return readPayloadValue(data, payloadHooks);
 }
 
-addExtension({
-  type: ExtensionType.Reference,
-  unpack(data: Uint8Array, readNested?: ReadNested): unknown {
-    const fields = readPayload(data, readNested) as unknown[];
-    if (
-      !Array.isArray(fields) ||
-      typeof fields[0] !== 'string' ||
-      typeof fields[1] !== 'number' ||
-      !(typeof fields[2] === 'string' || fields[2] === null) ||
-      typeof fields[3] !== 'boolean'
-    ) {
-      throw new ProtocolError('Malformed remote reference', 'ERR_FARCALL_MALFORMED');
-    }
-    const reference = new RemoteReference(
-      fields[0],
-      fields[1],
-      fields[2],
-      fields[3],
-      String(fields[4] ?? ''),
+function unpackReference(data: Uint8Array): unknown {
+  const fields = readPayload(data) as unknown[];
+  if (
+    !Array.isArray(fields) ||
+    typeof fields[0] !== 'string' ||
+    typeof fields[1] !== 'number' ||
+    !(typeof fields[2] === 'string' || fields[2] === null) ||
+    typeof fields[3] !== 'boolean'
+  ) {
+    throw new ProtocolError('Malformed remote reference', 'ERR_FARCALL_MALFORMED');
+  }
+  const reference = new RemoteReference(fields[0], fields[1], fields[2], fields[3], String(fields[4] ?? ''));
+  const hooks = shared.active.hooks;
+  return hooks ? hooks.decodeReference(reference) : reference;
+}
+
+function unpackError(data: Uint8Array): RemoteError {
+  const fields = readPayload(data) as unknown[];
+  if (!Array.isArray(fields)) throw new ProtocolError('Malformed error value', 'ERR_FARCALL_MALFORMED');
+  return new RemoteError({
+    name: String(fields[0] ?? 'Error'),
+    message: String(fields[1] ?? ''),
+    remoteStack: typeof fields[2] === 'string' ? fields[2] : undefined,
+    remoteCode: typeof fields[3] === 'string' ? fields[3] : undefined,
+  });
+}
+
+function unpackTypedArray(data: Uint8Array): ArrayBufferView {
+  const Class = typedArrayByCode[data[0]];
+  const padding = data[1];
+  const skip = 2 + padding;
+  const byteLength = data.byteLength - skip;
+  if (!Class || padding > 7 || byteLength < 0 || byteLength % Class.BYTES_PER_ELEMENT !== 0) {
+    throw new ProtocolError(
+      `Malformed typed array (element type ${data[0]}, ${data.byteLength} bytes)`,
+      'ERR_FARCALL_MALFORMED',
     );
-    const hooks = shared.active.hooks;
-    return hooks ? hooks.decodeReference(reference) : reference;
-  },
-});
+  }
+  const byteOffset = data.byteOffset + skip;
+  const count = byteLength / Class.BYTES_PER_ELEMENT;
+  // A large array stays a view of its message (memory of its own, see decode) when aligned; anything else
+  // gets a buffer of its own, so `.buffer` never shows other bytes of a received chunk.
+  if (
+    shared.active.binaryViews &&
+    byteLength >= LARGE_BINARY_BYTES &&
+    byteOffset % Class.BYTES_PER_ELEMENT === 0
+  )
+    return new Class(data.buffer, byteOffset, count);
+  const copy = new ArrayBuffer(byteLength);
+  new Uint8Array(copy).set(data.subarray(skip));
+  return new Class(copy, 0, count);
+}
 
-addExtension({
-  type: ExtensionType.Error,
-  unpack(data: Uint8Array, readNested?: ReadNested): RemoteError {
-    const fields = readPayload(data, readNested) as unknown[];
-    if (!Array.isArray(fields)) throw new ProtocolError('Malformed error value', 'ERR_FARCALL_MALFORMED');
-    return new RemoteError({
-      name: String(fields[0] ?? 'Error'),
-      message: String(fields[1] ?? ''),
-      remoteStack: typeof fields[2] === 'string' ? fields[2] : undefined,
-      remoteCode: typeof fields[3] === 'string' ? fields[3] : undefined,
-    });
-  },
-});
+function unpackMap(data: Uint8Array): Map<unknown, unknown> {
+  const flat = readPayload(data) as unknown[];
+  if (!Array.isArray(flat) || flat.length % 2 !== 0)
+    throw new ProtocolError('Malformed Map', 'ERR_FARCALL_MALFORMED');
+  const map = new Map();
+  for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
+  return map;
+}
 
-addExtension({
-  type: ExtensionType.TypedArray,
-  unpack(data: Uint8Array): ArrayBufferView {
-    const Class = typedArrayByCode[data[0]];
-    const padding = data[1];
-    const skip = 2 + padding;
-    const byteLength = data.byteLength - skip;
-    if (!Class || padding > 7 || byteLength < 0 || byteLength % Class.BYTES_PER_ELEMENT !== 0) {
-      throw new ProtocolError(
-        `Malformed typed array (element type ${data[0]}, ${data.byteLength} bytes)`,
-        'ERR_FARCALL_MALFORMED',
-      );
-    }
-    const byteOffset = data.byteOffset + skip;
-    const count = byteLength / Class.BYTES_PER_ELEMENT;
-    if (byteOffset % Class.BYTES_PER_ELEMENT === 0) return new Class(data.buffer, byteOffset, count);
-    // Misaligned in the received frame: copy into a buffer of its own.
-    const copy = new ArrayBuffer(byteLength);
-    new Uint8Array(copy).set(data.subarray(skip));
-    return new Class(copy, 0, count);
-  },
-});
+function unpackSet(data: Uint8Array): Set<unknown> {
+  const values = readPayload(data) as unknown[];
+  if (!Array.isArray(values)) throw new ProtocolError('Malformed Set', 'ERR_FARCALL_MALFORMED');
+  return new Set(values);
+}
 
-addExtension({
-  type: ExtensionType.Map,
-  unpack(data: Uint8Array, readNested?: ReadNested): Map<unknown, unknown> {
-    const flat = readPayload(data, readNested) as unknown[];
-    if (!Array.isArray(flat) || flat.length % 2 !== 0)
-      throw new ProtocolError('Malformed Map', 'ERR_FARCALL_MALFORMED');
-    const map = new Map();
-    for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
-    return map;
-  },
-});
+/** The unpack function of each farcall extension type, by type code. */
+const unpackers: ((data: Uint8Array) => unknown)[] = [];
+unpackers[ExtensionType.Reference] = unpackReference;
+unpackers[ExtensionType.Error] = unpackError;
+unpackers[ExtensionType.TypedArray] = unpackTypedArray;
+unpackers[ExtensionType.Map] = unpackMap;
+unpackers[ExtensionType.Set] = unpackSet;
 
-addExtension({
-  type: ExtensionType.Set,
-  unpack(data: Uint8Array, readNested?: ReadNested): Set<unknown> {
-    const values = readPayload(data, readNested) as unknown[];
-    if (!Array.isArray(values)) throw new ProtocolError('Malformed Set', 'ERR_FARCALL_MALFORMED');
-    return new Set(values);
-  },
-});
+// msgpackr hands an extension's unpack a second argument (a nested reader) that must not be used: it
+// shares msgpackr's pre-extracted strings with the outer message (see payload-reader.ts).
+for (const [type, unpack] of unpackers.entries()) {
+  if (unpack) addExtension({ type, unpack: (data: Uint8Array) => unpack(data) });
+}

@@ -106,6 +106,12 @@ export class FrameDecoder {
    */
   push(chunk: Buffer): Buffer[] {
     if (this.#failed) throw this.#failed;
+    // The common case, one whole frame in one chunk and nothing buffered: no bookkeeping at all.
+    if (this.#buffered === 0 && this.#bodyLength < 0 && chunk.length >= FRAME_HEADER_BYTES) {
+      const length = readLength(chunk, 0);
+      if (chunk.length === FRAME_HEADER_BYTES + length && length <= this.maxFrameBytes)
+        return [chunk.subarray(FRAME_HEADER_BYTES)];
+    }
     const frames: Buffer[] = [];
     if (chunk.length === 0) return frames;
     this.#chunks.push(chunk);
@@ -144,10 +150,10 @@ export class FrameDecoder {
     const first = this.#chunks[0];
     let length: number;
     if (first.length - this.#offset >= FRAME_HEADER_BYTES) {
-      length = first.readUInt32BE(this.#offset);
+      length = readLength(first, this.#offset);
       this.#consume(FRAME_HEADER_BYTES);
     } else {
-      length = this.#take(FRAME_HEADER_BYTES).readUInt32BE(0);
+      length = readLength(this.#take(FRAME_HEADER_BYTES), 0);
     }
     return length;
   }
@@ -184,4 +190,11 @@ export class FrameDecoder {
       this.#offset = 0;
     }
   }
+}
+
+/** The big-endian uint32 at `offset` (by hand: readUInt32BE checks its arguments on every call). */
+function readLength(bytes: Uint8Array, offset: number): number {
+  return (
+    bytes[offset] * 0x1000000 + ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3])
+  );
 }
