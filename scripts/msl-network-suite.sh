@@ -66,6 +66,7 @@ CLI = os.environ['SUITE_CLI']
 TIMEOUT = int(os.environ.get('TEST_TIMEOUT', '60'))
 START = [sys.executable, '-c', 'from msl.network import cli; cli.main()']
 current = {'id': None}
+managers = []
 
 
 class _Swap:
@@ -86,6 +87,9 @@ class _Swap:
                 env['FARCALL_HOME'] = env['MSL_NETWORK_HOME']
                 kwargs['env'] = env
                 command = [NODE, CLI] + command[3:]
+            process = self._real.Popen(command, *args, **kwargs)
+            managers.append(process)
+            return process
         return self._real.Popen(command, *args, **kwargs)
 
 
@@ -112,6 +116,17 @@ def pytest_runtest_protocol(item, nextitem):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+        # A test that failed before its manager.shutdown() leaves its Manager running (conftest stops it
+        # only when the object is collected), holding the database the next test recreates: stop it, so
+        # that one failure does not fail the tests after it (on either side).
+        while managers:
+            process = managers.pop()
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except Exception:
+                    process.kill()
 PY
 
 # Runs pytest for one side (inside the namespace); junit report and Manager-test record in $work.
