@@ -262,6 +262,19 @@ export class TLSError extends FarcallError {
   }
 }
 
+/**
+ * JSON nested deeper than the limit (1000 levels for msl-network's JSON), read or
+ * written. Deeper values are refused rather than risk a stack overflow in whoever handles them next.
+ */
+export class JsonDepthError extends ProtocolError {
+  /** The limit that was passed. */
+  readonly limit: number;
+  constructor(message: string, limit: number) {
+    super(message, 'ERR_FARCALL_JSON_DEPTH');
+    this.limit = limit;
+  }
+}
+
 /** A change to the Manager's database that cannot be made: an unknown or duplicate user, an empty name. */
 export class ManagerDatabaseError extends FarcallError {
   constructor(message: string, options?: FarcallErrorOptions) {

@@ -33,6 +33,37 @@ export function secretFromArgument(value: string): string {
   return value;
 }
 
+/** Whether a secret option's value names a file (then the file's first line is the secret). */
+export function isSecretFile(value: string): boolean {
+  return existsSync(value);
+}
+
+/**
+ * The first line of a file holding a secret; throws with the fix if the file is missing or its first
+ * line is empty.
+ */
+export function secretFromFile(path: string, option: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${option}: cannot read '${path}' (${(error as Error).message})`);
+  }
+  const first = text.split(/\r?\n/)[0] ?? '';
+  if (first === '')
+    throw new Error(`${option}: the first line of '${path}' is empty; write the password there`);
+  return first;
+}
+
+/** The warning printed when a secret is given on the command line itself. */
+export function commandLineSecretWarning(option: string, fileOption: string, typeIt = `${option} -`): string {
+  return (
+    `Warning: ${option} given on the command line is visible to every user of this computer in the process ` +
+    `list (ps, /proc/<pid>/cmdline) and may be kept in the shell's history. Use ${fileOption} <path> (the ` +
+    `file's first line is the password; make it readable by you only), or ${typeIt} to type it.\n`
+  );
+}
+
 /** Opens the database the command works on: `--database`, else `FARCALL_HOME/manager.sqlite3`. */
 export function openDatabase(path: string | undefined): ManagerDatabase {
   return new ManagerDatabase(path ?? databasePath(undefined, { create: true }));

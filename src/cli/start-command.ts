@@ -3,15 +3,19 @@
  * @module
  */
 import type { Command } from 'commander';
+import { terminalCredentialPrompt } from '../network/device-handshake.js';
 import { defaultLogFile } from '../network/home.js';
 import { LOG_LEVELS, type LogLevel, parseLogLevel } from '../network/log.js';
 import { readyLine, startManager } from '../network/manager.js';
 import { DEFAULT_PORT } from '../network/messages.js';
 import {
+  commandLineSecretWarning,
   DATABASE_OPTION,
+  isSecretFile,
   parsePort,
   parsePositiveInteger,
   secretFromArgument,
+  secretFromFile,
   withDatabase,
 } from './options.js';
 
@@ -19,6 +23,7 @@ interface StartFlags {
   host?: string;
   port: number;
   authPassword?: string[];
+  authPasswordFile?: string;
   authLogin?: boolean;
   authHostname?: boolean;
   certFile?: string;
@@ -50,7 +55,12 @@ export function addStartCommand(program: Command): void {
     .option('-p, --port <port>', 'the port to listen on', parsePort, DEFAULT_PORT)
     .option(
       '-P, --auth-password <password...>',
-      'require this Manager password (several words are joined by spaces; or the first line of this file)',
+      "require this Manager password (several words are joined by spaces; a file's first line if it names " +
+        'a file; - to type it). Visible in the process list: prefer --auth-password-file',
+    )
+    .option(
+      '--auth-password-file <path>',
+      'require the Manager password written on the first line of this file',
     )
     .option('--auth-login', 'require a registered username and password (farcall user add)')
     .option('--auth-hostname', 'accept only trusted hostnames (farcall hostname add)')
@@ -83,7 +93,10 @@ export function addStartCommand(program: Command): void {
       parsePositiveInteger,
     )
     .action(async (flags: StartFlags) => {
-      const authPassword = joinedSecret(flags.authPassword);
+      if (flags.authPassword !== undefined && flags.authPasswordFile !== undefined) {
+        throw new Error('Choose one of --auth-password and --auth-password-file');
+      }
+      const authPassword = await managerPassword(flags);
       const modes = [authPassword !== undefined, flags.authLogin, flags.authHostname].filter(Boolean);
       if (modes.length > 1) {
         throw new Error(
@@ -149,4 +162,29 @@ export function addStartCommand(program: Command): void {
       await manager.close();
       process.stdout.write('Network Manager stopped\n');
     });
+}
+
+// The Manager password from --auth-password-file, --auth-password - (typed, not echoed), a file named by
+// --auth-password (msl-network's way), or --auth-password itself (with a warning: it is visible in
+// the process list).
+async function managerPassword(flags: StartFlags): Promise<string | undefined> {
+  if (flags.authPasswordFile !== undefined)
+    return secretFromFile(flags.authPasswordFile, '--auth-password-file');
+  // msl-network's -P takes several words: they are one password, joined by spaces.
+  const value = flags.authPassword?.join(' ');
+  if (value === undefined) return undefined;
+  if (value === '-') {
+    const prompt = terminalCredentialPrompt();
+    if (prompt === undefined) {
+      throw new Error(
+        '--auth-password -: there is no terminal to type the password on; use --auth-password-file',
+      );
+    }
+    const typed = await prompt('passwordManager', 'Manager password > ');
+    if (typed === '') throw new Error('--auth-password -: the password must not be empty');
+    return typed;
+  }
+  if (isSecretFile(value)) return secretFromFile(value, '--auth-password');
+  process.stderr.write(commandLineSecretWarning('--auth-password', '--auth-password-file'));
+  return value;
 }

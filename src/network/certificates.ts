@@ -28,6 +28,24 @@ import forge from 'node-forge';
 import { ManagerStartError, TLSError } from '../errors.js';
 import { certificatePath, keyPath } from './home.js';
 
+/**
+ * The TLS cipher suites the Manager and its clients offer: only forward-secret ones (ECDHE key
+ * exchange, or TLS 1.3), authenticated encryption only. Static-RSA suites such as `AES128-SHA` are not
+ * offered: whoever records the traffic and later gets the Manager's key could otherwise read it all.
+ * Python's `ssl` module offers these too, so msl-network peers connect as before.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
 /** This computer's host name, without a domain (the name msl-network uses). */
 export function localHostname(): string {
   return osHostname().split('.')[0];

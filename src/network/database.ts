@@ -15,6 +15,7 @@
  * @module
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { networkInterfaces, hostname as osHostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { FarcallError, ManagerDatabaseError } from '../errors.js';
@@ -140,6 +141,10 @@ export class ManagerDatabase {
    */
   constructor(path: string) {
     this.path = path;
+    const onDisk = path !== ':memory:' && path !== '';
+    // The file holds password hashes and the connection log: readable by its owner only, even in a
+    // folder anyone can read (umask alone would give 0644).
+    if (onDisk) createPrivateFile(path);
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
@@ -160,6 +165,8 @@ export class ManagerDatabase {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     ensureConnectionsTable(this.#db);
+    // SQLite gives its -wal and -shm files the database's permissions; make sure of it.
+    if (onDisk) for (const suffix of ['-wal', '-shm']) restrictIfPresent(`${path}${suffix}`);
     const seeded = this.#db.prepare("SELECT value FROM meta WHERE key = 'hostnames_seeded'").get();
     if (seeded === undefined) {
       const insert = this.#db.prepare('INSERT OR IGNORE INTO hostnames (hostname) VALUES (?)');
@@ -369,6 +376,23 @@ export class ManagerDatabase {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+}
+
+// Creates `path` with mode 0600 if it does not exist yet (an existing file keeps its mode).
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+function restrictIfPresent(path: string): void {
+  try {
+    chmodSync(path, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

@@ -14,8 +14,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { lookupService, reverse } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { JsonDepthError } from '../errors.js';
 import type { ManagerDatabase } from './database.js';
 import { parseJson, stringifyJson } from './json.js';
+import type { LoginThrottle } from './login-throttle.js';
 import {
   errorMessage,
   handshakeRequest,
@@ -43,6 +45,10 @@ export interface HandshakeContext {
   failureDelayMs: number;
   /** Records a connection event (never a password). */
   log(event: string): void;
+  /** Records a connection event that an administrator should see (a failed login; never a password). */
+  warn(event: string): void;
+  /** Counts failed logins per address and account. */
+  throttle: LoginThrottle;
 }
 
 /** The outcome of a login. */
@@ -57,7 +63,9 @@ export function handshakeAnswer(line: Buffer): unknown {
   try {
     const value = parseJson(text);
     if (isPlainObject(value) && 'result' in value) return value.result;
-  } catch {
+  } catch (error) {
+    // Too deep: refused as it is (no password or identity is a JsonDepthError).
+    if (error instanceof JsonDepthError) return error;
     // not JSON: a terminal typed it
   }
   return text;
@@ -105,10 +113,40 @@ async function refuse(
   event: string,
 ): Promise<void> {
   peer.failures += 1;
-  context.log(event);
+  context.warn(event);
   // Slow down the refusal: a guesser waits, everyone else is served meanwhile (a timer costs nothing).
   await sleep(context.failureDelayMs * 2 ** Math.min(peer.failures - 1, 4));
   peer.send(stringifyJson(errorMessage({ message, requester: context.managerName, uid: '' })));
+}
+
+// Refuses at once (no password is checked) if the peer's address, or its failures on `username`, is
+// locked out; the refusal says how long to wait. Returns whether it refused.
+function refuseIfLocked(peer: PeerConnection, context: HandshakeContext, username?: string): boolean {
+  const sourceWait = context.throttle.sourceLockedFor(peer.ip);
+  const accountWait = username === undefined ? 0 : context.throttle.accountLockedFor(username, peer.ip);
+  if (sourceWait === 0 && accountWait === 0) return false;
+  const seconds = Math.ceil(Math.max(sourceWait, accountWait) / 1000);
+  const message =
+    sourceWait >= accountWait
+      ? `PermissionError: too many failed logins from ${peer.ip}; try again in ${seconds} s`
+      : `PermissionError: too many failed logins for ${JSON.stringify(username)} from ${peer.ip}; try again in ${seconds} s`;
+  context.warn(`rejected: locked out for ${seconds} s after too many failed logins`);
+  peer.send(stringifyJson(errorMessage({ message, requester: context.managerName, uid: '' })));
+  return true;
+}
+
+// What a failure is logged as: who, from where, how many (never the password).
+function failureEvent(
+  what: string,
+  peer: PeerConnection,
+  counts: { sourceFailures: number; accountFailures: number },
+  username?: string,
+): string {
+  const account =
+    username === undefined
+      ? ''
+      : ` for ${JSON.stringify(username)} (failure ${counts.accountFailures} for this account)`;
+  return `rejected: ${what}${account} from ${peer.ip} (failure ${counts.sourceFailures} from this address)`;
 }
 
 /**
@@ -124,11 +162,24 @@ export async function authenticate(
     case 'none':
       return true;
     case 'password': {
+      if (refuseIfLocked(peer, context)) return false;
       peer.send(stringifyJson(handshakeRequest('password', [context.managerName], context.managerName)));
       const answer = handshakeAnswer(await peer.nextAnswer(context.deadline));
-      if (secretsEqual(answer, mode.password)) return true;
-      await refuse(peer, context, 'ValueError: Wrong Manager password', 'rejected: wrong Manager password');
-      return false;
+      return context.throttle.oneAtATime(peer.ip, async () => {
+        if (refuseIfLocked(peer, context)) return false;
+        if (secretsEqual(answer, mode.password)) {
+          context.throttle.succeeded(peer.ip);
+          return true;
+        }
+        const counts = context.throttle.failed(peer.ip);
+        await refuse(
+          peer,
+          context,
+          'ValueError: Wrong Manager password',
+          failureEvent('wrong Manager password', peer, counts),
+        );
+        return false;
+      });
     }
     case 'hostname': {
       const trusted = mode.database.listHostnames();
@@ -162,20 +213,40 @@ export async function login(
   database: ManagerDatabase,
   context: HandshakeContext,
 ): Promise<LoginResult> {
+  if (refuseIfLocked(peer, context)) return { ok: false, reason: 'locked out' };
   peer.send(stringifyJson(handshakeRequest('username', [context.managerName], context.managerName)));
   const username = handshakeAnswer(await peer.nextAnswer(context.deadline));
   if (typeof username !== 'string' || !database.hasUser(username)) {
-    await refuse(peer, context, 'ValueError: Unregistered user', 'rejected: unregistered user');
+    const counts = context.throttle.failed(peer.ip);
+    await refuse(
+      peer,
+      context,
+      'ValueError: Unregistered user',
+      failureEvent('unregistered user', peer, counts),
+    );
     return { ok: false, reason: 'unregistered user' };
   }
+  if (refuseIfLocked(peer, context, username)) return { ok: false, reason: 'locked out' };
   peer.send(stringifyJson(handshakeRequest('password', [username], context.managerName)));
   const password = handshakeAnswer(await peer.nextAnswer(context.deadline));
-  const user = typeof password === 'string' ? await database.verifyUser(username, password) : undefined;
-  if (user === undefined) {
-    await refuse(peer, context, 'ValueError: Wrong login password', 'rejected: wrong login password');
-    return { ok: false, reason: 'wrong login password' };
-  }
-  return { ok: true, username: user.username, isAdmin: user.isAdmin };
+  // One check at a time per address: a guesser's parallel connections queue behind each other, not
+  // in front of other people's logins (scrypt runs on libuv's thread pool, off the event loop).
+  return context.throttle.oneAtATime(peer.ip, async (): Promise<LoginResult> => {
+    if (refuseIfLocked(peer, context, username)) return { ok: false, reason: 'locked out' };
+    const user = typeof password === 'string' ? await database.verifyUser(username, password) : undefined;
+    if (user === undefined) {
+      const counts = context.throttle.failed(peer.ip, username);
+      await refuse(
+        peer,
+        context,
+        'ValueError: Wrong login password',
+        failureEvent('wrong login password', peer, counts, username),
+      );
+      return { ok: false, reason: 'wrong login password' };
+    }
+    context.throttle.succeeded(peer.ip);
+    return { ok: true, username: user.username, isAdmin: user.isAdmin };
+  });
 }
 
 /**
@@ -185,6 +256,12 @@ export async function login(
 export async function askIdentity(peer: PeerConnection, context: HandshakeContext): Promise<IdentityCheck> {
   peer.send(stringifyJson(handshakeRequest('identity', [], context.managerName)));
   let answer = handshakeAnswer(await peer.nextAnswer(context.deadline));
+  if (answer instanceof JsonDepthError) {
+    context.log('rejected: identity nested too deep');
+    const message = `ValueError: the identity was refused: ${answer.message}`;
+    peer.send(stringifyJson(errorMessage({ message, requester: context.managerName, uid: '' })));
+    return { ok: false, message };
+  }
   if (typeof answer === 'string') {
     const typed = parseTerminalLine(answer);
     answer = typed?.kind === 'identity' ? typed.identity : answer;

@@ -59,7 +59,13 @@ export {
 export { type ConnectionRecord, ManagerDatabase, type UserRecord } from './database.js';
 export type { CredentialField, CredentialPrompt } from './device-handshake.js';
 export { certsDir, databasePath, farcallHome, keysDir, logsDir } from './home.js';
-export { parseJson, stringifyJson } from './json.js';
+export {
+  JSON_DEPTH_LIMIT,
+  JSON_WRITE_DEPTH_LIMIT,
+  parseJson,
+  stringifyJson,
+  topLevelString,
+} from './json.js';
 export {
   Link,
   type LinkTo,
@@ -69,6 +75,7 @@ export {
 } from './link.js';
 export { LinkedClient, type LinkedClientOf, type LinkedClientOptions } from './linked-client.js';
 export type { LogLevel } from './log.js';
+export { LOGIN_LIMITS, type LoginLimits } from './login-throttle.js';
 export * from './manager.js';
 export type { ManagerAddressOptions } from './manager-socket.js';
 export type {

@@ -28,6 +28,7 @@ import {
   trustQuestion,
   verifyPresentedCertificate,
 } from './certificate-cache.js';
+import { TLS_CIPHERS } from './certificates.js';
 import type { CredentialPrompt } from './device-handshake.js';
 import { certsDir } from './home.js';
 import { parseJson, stringifyJson } from './json.js';
@@ -191,6 +192,8 @@ function openTls(host: string, port: number, ca: string | undefined, deadline: D
       rejectUnauthorized: false,
       ca,
       servername: isIP(host) ? undefined : host,
+      ciphers: TLS_CIPHERS,
+      minVersion: 'TLSv1.2',
     });
     socket.setNoDelay(true);
     const stop = deadline.onExpire((error) => {
@@ -273,6 +276,8 @@ export function probeTls(host: string, port: number, timeoutMs: number): Promise
       port,
       rejectUnauthorized: false,
       servername: isIP(host) ? undefined : host,
+      ciphers: TLS_CIPHERS,
+      minVersion: 'TLSv1.2',
     });
     const timer = setTimeout(() => finish(false), timeoutMs);
     const finish = (answer: boolean) => {

@@ -24,9 +24,14 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { machine, type as osType, release } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
-import { ConnectionClosedError, FarcallTimeoutError, ManagerStartError } from '../errors.js';
+import { ConnectionClosedError, FarcallTimeoutError, JsonDepthError, ManagerStartError } from '../errors.js';
 import { type AdminContext, runAdminRequest } from './admin.js';
-import { loadOrCreateManagerCredentials, localHostname, type ManagerCredentials } from './certificates.js';
+import {
+  loadOrCreateManagerCredentials,
+  localHostname,
+  type ManagerCredentials,
+  TLS_CIPHERS,
+} from './certificates.js';
 import { ManagerDatabase } from './database.js';
 import {
   type AuthenticationMode,
@@ -36,8 +41,9 @@ import {
   login,
 } from './handshake.js';
 import { databasePath } from './home.js';
-import { parseJson, stringifyJson } from './json.js';
+import { parseJson, stringifyJson, topLevelString } from './json.js';
 import { type LogLevel, ManagerLog } from './log.js';
+import { type LoginLimits, LoginThrottle } from './login-throttle.js';
 import {
   type ClientIdentity,
   type ClientSummary,
@@ -56,7 +62,7 @@ import {
   type ServiceIdentity,
   type ServiceSummary,
 } from './messages.js';
-import { type OversizeSample, PeerConnection } from './peer.js';
+import { type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
 import { answerPlainPeers } from './plain-peer-answer.js';
 import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
 
@@ -64,8 +70,22 @@ import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
 export const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
 /** The default handshake deadline, in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
-// Handshake answers are small; a peer that has not proven itself may not make the Manager buffer more.
-const HANDSHAKE_LINE_LIMIT = 4 * 1024 * 1024;
+/**
+ * The largest line a peer may send before it has authenticated (its username or password answer):
+ * 16 KiB. A peer that has not proven itself may not make the Manager buffer (or parse) more.
+ */
+export const AUTHENTICATION_LINE_LIMIT = 16 * 1024;
+/** The largest identity line (a Service's identity lists its attributes): 1 MiB. */
+export const IDENTITY_LINE_LIMIT = 1024 * 1024;
+/** The default backlog a peer may leave unread before it is disconnected: 64 MiB, or twice `readLimit`. */
+export const DEFAULT_BACKLOG_LIMIT = 64 * 1024 * 1024;
+/** The default limit of all unfinished lines together: 512 MiB, or twice `readLimit` if that is more. */
+export const DEFAULT_UNFINISHED_LINES_LIMIT = 512 * 1024 * 1024;
+/**
+ * Lines a client sends while its admin login waits are kept (in order) up to this many bytes; past
+ * that the Manager stops reading the client until the login is over.
+ */
+export const DEFERRED_LINES_LIMIT = 1024 * 1024;
 
 /** Options of {@link startManager}. */
 export interface ManagerOptions {
@@ -113,6 +133,18 @@ export interface ManagerOptions {
   handshakeTimeout?: number;
   /** Base delay in milliseconds before a failed login or password is answered. Default: 250. */
   failureDelay?: number;
+  /**
+   * The most bytes the Manager keeps unsent for one peer that does not read (its replies, errors and
+   * notifications); past it the peer is disconnected. Default: 64 MiB, or twice `readLimit` if more.
+   */
+  backlogLimit?: number;
+  /**
+   * The most bytes of unfinished lines (no newline yet) the Manager holds for all peers together; the
+   * peer whose line goes past it is disconnected. Default: 512 MiB, or twice `readLimit` if more.
+   */
+  unfinishedLinesLimit?: number;
+  /** Limits on failed logins per address and per account. Default: {@link LOGIN_LIMITS}. */
+  loginLimits?: Partial<LoginLimits>;
 }
 
 interface ClientState {
@@ -125,6 +157,10 @@ interface ClientState {
   pendingAt: Set<ServiceState>;
   /** Lines that arrived while an admin request of this client was running (kept in order). */
   deferred: Buffer[] | undefined;
+  /** Bytes in `deferred`. */
+  deferredBytes: number;
+  /** Whether reading is paused because `deferred` is full. */
+  deferredPaused: boolean;
 }
 
 interface ServiceState {
@@ -175,6 +211,8 @@ export class Manager {
   readonly #handshakeTimeout: number;
   readonly #failureDelay: number;
   readonly #backlogLimit: number;
+  readonly #unfinished: UnfinishedLines;
+  readonly #logins: LoginThrottle;
   readonly #peers = new Set<PeerConnection>();
   // Every TCP socket the server accepted (before TLS too), until it closes.
   readonly #sockets = new Set<Socket>();
@@ -198,6 +236,9 @@ export class Manager {
     readLimit: number;
     handshakeTimeout: number;
     failureDelay: number;
+    backlogLimit: number;
+    unfinishedLinesLimit: number;
+    loginLimits: Partial<LoginLimits> | undefined;
   }) {
     this.#server = init.server;
     this.host = init.host;
@@ -212,7 +253,9 @@ export class Manager {
     this.#readLimit = init.readLimit;
     this.#handshakeTimeout = init.handshakeTimeout;
     this.#failureDelay = init.failureDelay;
-    this.#backlogLimit = Math.max(64 * 1024 * 1024, 2 * init.readLimit);
+    this.#backlogLimit = init.backlogLimit;
+    this.#unfinished = new UnfinishedLines(init.unfinishedLinesLimit);
+    this.#logins = new LoginThrottle(init.loginLimits);
     this.name = `Manager[${localHostname()}:${this.port}]`;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -237,8 +280,15 @@ export class Manager {
         onLine: (p, line) => this.#onLine(p, line),
         onOversize: (p, sample) => this.#onOversize(p, sample),
         onClose: (p) => this.#onClose(p),
+        onUnfinishedOverLimit: (p, unfinished, held) => this.#onUnfinishedOverLimit(p, unfinished, held),
       },
-      Math.min(HANDSHAKE_LINE_LIMIT, this.#readLimit),
+      Math.min(
+        this.#auth.kind === 'password' || this.#auth.kind === 'login'
+          ? AUTHENTICATION_LINE_LIMIT
+          : IDENTITY_LINE_LIMIT,
+        this.#readLimit,
+      ),
+      this.#unfinished,
     );
     this.#peers.add(peer);
     this.#database.logConnection(peer, peer.networkName, 'new connection request');
@@ -281,6 +331,11 @@ export class Manager {
         this.#database.logConnection(peer, peer.networkName, event);
         this.#log.info(`${peer.networkName}: ${event}`);
       },
+      warn: (event) => {
+        this.#database.logConnection(peer.address, peer.networkName, event);
+        this.#log.warning(`${peer.networkName}: ${event}`);
+      },
+      throttle: this.#logins,
     };
   }
 
@@ -291,6 +346,7 @@ export class Manager {
         peer.close();
         return;
       }
+      peer.maxLineBytes = Math.min(IDENTITY_LINE_LIMIT, this.#readLimit);
       const check = await askIdentity(peer, context);
       if (!check.ok) {
         peer.close();
@@ -334,6 +390,26 @@ export class Manager {
   ): boolean {
     peer.networkName = `${identity.name}[${peer.address}]`;
     if (identity.type === 'client') {
+      if (this.#clients.has(peer.networkName)) {
+        // Another peer already goes by this name (loopback addresses all show as this computer's name,
+        // so 127.0.0.2 with the same port looks the same): the registered one keeps it, and with it its
+        // replies; the newcomer is named by its IP address, or refused.
+        const byIp = `${identity.name}[${peer.ip}:${peer.port}]`;
+        if (this.#clients.has(byIp)) {
+          context.log('rejected: a client with this name and address is already connected');
+          this.#sendError(
+            peer,
+            this.name,
+            '',
+            `NameError: a client called ${pythonRepr(peer.networkName)} is already connected to ${this.name}`,
+          );
+          return false;
+        }
+        this.#log.warning(
+          `a second client called ${pythonRepr(peer.networkName)} connected from ${peer.ip}:${peer.port}; it is named ${pythonRepr(byIp)}`,
+        );
+        peer.networkName = byIp;
+      }
       const client: ClientState = {
         kind: 'client',
         peer,
@@ -347,6 +423,8 @@ export class Manager {
         links: new Set(),
         pendingAt: new Set(),
         deferred: undefined,
+        deferredBytes: 0,
+        deferredPaused: false,
       };
       this.#clients.set(client.networkName, client);
       this.#states.set(peer, client);
@@ -400,7 +478,7 @@ export class Manager {
       this.#sendError(
         peer,
         state === undefined ? this.name : requesterOf(state),
-        '',
+        topLevelString(line.toString('utf8'), 'uid') ?? '',
         `RuntimeError: the Manager could not handle this message (${describe(error)})`,
       );
     }
@@ -413,8 +491,17 @@ export class Manager {
     if (state.kind === 'client' && state.deferred !== undefined) {
       // An admin request of this client is running: an answer to its login goes to the login, the rest
       // waits so that the client's replies keep the order of its requests.
-      if (peer.mode === 'elevating' && isHandshakeAnswer(line)) peer.deliverAnswer(Buffer.from(line));
-      else state.deferred.push(Buffer.from(line));
+      if (peer.mode === 'elevating' && line.length <= AUTHENTICATION_LINE_LIMIT && isHandshakeAnswer(line)) {
+        peer.deliverAnswer(Buffer.from(line));
+        return;
+      }
+      state.deferred.push(Buffer.from(line));
+      state.deferredBytes += line.length;
+      if (state.deferredBytes > DEFERRED_LINES_LIMIT && !state.deferredPaused) {
+        // The rest waits in the client's own buffers until the login is over.
+        state.deferredPaused = true;
+        peer.socket.pause();
+      }
       return;
     }
     const text = line.toString('utf8');
@@ -422,11 +509,33 @@ export class Manager {
     try {
       value = parseJson(text);
     } catch (error) {
-      this.#onText(state, text, error);
+      if (error instanceof JsonDepthError) this.#onTooDeep(state, text, error);
+      else this.#onText(state, text, error);
       return;
     }
     if (state.kind === 'client') this.#fromClient(state, line, value);
     else this.#fromService(state, value, line);
+  }
+
+  // JSON nested deeper than the limit: refused, answered with the uid a shallow scan finds. A Service's
+  // reply fails the request it answers, so that its client does not wait for it forever.
+  #onTooDeep(state: PeerState, text: string, error: JsonDepthError): void {
+    const uid = topLevelString(text, 'uid') ?? '';
+    const message = `ValueError: ${error.message}; the message was dropped`;
+    this.#log.warning(`${state.peer.networkName} sent a message nested more than ${error.limit} levels deep`);
+    if (state.kind === 'service') {
+      const requester = topLevelString(text, 'requester');
+      const client = requester === undefined ? undefined : this.#clients.get(requester);
+      if (client !== undefined && this.#takePending(state, client, uid)) {
+        this.#sendError(
+          client.peer,
+          client.networkName,
+          uid,
+          `${message} (the reply of the ${pythonRepr(state.name)} service)`,
+        );
+      }
+    }
+    this.#sendError(state.peer, requesterOf(state), uid, message);
   }
 
   // A line that is not JSON: a terminal's plain-text request (or garbage).
@@ -449,11 +558,12 @@ export class Manager {
   }
 
   #onOversize(peer: PeerConnection, sample: OversizeSample): void {
-    const limit =
-      peer.mode === 'handshake' ? Math.min(HANDSHAKE_LINE_LIMIT, this.#readLimit) : this.#readLimit;
-    const message =
-      `OverflowError: a message of ${sample.bytes} bytes is over the Manager's read limit of ${limit} bytes ` +
-      '(readLimit); it was dropped';
+    const limit = peer.maxLineBytes;
+    const what =
+      peer.mode === 'handshake' && limit < this.#readLimit
+        ? `limit of ${limit} bytes for a line during the handshake`
+        : `read limit of ${limit} bytes (readLimit)`;
+    const message = `OverflowError: a message of ${sample.bytes} bytes is over the Manager's ${what}; it was dropped`;
     this.#log.warning(`${peer.networkName} sent ${message.slice(15)}`);
     const state = this.#states.get(peer);
     if (state === undefined) {
@@ -477,6 +587,17 @@ export class Manager {
       }
     }
     this.#sendError(peer, requesterOf(state), uid, message);
+  }
+
+  #onUnfinishedOverLimit(peer: PeerConnection, unfinished: UnfinishedLines, held: number): void {
+    const message =
+      `OverflowError: the Manager holds ${unfinished.used + held} bytes of unfinished lines (no newline yet) ` +
+      `from all its peers, over its limit of ${unfinished.limit} bytes (unfinishedLinesLimit); this ` +
+      `connection's unfinished line of ${held} bytes was dropped and the connection closed`;
+    this.#log.warning(`${peer.networkName}: ${message.slice(15)}`);
+    const state = this.#states.get(peer);
+    this.#sendError(peer, state === undefined ? this.name : requesterOf(state), '', message);
+    peer.close();
   }
 
   #onClose(peer: PeerConnection): void {
@@ -568,6 +689,12 @@ export class Manager {
     if (service.blocked.size === 1) service.peer.socket.once('drain', () => this.#unblock(service));
   }
 
+  // Whether a Service's full socket keeps `client` paused.
+  #isBlocked(client: ClientState): boolean {
+    for (const service of this.#services.values()) if (service.blocked.has(client)) return true;
+    return false;
+  }
+
   #unblock(service: ServiceState): void {
     for (const client of service.blocked) if (!client.peer.closed) client.peer.socket.resume();
     service.blocked.clear();
@@ -577,12 +704,19 @@ export class Manager {
   // backlog passes the limit, rather than holding the Manager's memory (or stalling its Service).
   #toClient(client: ClientState, line: Buffer): void {
     client.peer.sendBytes(line);
-    if (client.peer.socket.writableLength > this.#backlogLimit) {
-      this.#log.warning(
-        `${client.networkName} does not read its replies (${client.peer.socket.writableLength} bytes unsent); disconnected`,
-      );
-      client.peer.destroy();
-    }
+    this.#checkBacklog(client.peer);
+  }
+
+  // Every message the Manager writes to a peer on its own behalf or for a Service: a peer that stops
+  // reading is disconnected once its unsent backlog passes the limit.
+  #checkBacklog(peer: PeerConnection): void {
+    const unsent = peer.socket.writableLength;
+    if (unsent <= this.#backlogLimit || peer.socket.destroyed) return;
+    this.#log.warning(
+      `${peer.networkName} does not read what the Manager sends (${unsent} bytes unsent, over the ` +
+        `backlog limit of ${this.#backlogLimit} bytes); disconnected`,
+    );
+    peer.destroy();
   }
 
   // Whether the locks on `service` keep `client` out: an exclusive lock of another client, or any lock
@@ -784,12 +918,19 @@ export class Manager {
     } finally {
       const deferred = client.deferred ?? [];
       client.deferred = undefined;
+      client.deferredBytes = 0;
+      if (client.deferredPaused) {
+        client.deferredPaused = false;
+        if (!peer.closed && !this.#isBlocked(client)) peer.socket.resume();
+      }
       for (let i = 0; i < deferred.length; i++) {
         if (peer.closed) break;
         this.#onLine(peer, deferred[i]);
         if (client.deferred !== undefined) {
           // That line started another admin request: the rest waits behind it.
-          (client.deferred as Buffer[]).push(...deferred.slice(i + 1));
+          const rest = deferred.slice(i + 1);
+          (client.deferred as Buffer[]).push(...rest);
+          client.deferredBytes += rest.reduce((sum, line) => sum + line.length, 0);
           break;
         }
       }
@@ -947,10 +1088,12 @@ export class Manager {
 
   #sendReply(peer: PeerConnection, requester: string, uid: string, result: unknown): void {
     peer.send(stringifyJson(replyMessage({ result, requester, uid })));
+    this.#checkBacklog(peer);
   }
 
   #sendError(peer: PeerConnection, requester: string, uid: string, message: string): void {
     peer.send(stringifyJson(errorMessage({ message, requester, uid })));
+    this.#checkBacklog(peer);
   }
 
   /**
@@ -1096,6 +1239,11 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   const readLimit = options.readLimit ?? DEFAULT_READ_LIMIT;
   if (!(readLimit > 0))
     throw new ManagerStartError(`readLimit must be a positive number of bytes, got ${readLimit}`);
+  for (const name of ['backlogLimit', 'unfinishedLinesLimit'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(value > 0))
+      throw new ManagerStartError(`${name} must be a positive number of bytes, got ${value}`);
+  }
   const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   if (!(handshakeTimeout > 0))
     throw new ManagerStartError(`handshakeTimeout must be > 0 ms, got ${handshakeTimeout}`);
@@ -1173,6 +1321,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
             cert: credentials.cert,
             key: credentials.key,
             passphrase: credentials.passphrase,
+            ciphers: TLS_CIPHERS,
+            honorCipherOrder: true,
+            minVersion: 'TLSv1.2',
             noDelay: true,
             handshakeTimeout,
           },
@@ -1241,6 +1392,10 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     readLimit,
     handshakeTimeout,
     failureDelay: options.failureDelay ?? 250,
+    backlogLimit: options.backlogLimit ?? Math.max(DEFAULT_BACKLOG_LIMIT, 2 * readLimit),
+    unfinishedLinesLimit:
+      options.unfinishedLinesLimit ?? Math.max(DEFAULT_UNFINISHED_LINES_LIMIT, 2 * readLimit),
+    loginLimits: options.loginLimits,
   });
   log.info(authenticationNote(auth));
   if (options.host === undefined) {

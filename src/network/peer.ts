@@ -15,6 +15,10 @@ import { localHostname } from './certificates.js';
 
 // Lines up to this size are copied into one buffer per write; longer ones are written as they are.
 const COPY_LIMIT = 64 * 1024;
+// Lines sent ahead during the handshake (not asked for yet) are queued up to this many bytes or lines;
+// past that the socket is paused until the handshake takes them.
+const ANSWER_QUEUE_LIMIT = 1024 * 1024;
+const ANSWER_QUEUE_LINES = 1000;
 
 /**
  * Coalesces the writes caused by one chunk of input: while a chunk is decoded, every socket written to
@@ -68,6 +72,26 @@ export interface PeerHandlers {
   onOversize(peer: PeerConnection, sample: OversizeSample): void;
   /** The socket closed (once). */
   onClose(peer: PeerConnection): void;
+  /**
+   * This peer's unfinished line took the Manager's unfinished lines past their overall limit (the
+   * line has been dropped).
+   */
+  onUnfinishedOverLimit?(peer: PeerConnection, unfinished: UnfinishedLines, held: number): void;
+}
+
+/**
+ * The bytes of unfinished lines (no newline yet) held for all the connections of one Manager, against
+ * one overall limit: each connection's own limit alone lets many connections together hold gigabytes.
+ */
+export class UnfinishedLines {
+  /** The most bytes of unfinished lines held for all connections together. */
+  readonly limit: number;
+  /** The bytes held now. */
+  used = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 }
 
 /** Whether an IP address is this computer's loopback. */
@@ -94,12 +118,23 @@ export class PeerConnection {
   readonly #decoder: LineDecoder;
   readonly #handlers: PeerHandlers;
   #answers: Buffer[] = [];
+  #answerBytes = 0;
+  #answersPaused = false;
   #waiter: { resolve: (line: Buffer) => void; reject: (error: Error) => void } | undefined;
   #closed = false;
+  readonly #unfinished: UnfinishedLines;
+  // Bytes of this connection's unfinished line counted in #unfinished.
+  #held = 0;
 
-  constructor(socket: Socket, handlers: PeerHandlers, maxLineBytes: number) {
+  constructor(
+    socket: Socket,
+    handlers: PeerHandlers,
+    maxLineBytes: number,
+    unfinished: UnfinishedLines = new UnfinishedLines(Number.POSITIVE_INFINITY),
+  ) {
     this.socket = socket;
     this.#handlers = handlers;
+    this.#unfinished = unfinished;
     const rawIp = socket.remoteAddress ?? 'unknown';
     this.ip = rawIp.startsWith('::ffff:') && isIPv4(rawIp.slice(7)) ? rawIp.slice(7) : rawIp;
     this.port = socket.remotePort ?? 0;
@@ -118,8 +153,12 @@ export class PeerConnection {
         }),
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => batch.run(() => this.#decoder.push(chunk)));
+    socket.on('data', (chunk: Buffer) => batch.run(() => this.#push(chunk)));
     socket.on('end', () => {
+      // The unfinished last line is still read (a peer that writes one message and closes meant it);
+      // it is within this connection's line limit like any other.
+      this.#unfinished.used -= this.#held;
+      this.#held = 0;
       this.#decoder.end();
       this.close();
     });
@@ -132,9 +171,32 @@ export class PeerConnection {
     return this.#closed;
   }
 
-  /** Changes the line limit (small during the handshake, `readLimit` after). */
+  /** The line limit (small during the handshake, `readLimit` after). */
+  get maxLineBytes(): number {
+    return this.#decoder.maxLineBytes;
+  }
+
   set maxLineBytes(value: number) {
     this.#decoder.maxLineBytes = value;
+  }
+
+  #push(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#decoder.push(chunk);
+    const held = this.#decoder.bufferedBytes;
+    this.#unfinished.used += held - this.#held;
+    this.#held = held;
+    if (held > 0 && this.#unfinished.used > this.#unfinished.limit) {
+      this.#releaseUnfinished();
+      this.#handlers.onUnfinishedOverLimit?.(this, this.#unfinished, held);
+    }
+  }
+
+  // Gives back this connection's share of the unfinished-lines budget and drops its unfinished line.
+  #releaseUnfinished(): void {
+    this.#unfinished.used -= this.#held;
+    this.#held = 0;
+    this.#decoder.reset();
   }
 
   #line(line: Buffer): void {
@@ -155,6 +217,23 @@ export class PeerConnection {
     } else {
       // Copy: the line may be a view into a chunk, and it waits here past this call.
       this.#answers.push(Buffer.from(line));
+      this.#answerBytes += line.length;
+      // A peer that sends more than it was asked for waits (its lines stay in its own buffers)
+      // instead of growing this queue.
+      if (this.#answerBytes > ANSWER_QUEUE_LIMIT || this.#answers.length > ANSWER_QUEUE_LINES) {
+        this.#answersPaused = true;
+        this.socket.pause();
+      }
+    }
+  }
+
+  // Called when queued answers were taken: reads the peer again once the queue has room.
+  #answersTaken(): void {
+    this.#answerBytes = this.#answers.reduce((sum, line) => sum + line.length, 0);
+    if (!this.#answersPaused || this.#closed) return;
+    if (this.#answerBytes <= ANSWER_QUEUE_LIMIT && this.#answers.length <= ANSWER_QUEUE_LINES) {
+      this.#answersPaused = false;
+      this.socket.resume();
     }
   }
 
@@ -167,6 +246,7 @@ export class PeerConnection {
   takeQueuedAnswers(): Buffer[] {
     const lines = this.#answers;
     this.#answers = [];
+    this.#answersTaken();
     return lines;
   }
 
@@ -176,7 +256,10 @@ export class PeerConnection {
    */
   nextAnswer(deadline: number): Promise<Buffer> {
     const queued = this.#answers.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
+    if (queued !== undefined) {
+      this.#answersTaken();
+      return Promise.resolve(queued);
+    }
     if (this.#closed)
       return Promise.reject(new ConnectionClosedError('The peer disconnected during the handshake'));
     return new Promise<Buffer>((resolve, reject) => {
@@ -235,7 +318,7 @@ export class PeerConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.mode = 'closed';
-    this.#decoder.reset();
+    this.#releaseUnfinished();
     this.#answers = [];
     const waiter = this.#waiter;
     this.#waiter = undefined;

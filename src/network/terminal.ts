@@ -31,10 +31,9 @@ export type TerminalInput =
   | { kind: 'identity'; identity: ClientIdentity }
   | { kind: 'disconnect' };
 
-// One argument: a run of non-space, non-quote characters, or a double-quoted string.
-const ARG = /\s*((?:[^"\s]+)|"(?:[^"]*)")/g;
-// One keyword argument: name = value.
-const KWARG = /(\w+)\s*=\s*((?:[^"\s]+)|"(?:[^"]*)")/g;
+// The arguments are read by a hand-written scanner that never looks at a character more than a few
+// times: the regular expressions it replaces (`(\w+)\s*=\s*(…)` tried at every position) backtracked
+// quadratically, so one line of 40 000 word characters blocked the Manager for seconds.
 
 /**
  * Reads one line typed at a terminal. Returns `undefined` if the line names no service and attribute
@@ -79,15 +78,121 @@ export function parseTerminalLine(text: string): TerminalInput | undefined {
 
   const parameters = items[2];
   const kwargs: Record<string, unknown> = {};
-  let firstKeyword = parameters.length;
-  for (const match of parameters.matchAll(KWARG)) {
-    if (firstKeyword === parameters.length) firstKeyword = match.index ?? parameters.length;
-    kwargs[match[1]] = convertValue(match[2]);
+  const keywords = scanKeywords(parameters);
+  for (const keyword of keywords) {
+    // An own member even for `__proto__` (a plain assignment would change the object's prototype).
+    Object.defineProperty(kwargs, keyword.key, {
+      value: convertValue(keyword.value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   // Positional arguments are the ones before the first key=value (Python split on the key's text,
   // which misreads `max x=1`; the match position does not).
-  const args = [...parameters.slice(0, firstKeyword).matchAll(ARG)].map((match) => convertValue(match[1]));
+  const firstKeyword = keywords.length > 0 ? keywords[0].start : parameters.length;
+  const args = scanArguments(parameters, firstKeyword).map(convertValue);
   return { kind: 'request', message: request(service, attribute, args, kwargs) };
+}
+
+/** One `key=value` found in a terminal line's parameters. */
+interface Keyword {
+  /** Where the key starts. */
+  start: number;
+  key: string;
+  value: string;
+}
+
+const SPACE = /\s/;
+
+function isSpace(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return SPACE.test(text[i]);
+}
+
+function isWord(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  // \w: [A-Za-z0-9_]
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/**
+ * Finds every `key = value` (spaces around `=` allowed; a value is a run of non-space, non-quote
+ * characters or a double-quoted string), left to right, as `/(\w+)\s*=\s*([^"\s]+|"[^"]*")/g` would,
+ * in linear time: a key can only start where a word starts, and a word that is not followed by `=`
+ * is skipped whole.
+ */
+export function scanKeywords(text: string): Keyword[] {
+  const found: Keyword[] = [];
+  const length = text.length;
+  const lastQuote = text.lastIndexOf('"');
+  let i = 0;
+  while (i < length) {
+    if (!isWord(text, i)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < length && isWord(text, i)) i++;
+    const keyEnd = i;
+    let j = keyEnd;
+    while (j < length && isSpace(text, j)) j++;
+    if (j >= length || text[j] !== '=') {
+      i = j;
+      continue;
+    }
+    let k = j + 1;
+    while (k < length && isSpace(text, k)) k++;
+    const value = valueAt(text, k, lastQuote);
+    if (value === undefined) {
+      // No value after `=`: the regex would fail here and try again right after the key.
+      i = keyEnd;
+      continue;
+    }
+    found.push({ start, key: text.slice(start, keyEnd), value: text.slice(k, value) });
+    i = value;
+  }
+  return found;
+}
+
+// The end of the value (a quoted string or a run of non-space, non-quote characters) starting at `k`,
+// or undefined if none starts there. `lastQuote` (the last `"` of the text) makes an unclosed quote
+// cost O(1) instead of a scan to the end of the text.
+function valueAt(text: string, k: number, lastQuote: number): number | undefined {
+  if (k >= text.length) return undefined;
+  if (text[k] === '"') {
+    if (k >= lastQuote) return undefined;
+    return text.indexOf('"', k + 1) + 1;
+  }
+  let end = k;
+  while (end < text.length && text[end] !== '"' && !isSpace(text, end)) end++;
+  return end;
+}
+
+/**
+ * The positional arguments in `text[0, end)`: runs of non-space, non-quote characters and quoted
+ * strings, as `/\s*([^"\s]+|"[^"]*")/g` would find them (an unclosed quote is skipped), in linear time.
+ */
+export function scanArguments(text: string, end: number): string[] {
+  const items: string[] = [];
+  const part = text.slice(0, end);
+  const lastQuote = part.lastIndexOf('"');
+  let i = 0;
+  while (i < part.length) {
+    if (isSpace(part, i)) {
+      i++;
+      continue;
+    }
+    if (part[i] === '"' && i >= lastQuote) {
+      i++;
+      continue;
+    }
+    const value = valueAt(part, i, lastQuote) as number;
+    items.push(part.slice(i, value));
+    i = value;
+  }
+  return items;
 }
 
 // Splits on whitespace into at most `limit` items, the last keeping the rest of the text.
@@ -122,8 +227,11 @@ function convertValue(value: string): unknown {
   if (/^[+-]?0[xX][0-9a-fA-F]+$/.test(value)) return Number.parseInt(value, 16);
   // Python's literal_eval does not know NaN/Infinity: they stay strings.
   if (/^-?(nan|infinity)$/i.test(value)) return value;
+  const text = value.startsWith('+') ? value.slice(1) : value;
+  // Only what can start a JSON value is tried as JSON (a failed parse costs an exception).
+  if (text === '' || !'{["-0123456789'.includes(text[0])) return value;
   try {
-    return parseJson(value.startsWith('+') ? value.slice(1) : value);
+    return parseJson(text);
   } catch {
     return value;
   }

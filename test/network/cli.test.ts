@@ -13,6 +13,7 @@ import {
   localHostname,
 } from '../../src/network/certificates.js';
 import { connect } from '../../src/network/client.js';
+import { ManagerDatabase } from '../../src/network/database.js';
 import { type RunningManager, runCli, startCliManager } from './cli-process.js';
 import { connectClient, request } from './raw-peer.js';
 
@@ -87,6 +88,30 @@ describe('farcall start', () => {
     expectOneLineError(
       await runCli(['start', '--port', '0', '--auth-login', '--auth-hostname'], env),
       /Cannot specify multiple authentication methods: choose one of --auth-password, --auth-login and --auth-hostname/,
+    );
+  });
+
+  it('warns that --auth-password is visible in the process list, and reads --auth-password-file without a warning', async () => {
+    const visible = await start(['--port', '0', '--disable-tls', '--auth-password', 'on the line']);
+    const reach = { host: '127.0.0.1', disableTls: true };
+    const first = await connect({ ...reach, port: visible.port, passwordManager: 'on the line' });
+    await first.disconnect();
+    expect(visible.stderr()).toMatch(
+      /Warning: --auth-password given on the command line is visible to every user of this computer in the process list .*--auth-password-file/,
+    );
+    const file = join(home, 'manager-password.txt');
+    writeFileSync(file, 'from a file\nsecond line\n', { mode: 0o600 });
+    const hidden = await start(['--port', '0', '--disable-tls', '--auth-password-file', file]);
+    const second = await connect({ ...reach, port: hidden.port, passwordManager: 'from a file' });
+    await second.disconnect();
+    expect(hidden.stderr()).not.toMatch(/Warning/);
+    expectOneLineError(
+      await runCli(['start', '--port', '0', '--auth-password-file', join(home, 'missing.txt')], env),
+      /--auth-password-file: cannot read/,
+    );
+    expectOneLineError(
+      await runCli(['start', '--port', '0', '--auth-password', '-'], env),
+      /--auth-password -: there is no terminal to type the password on; use --auth-password-file/,
     );
   });
 });
@@ -255,6 +280,23 @@ describe('farcall user', () => {
 
   it('refuses to ask for a password without a terminal', async () => {
     expectOneLineError(await runCli(['user', 'add', 'carol'], env), /--password/);
+    expectOneLineError(await runCli(['user', 'add', 'carol', '--password', '-'], env), /--password-file/);
+  });
+
+  it('reads a password from --password-file, and warns when it is given on the command line', async () => {
+    const file = join(home, 'pw.txt');
+    writeFileSync(file, 'from file\n', { mode: 0o600 });
+    const quiet = await runCli(['user', 'add', 'dave', '--password-file', file], env);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const loud = await runCli(['user', 'add', 'erin', '--password', 'visible'], env);
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toMatch(
+      /^Warning: --password given on the command line is visible .*--password-file/,
+    );
+    using db = new ManagerDatabase(join(home, 'manager.sqlite3'));
+    expect(await db.verifyUser('dave', 'from file')).toMatchObject({ username: 'dave' });
+    expect(await db.verifyUser('erin', 'visible')).toMatchObject({ username: 'erin' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { pbkdf2Sync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -215,5 +215,27 @@ describe("a database made by msl-network's tools", () => {
     expect(db.connections().map((r) => [r.peer, r.port, r.name, r.event])).toEqual([
       ['vm:5000', 5000, 'A[vm:5000]', 'disconnected'],
     ]);
+  });
+});
+
+describe('file permissions', () => {
+  it('creates the database (and its -wal and -shm) readable by its owner only, in a folder anyone can read', async () => {
+    const open = mkdtempSync(join(tmpdir(), 'farcall-db-open-'));
+    const previous = process.umask(0o022);
+    try {
+      chmodSync(open, 0o755);
+      const file = join(open, 'users.sqlite3');
+      const database = new ManagerDatabase(file);
+      await database.addUser('alice', 'pw');
+      database.logConnection('h:1', 'n', 'event');
+      database.flush();
+      const files = [file, `${file}-wal`, `${file}-shm`].filter((f) => existsSync(f));
+      expect(files).toContain(file);
+      for (const f of files) expect((statSync(f).mode & 0o777).toString(8), f).toBe('600');
+      database.close();
+    } finally {
+      process.umask(previous);
+      rmSync(open, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseJson, stringifyJson } from '../../src/network/json.js';
+import { JsonDepthError } from '../../src/errors.js';
+import { JSON_WRITE_DEPTH_LIMIT, parseJson, stringifyJson, topLevelString } from '../../src/network/json.js';
 
 describe('parseJson', () => {
   it('parses plain JSON', () => {
@@ -54,5 +55,36 @@ describe('stringifyJson', () => {
     const a: Record<string, unknown> = {};
     a.self = a;
     expect(() => stringifyJson(a)).toThrow(TypeError);
+  });
+});
+
+describe('nesting limits', () => {
+  const deep = (depth: number, inner = '1') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
+
+  it('reads 1000 levels and refuses 1001, with or without NaN, with a typed error', () => {
+    expect(() => parseJson(deep(1000))).not.toThrow();
+    expect(() => parseJson(deep(1000, 'NaN'))).not.toThrow();
+    for (const inner of ['1', 'NaN']) {
+      expect(() => parseJson(deep(1001, inner))).toThrow(JsonDepthError);
+      expect(() => parseJson(deep(100_000, inner))).toThrow(JsonDepthError);
+    }
+    expect(parseJson(`{"a": ${deep(999, 'NaN')}}`)).toBeTypeOf('object');
+  });
+
+  it('writes without recursing past its limit: a typed error, never a stack overflow', () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 100_000; i++) value = [value];
+    expect(() => stringifyJson(value)).toThrow(JsonDepthError);
+    let ok: unknown = 1;
+    for (let i = 0; i < JSON_WRITE_DEPTH_LIMIT; i++) ok = { a: ok };
+    expect(stringifyJson(ok).length).toBeGreaterThan(JSON_WRITE_DEPTH_LIMIT);
+  });
+
+  it('finds a string member of the outermost object in text that is too deep or not JSON', () => {
+    expect(topLevelString(`{"args": [${deep(100_000)}], "uid": "7"}`, 'uid')).toBe('7');
+    expect(topLevelString('{"uid": "a\\"b", "args": [[{"uid": "inner"}]]', 'uid')).toBe('a"b');
+    expect(topLevelString('{"x": {"uid": "inner"}, "y": "uid"}', 'uid')).toBeUndefined();
+    expect(topLevelString('{"uid": 5}', 'uid')).toBeUndefined();
+    expect(topLevelString('not json', 'uid')).toBeUndefined();
   });
 });

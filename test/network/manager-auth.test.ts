@@ -8,9 +8,14 @@ import { connectService, RawPeer, request } from './raw-peer.js';
 
 const identity = (name: string) => ({ result: { type: 'client', name } });
 
-async function handshakeWithPassword(port: number, password: string) {
-  const peer = await RawPeer.connect({ port });
+async function handshakeWithPassword(port: number, password: string, localAddress?: string) {
+  const peer = await RawPeer.connect({ port, localAddress });
   const asked = await peer.nextJson();
+  // A locked-out address is refused before it is asked anything.
+  if (asked.error === true) {
+    peer.lines.unshift(JSON.stringify(asked));
+    return peer;
+  }
   expect(asked).toMatchObject({ attribute: 'password', uid: '' });
   expect((asked.args as string[])[0]).toMatch(/^Manager\[.+:\d+\]$/);
   peer.sendJson({ result: password });
@@ -50,7 +55,7 @@ describe('Manager password', () => {
     await bad.waitClosed();
   });
 
-  it('1000 wrong passwords neither break nor slow down a client being served', async () => {
+  it('1000 wrong passwords (from 127.0.0.2) neither break nor slow down a client being served, and lock the guesser out', async () => {
     await using f = await managerFixture({ authPassword: 'right', failureDelay: 50 });
     const service = await (async () => {
       const peer = await handshakeWithPassword(f.manager.port, 'right');
@@ -80,7 +85,7 @@ describe('Manager password', () => {
     for (let batch = 0; batch < 5; batch++) {
       await Promise.all(
         Array.from({ length: 200 }, async () => {
-          const peer = await handshakeWithPassword(f.manager.port, 'guess');
+          const peer = await handshakeWithPassword(f.manager.port, 'guess', '127.0.0.2');
           refused.push(String((await peer.nextJson(10_000)).message));
           await peer.waitClosed(10_000);
         }),
@@ -89,7 +94,20 @@ describe('Manager password', () => {
     stop = true;
     await worker;
     expect(refused).toHaveLength(1000);
-    expect(new Set(refused)).toEqual(new Set(['ValueError: Wrong Manager password']));
+    const lockedOut = refused.filter((m) =>
+      /^PermissionError: too many failed logins from 127\.0\.0\.2; try again in \d+ s$/.test(m),
+    );
+    // The first 5 guesses are checked; then the address is locked out and refused without a check.
+    expect(refused.filter((m) => m === 'ValueError: Wrong Manager password').length).toBeGreaterThanOrEqual(
+      5,
+    );
+    expect(lockedOut.length).toBeGreaterThan(900);
+    expect(lockedOut.length + refused.filter((m) => m === 'ValueError: Wrong Manager password').length).toBe(
+      1000,
+    );
+    // Another address is not locked out.
+    const other = await handshakeWithPassword(f.manager.port, 'right');
+    expect((await other.nextJson()).attribute).toBe('identity');
     latencies.sort((a, b) => a - b);
     expect(latencies.length).toBeGreaterThan(20);
     // The median round trip of the honest client stays small while the guesses are refused.
@@ -144,6 +162,86 @@ describe('login', () => {
     peer.sendJson(request('Manager', 'users_table.usernames', [], {}, 'x'));
     expect(await peer.nextJson()).toMatchObject({ error: false, result: ['admin', 'bob'], uid: '' });
   });
+});
+
+describe('password guessing', () => {
+  // One login from `localAddress`: the error it ends with, or undefined when it was admitted.
+  async function tryLogin(port: number, username: string, password: string, localAddress: string) {
+    const peer = await RawPeer.connect({ port, localAddress });
+    try {
+      for (;;) {
+        const asked = await peer.nextJson(15_000);
+        if (asked.error === true) return String(asked.message);
+        if (asked.attribute === 'username') peer.sendJson({ result: username });
+        else if (asked.attribute === 'password') peer.sendJson({ result: password });
+        else if (asked.attribute === 'identity') return undefined;
+      }
+    } finally {
+      peer.close();
+    }
+  }
+
+  it('locks a guessing address and a guessed account out, visibly, while other people log in', async () => {
+    await using f = await managerFixture({ authLogin: true, failureDelay: 10 });
+    const db = new ManagerDatabase(f.manager.databasePath);
+    await db.addUser('admin', 's3cret', { isAdmin: true });
+    await db.addUser('bob', 'bob pw');
+    db.close();
+    const port = f.manager.port;
+    // 60 guesses for admin from 127.0.0.2, 10 at a time, while bob (127.0.0.1) and admin's owner
+    // (127.0.0.3, an address that never failed) log in.
+    const attack = (async () => {
+      const answers: string[] = [];
+      for (let batch = 0; batch < 6; batch++) {
+        const batchAnswers = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => tryLogin(port, 'admin', `guess ${batch}-${i}`, '127.0.0.2')),
+        );
+        answers.push(...batchAnswers.map(String));
+      }
+      return answers;
+    })();
+    const honest = (async () => {
+      const times: number[] = [];
+      for (const [user, password, address] of [
+        ['bob', 'bob pw', '127.0.0.1'],
+        ['admin', 's3cret', '127.0.0.3'],
+        ['bob', 'bob pw', '127.0.0.1'],
+      ]) {
+        const t0 = performance.now();
+        expect(await tryLogin(port, user, password, address)).toBeUndefined();
+        times.push(performance.now() - t0);
+      }
+      return times;
+    })();
+    const [answers, times] = await Promise.all([attack, honest]);
+    // A generous bound: with the guesser checked one at a time, a login costs one scrypt, not 60.
+    for (const time of times) expect(time).toBeLessThan(10_000);
+    expect(answers.filter((m) => m === 'ValueError: Wrong login password').length).toBeGreaterThanOrEqual(5);
+    expect(
+      answers.some((m) =>
+        /^PermissionError: too many failed logins from 127\.0\.0\.2; try again in \d+ s$/.test(m),
+      ),
+    ).toBe(true);
+
+    // One guess each from 10 more addresses: the account is locked, but only against the addresses
+    // that failed on it. A new address gets one check, and after its failure it is locked out too.
+    for (let i = 1; i <= 10; i++) {
+      expect(await tryLogin(port, 'admin', 'spread guess', `127.0.1.${i}`)).toBe(
+        'ValueError: Wrong login password',
+      );
+    }
+    expect(await tryLogin(port, 'admin', 'spread guess', '127.0.1.1')).toMatch(
+      /^PermissionError: too many failed logins for "admin" from 127\.0\.1\.1; try again in \d+ s$/,
+    );
+    expect(await tryLogin(port, 'admin', 'another guess', '127.0.0.4')).toBe(
+      'ValueError: Wrong login password',
+    );
+    expect(await tryLogin(port, 'admin', 'again', '127.0.0.4')).toMatch(
+      /^PermissionError: too many failed logins for "admin" from 127\.0\.0\.4; try again in \d+ s$/,
+    );
+    // Its owner, from an address that never failed, still gets in.
+    expect(await tryLogin(port, 'admin', 's3cret', '127.0.0.5')).toBeUndefined();
+  }, 60_000);
 });
 
 describe('trusted hostnames', () => {

@@ -1,7 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { connect as tlsConnect } from 'node:tls';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { certificateFingerprint, loadOrCreateManagerCredentials } from '../../src/network/certificates.js';
+import {
+  certificateFingerprint,
+  generateCertificate,
+  loadOrCreateManagerCredentials,
+} from '../../src/network/certificates.js';
+import { connect } from '../../src/network/client.js';
 import { managerFixture } from './manager-fixture.js';
 import { connectClient, connectService, RawPeer, request } from './raw-peer.js';
 
@@ -89,5 +97,61 @@ describe('closing', () => {
     await f.manager.close();
     expect(Date.now() - start).toBeLessThan(3000);
     stuck.destroy();
+  });
+
+  it('offers only forward-secret cipher suites: a client offering only static-RSA AES128-SHA is refused', async () => {
+    await using f = await managerFixture({ disableTls: false });
+    const cert = readFileSync(f.manager.certFile as string, 'utf8');
+    const attempt = (options: { ciphers: string; maxVersion?: 'TLSv1.2' }) =>
+      new Promise<string>((resolve) => {
+        const socket = tlsConnect({
+          port: f.manager.port,
+          host: '127.0.0.1',
+          ca: cert,
+          servername: 'localhost',
+          ...options,
+        });
+        socket.once('secureConnect', () => {
+          resolve(`connected with ${socket.getCipher().name}`);
+          socket.destroy();
+        });
+        socket.once('error', (error) => resolve(`refused: ${error.message}`));
+      });
+    expect(await attempt({ ciphers: 'AES128-SHA', maxVersion: 'TLSv1.2' })).toMatch(/^refused/);
+    expect(await attempt({ ciphers: 'AES256-GCM-SHA384:AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).toMatch(
+      /^refused/,
+    );
+    expect(await attempt({ ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).toBe(
+      'connected with ECDHE-RSA-AES128-GCM-SHA256',
+    );
+    expect(await attempt({ ciphers: 'DEFAULT' })).toMatch(/^connected with TLS_/);
+  });
+
+  it('a farcall client offers only forward-secret suites: a static-RSA-only server never gets a secure connection', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'farcall-rsa-'));
+    try {
+      const { certFile, keyFile } = generateCertificate({ home });
+      let secured = 0;
+      const server = createTlsServer(
+        {
+          cert: readFileSync(certFile),
+          key: readFileSync(keyFile),
+          ciphers: 'AES128-SHA',
+          maxVersion: 'TLSv1.2',
+        },
+        (socket) => {
+          secured++;
+          socket.destroy();
+        },
+      );
+      server.on('tlsClientError', () => {});
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      await expect(connect({ host: '127.0.0.1', port, certFile, home, timeout: 5000 })).rejects.toThrow();
+      expect(secured).toBe(0);
+      await new Promise((resolve) => server.close(resolve));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

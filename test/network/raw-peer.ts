@@ -10,6 +10,9 @@ export interface RawPeerOptions {
   /** PEM certificate to trust (TLS on). */
   ca?: string;
   maxLineBytes?: number;
+  /** The local address and port to connect from (e.g. 127.0.0.2). */
+  localAddress?: string;
+  localPort?: number;
 }
 
 export class RawPeer {
@@ -46,7 +49,12 @@ export class RawPeer {
       const host = options.host ?? '127.0.0.1';
       const socket =
         options.ca === undefined
-          ? netConnect({ port: options.port, host })
+          ? netConnect({
+              port: options.port,
+              host,
+              localAddress: options.localAddress,
+              localPort: options.localPort,
+            })
           : tlsConnect({ port: options.port, host, ca: options.ca, servername: 'localhost' });
       const peer = new RawPeer(socket, options.maxLineBytes);
       socket.once(options.ca === undefined ? 'connect' : 'secureConnect', () => resolve(peer));
