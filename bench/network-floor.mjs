@@ -18,9 +18,17 @@ export function tempHome() {
   return { home, remove: () => rmSync(home, { recursive: true, force: true }) };
 }
 
-/** Forks a peer role and resolves with { child, message } once it reports. */
+/**
+ * Forks a peer role and resolves with { child, message } once it reports. With FARCALL_BENCH_PROFILE=<dir>
+ * the Manager role runs under `node --cpu-prof`, writing its profile to that folder when it exits.
+ */
 export async function forkPeer(role, ...args) {
-  const child = fork(PEERS, [role, ...args.map(String)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profile = process.env.FARCALL_BENCH_PROFILE;
+  const execArgv = role === 'manager' && profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = fork(PEERS, [role, ...args.map(String)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
+  });
   const [message] = await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
@@ -92,4 +100,20 @@ export async function floorClient(port, useTls) {
 /** A request line shaped like the ones farcall's client sends (same length). */
 export function sampleRequestLine() {
   return `{"args": [1], "attribute": "echo", "error": false, "kwargs": {}, "service": "Echo", "uid": "${crypto.randomUUID()}"}\r\n`;
+}
+
+/**
+ * Starts the floor of a Manager that carries the same peers (see 'bare-manager' in network-peers.mjs):
+ * a bare line relay, and farcall's Echo Service connected to it. Resolves { port, stop }.
+ */
+export async function startBareManager(home) {
+  const relay = await forkPeer('bare-manager');
+  const service = await forkPeer('service', 'plain', home, relay.message.port);
+  return {
+    port: relay.message.port,
+    stop() {
+      service.child.kill();
+      relay.child.kill();
+    },
+  };
 }

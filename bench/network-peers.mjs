@@ -7,12 +7,35 @@ import * as tls from 'node:tls';
 const [role, ...args] = process.argv.slice(2);
 process.on('disconnect', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0)); // exit normally, so that --cpu-prof writes its profile
 
 /** TLS options of the floor's servers: the Manager's own key and certificate (created in `home`). */
 async function serverTls(home) {
   const { loadOrCreateManagerCredentials } = await import('../dist/network/certificates.js');
   const credentials = loadOrCreateManagerCredentials({ home });
   return { cert: credentials.cert, key: credentials.key };
+}
+
+// Cuts what `source` sends into lines and writes each one to `sink` as soon as it is complete.
+function lineForwarder(source, sink) {
+  let pending = null;
+  source.on('data', (chunk) => {
+    const last = chunk.lastIndexOf(10);
+    if (last < 0) {
+      pending = pending === null ? chunk : Buffer.concat([pending, chunk]);
+      return;
+    }
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0 && nl <= last; nl = chunk.indexOf(10, nl + 1)) {
+      const piece = chunk.subarray(start, nl + 1);
+      if (pending !== null) {
+        sink.write(Buffer.concat([pending, piece]));
+        pending = null;
+      } else sink.write(piece);
+      start = nl + 1;
+    }
+    if (start < chunk.length) pending = Buffer.from(chunk.subarray(start));
+  });
 }
 
 function listen(server) {
@@ -49,6 +72,74 @@ if (role === 'echo') {
   const server =
     useTls === 'tls' ? tls.createServer(await serverTls(home), onSocket) : net.createServer(onSocket);
   process.send({ port: await listen(server) });
+} else if (role === 'bare-manager') {
+  // The floor of a Manager carrying the same peers: a relay that greets each peer as a Manager does
+  // (asks its identity; answers a Client's `link`), then only passes lines on, each one as soon as it is
+  // complete: Client → the Service, Service → the Client. One Service, one Client; plain TCP.
+  const greeting = `{"args": [], "attribute": "identity", "error": false, "kwargs": {}, "requester": "Manager[floor:0]", "uid": ""}\r\n`;
+  let service;
+  let summary;
+  let client;
+  const reply = (socket, result, uid) =>
+    socket.write(`${JSON.stringify({ error: false, requester: 'floor', result, uid })}\r\n`);
+  const onSocket = (socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => socket.destroy());
+    let buffered = '';
+    let stage = 'identity';
+    // Until a peer is set up, its lines are parsed; after, they are only split and passed on.
+    const onText = (chunk) => {
+      buffered += chunk.toString('utf8');
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0 && stage !== 'relay') {
+        const message = JSON.parse(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+        if (stage === 'identity') {
+          if (message.result.type === 'service') {
+            service = socket;
+            summary = {
+              attributes: message.result.attributes,
+              address: 'floor',
+              language: 'x',
+              os: 'x',
+              max_clients: -1,
+            };
+            socket.off('data', onText);
+            stage = 'relay';
+            lineForwarder(socket, { write: (line) => client?.write(line) });
+            return;
+          }
+          stage = 'manager';
+        } else if (message.service === 'Manager' && message.attribute === 'link') {
+          reply(socket, summary, message.uid);
+          client = socket;
+          socket.off('data', onText);
+          stage = 'relay';
+          lineForwarder(socket, { write: (line) => service.write(line) });
+          if (buffered.length > 0) service.write(buffered);
+          return;
+        } else if (message.service === 'Manager') {
+          reply(
+            socket,
+            {
+              hostname: 'floor',
+              port: 0,
+              attributes: {},
+              language: 'x',
+              os: 'x',
+              clients: {},
+              services: { Echo: summary },
+            },
+            message.uid,
+          );
+        }
+        nl = buffered.indexOf('\n');
+      }
+    };
+    socket.on('data', onText);
+    socket.write(greeting);
+  };
+  process.send({ port: await listen(net.createServer(onSocket)) });
 } else if (role === 'manager') {
   const [useTls, home] = args;
   const { startManager } = await import('../dist/network/index.js');

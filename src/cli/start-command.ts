@@ -4,44 +4,59 @@
  */
 import type { Command } from 'commander';
 import { terminalCredentialPrompt } from '../network/device-handshake.js';
-import { LOG_LEVELS, type LogLevel } from '../network/log.js';
-import { startManager } from '../network/manager.js';
+import { defaultLogFile } from '../network/home.js';
+import { LOG_LEVELS, type LogLevel, parseLogLevel } from '../network/log.js';
+import { readyLine, startManager } from '../network/manager.js';
 import { DEFAULT_PORT } from '../network/messages.js';
 import {
   commandLineSecretWarning,
   DATABASE_OPTION,
   isSecretFile,
   parsePort,
+  parsePositiveInteger,
+  secretFromArgument,
   secretFromFile,
+  withDatabase,
 } from './options.js';
 
 interface StartFlags {
-  host: string;
+  host?: string;
   port: number;
-  authPassword?: string;
+  authPassword?: string[];
   authPasswordFile?: string;
   authLogin?: boolean;
   authHostname?: boolean;
   certFile?: string;
   keyFile?: string;
-  keyFilePassword?: string;
+  keyFilePassword?: string[];
   disableTls?: boolean;
   database?: string;
-  logLevel?: string;
+  logLevel: string;
   logFile?: string;
+  readLimit?: number;
 }
 
-/** Adds `farcall start`. */
+// A password given as several words (`-P h e l l o`, as msl-network allows), or the first line of the
+// file those words name.
+function joinedSecret(words: string[] | undefined): string | undefined {
+  return words === undefined ? undefined : secretFromArgument(words.join(' '));
+}
+
+/** Adds `farcall start` (msl-network's `start` flags, long and short). */
 export function addStartCommand(program: Command): void {
   program
     .command('start')
     .description('start a Network Manager')
-    .option('--host <host>', 'the address to listen on (0.0.0.0 to accept other computers)', '127.0.0.1')
-    .option('--port <port>', 'the port to listen on', parsePort, DEFAULT_PORT)
     .option(
-      '--auth-password <password>',
-      "require this Manager password (a file's first line if it names a file; - to type it). " +
-        'Visible in the process list: prefer --auth-password-file',
+      '-H, --host <host>',
+      'the address to listen on (default: 127.0.0.1, this computer only; 0.0.0.0 accepts other computers); ' +
+        'also names the default certificate certs/<host>.crt and key keys/<host>.key',
+    )
+    .option('-p, --port <port>', 'the port to listen on', parsePort, DEFAULT_PORT)
+    .option(
+      '-P, --auth-password <password...>',
+      "require this Manager password (several words are joined by spaces; a file's first line if it names " +
+        'a file; - to type it). Visible in the process list: prefer --auth-password-file',
     )
     .option(
       '--auth-password-file <path>',
@@ -49,13 +64,34 @@ export function addStartCommand(program: Command): void {
     )
     .option('--auth-login', 'require a registered username and password (farcall user add)')
     .option('--auth-hostname', 'accept only trusted hostnames (farcall hostname add)')
-    .option('--cert-file <path>', 'the TLS certificate (default: created in FARCALL_HOME/certs)')
-    .option('--key-file <path>', 'the TLS private key (default: created in FARCALL_HOME/keys)')
-    .option('--key-file-password <password>', 'the password of an encrypted key file')
+    .option(
+      '-c, --cert-file <path>',
+      'the TLS certificate (default: created in FARCALL_HOME/certs); alone, the key is read from this file',
+    )
+    .option(
+      '-k, --key-file <path>',
+      'the TLS private key (default: created in FARCALL_HOME/keys); alone, the default certificate is remade from it',
+    )
+    .option(
+      '-D, --key-file-password <password...>',
+      'the password of an encrypted key file (several words are joined by spaces; or the first line of this file)',
+    )
     .option('--disable-tls', 'accept plain TCP instead of TLS')
-    .option(...DATABASE_OPTION)
-    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
-    .option('--log-file <path>', 'also write the log to this file')
+    .option('-d, --database <path>', DATABASE_OPTION[1])
+    .option(
+      '-G, --log-level <level>',
+      `what the terminal shows: ${LOG_LEVELS.join(', ')} (any case) or 10-50`,
+      'info',
+    )
+    .option(
+      '-l, --log-file <path>',
+      'the log file, written at debug level (default: a new file in FARCALL_HOME/logs)',
+    )
+    .option(
+      '--read-limit <bytes>',
+      'the largest message a peer may send, in bytes (default: 256 MiB)',
+      parsePositiveInteger,
+    )
     .action(async (flags: StartFlags) => {
       if (flags.authPassword !== undefined && flags.authPasswordFile !== undefined) {
         throw new Error('Choose one of --auth-password and --auth-password-file');
@@ -64,11 +100,25 @@ export function addStartCommand(program: Command): void {
       const modes = [authPassword !== undefined, flags.authLogin, flags.authHostname].filter(Boolean);
       if (modes.length > 1) {
         throw new Error(
-          'Choose one of --auth-password, --auth-login and --auth-hostname: a Manager uses one at a time',
+          'Cannot specify multiple authentication methods: choose one of --auth-password, --auth-login and ' +
+            '--auth-hostname (a Manager uses one at a time)',
         );
       }
-      if (flags.logLevel !== undefined && !LOG_LEVELS.includes(flags.logLevel as LogLevel)) {
-        throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
+      let logLevel: LogLevel;
+      try {
+        logLevel = parseLogLevel(flags.logLevel);
+      } catch (error) {
+        throw new Error(`--log-level: ${(error as Error).message}`);
+      }
+      if (flags.authLogin) {
+        const users = await withDatabase(flags.database, (database) => database.usernames().length);
+        if (users === 0) {
+          throw new Error(
+            "The users table is empty, no one could log in: add an administrator first with 'farcall user add " +
+              "<name> --admin'" +
+              (flags.database === undefined ? '' : ` --database ${flags.database}`),
+          );
+        }
       }
       // Signal handlers go in before anything can report readiness: a signal sent the moment the
       // ready line is read must find them (the kernel applies the default action, death, otherwise).
@@ -94,15 +144,18 @@ export function addStartCommand(program: Command): void {
         authHostname: flags.authHostname === true,
         certFile: flags.certFile,
         keyFile: flags.keyFile,
-        keyFilePassword: flags.keyFilePassword,
+        keyFilePassword: joinedSecret(flags.keyFilePassword),
+        credentialsName: flags.host,
         disableTls: flags.disableTls === true,
         database: flags.database,
-        logLevel: flags.logLevel as LogLevel | undefined,
-        logFile: flags.logFile,
+        logLevel,
+        // A complete log in a file, as msl-network keeps one; the terminal shows --log-level.
+        logFile: flags.logFile ?? defaultLogFile(undefined, { create: true }),
+        logFileLevel: 'debug',
+        logConsole: 'stdout',
+        readLimit: flags.readLimit,
       });
-      process.stdout.write(
-        `Network Manager running on ${manager.host}:${manager.port} (TLS ${manager.tlsEnabled ? 'ENABLED' : 'DISABLED'})\n`,
-      );
+      process.stdout.write(`${readyLine(manager)}\n`);
       // shutdown_manager (an admin request) stops the Manager from inside: end the command too.
       await Promise.race([stopRequested, manager.closed]);
       stopping = true;
@@ -117,7 +170,8 @@ export function addStartCommand(program: Command): void {
 async function managerPassword(flags: StartFlags): Promise<string | undefined> {
   if (flags.authPasswordFile !== undefined)
     return secretFromFile(flags.authPasswordFile, '--auth-password-file');
-  const value = flags.authPassword;
+  // msl-network's -P takes several words: they are one password, joined by spaces.
+  const value = flags.authPassword?.join(' ');
   if (value === undefined) return undefined;
   if (value === '-') {
     const prompt = terminalCredentialPrompt();

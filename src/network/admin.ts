@@ -18,6 +18,8 @@ export interface AdminContext {
   database: ManagerDatabase;
   port: number;
   hostname: string;
+  /** How the Manager authenticates peers (for the read-only `login` and `hostnames` requests). */
+  authentication: 'none' | 'password' | 'login' | 'hostname';
   identity(): ManagerIdentity;
   /** Stops the Manager (after the current turn). */
   shutdown(): void;
@@ -72,6 +74,12 @@ export const ADMIN_REQUESTS: Readonly<Record<string, AdminHandler>> = Object.fre
   identities: ({ context }) => context.identity(),
   clients: ({ context }) => context.identity().clients,
   services: ({ context }) => context.identity().services,
+  // Read-only views of how the Manager authenticates, as msl-network's attributes answer them: `login`
+  // is true with --auth-login (else null), `hostnames` the trusted hostnames with --auth-hostname (else
+  // null). The Manager's `password` stays refused: no request ever returns a secret.
+  login: ({ context }) => (context.authentication === 'login' ? true : null),
+  hostnames: ({ context }) =>
+    context.authentication === 'hostname' ? context.database.listHostnames() : null,
 
   'users_table.usernames': ({ context }) => context.database.usernames(),
   'users_table.users': ({ context }) =>
@@ -79,6 +87,12 @@ export const ADMIN_REQUESTS: Readonly<Record<string, AdminHandler>> = Object.fre
   'users_table.is_user_registered': (call) =>
     call.context.database.hasUser(stringArgument(call, 0, 'username')),
   'users_table.is_admin': (call) => call.context.database.isAdmin(stringArgument(call, 0, 'username')),
+  // An administrator may check a password (msl-network allows it; an admin can reset any password anyway).
+  'users_table.is_password_valid': async (call) =>
+    (await call.context.database.verifyUser(
+      stringArgument(call, 0, 'username'),
+      stringArgument(call, 1, 'password'),
+    )) !== undefined,
   'users_table.insert': async (call) => {
     await call.context.database.addUser(
       stringArgument(call, 0, 'username'),
@@ -118,10 +132,13 @@ export const ADMIN_REQUESTS: Readonly<Record<string, AdminHandler>> = Object.fre
   'connections_table.connections': (call) => {
     const since = optionalDate(call, 'start');
     const until = optionalDate(call, 'end');
-    return call.context.database
-      .connections({ since })
-      .filter((row) => until === undefined || new Date(row.time) <= until)
-      .map((row) => [row.id, row.time, row.peer, row.name, row.event]);
+    return (
+      call.context.database
+        .connections({ since })
+        .filter((row) => until === undefined || new Date(row.time) <= until)
+        // msl-network's row: (pid, datetime, ip_address, domain, port, message).
+        .map((row) => [row.id, row.time, row.ip, row.domain, row.port, row.event])
+    );
   },
 });
 

@@ -159,6 +159,12 @@ export function generateCertificate(options: GenerateCertificateOptions = {}): {
 }
 
 function buildSelfSignedCertificate(key: KeyObject, options: GenerateCertificateOptions): string {
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new TLSError(
+      `farcall signs certificates with RSA keys only, and this key is ${key.asymmetricKeyType?.toUpperCase()}: ` +
+        "give its certificate too (--cert-file), or make an RSA key with 'farcall keygen'",
+    );
+  }
   const privateKey = forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }).toString());
   const publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
   const cert = forge.pki.createCertificate();
@@ -209,12 +215,24 @@ function writePrivate(path: string, pem: string): void {
 
 /** Options of {@link loadOrCreateManagerCredentials}. */
 export interface ManagerCredentialsOptions {
-  /** The certificate file. Default: `certs/<hostname>.crt` in FARCALL_HOME, created if missing. */
+  /**
+   * The certificate file. Default: `certs/<host>.crt` in FARCALL_HOME, created if missing. Given
+   * without `keyFile`, the private key is read from this same file (a PEM with both blocks).
+   */
   certFile?: string;
-  /** The private key file. Default: `keys/<hostname>.key` in FARCALL_HOME, created if missing. */
+  /**
+   * The private key file. Default: `keys/<host>.key` in FARCALL_HOME, created if missing. Given
+   * without `certFile`, the default certificate is (re)created from this key, so that they match.
+   */
   keyFile?: string;
   /** The password of an encrypted key. */
   keyFilePassword?: string;
+  /**
+   * The host the Manager is started for (`--host`): names the default files (`certs/<host>.crt`,
+   * `keys/<host>.key`, as msl-network does) and the certificate's subject. Default: this computer's
+   * host name.
+   */
+  host?: string;
   /** FARCALL_HOME override. */
   home?: string;
 }
@@ -222,20 +240,27 @@ export interface ManagerCredentialsOptions {
 /** The PEM texts and paths a TLS server needs. */
 export interface ManagerCredentials {
   certFile: string;
+  /** The key file (the certificate file itself when the key is inside it). */
   keyFile: string;
   cert: string;
   key: string;
   passphrase: string | undefined;
+  /** What was created on the way, for the log (e.g. `'created the private key /…/keys/vm.key'`). */
+  created: string[];
 }
 
 /**
- * The Manager's key and certificate: loads them if they exist, creates a key and a self-signed
- * certificate (in FARCALL_HOME) if they do not. A given `certFile` must exist (a typo must not silently
- * produce a new certificate); a given `keyFile` must exist too. Throws {@link ManagerStartError} with the
- * fix when something cannot be loaded.
+ * The Manager's key and certificate, chosen as msl-network's `start` does:
+ * - neither given: `keys/<host>.key` and `certs/<host>.crt` in FARCALL_HOME, each created if missing;
+ * - only `keyFile`: the default certificate is (re)created from that key, so the two match;
+ * - only `certFile`: the key is read from inside the certificate file;
+ * - both: used as they are.
+ *
+ * A given file must exist (a typo must not silently produce a new certificate). Throws
+ * {@link ManagerStartError} with the fix when something cannot be loaded.
  */
 export function loadOrCreateManagerCredentials(options: ManagerCredentialsOptions = {}): ManagerCredentials {
-  const host = localHostname();
+  const host = options.host ?? localHostname();
   if (options.certFile !== undefined && !existsSync(options.certFile)) {
     throw new ManagerStartError(
       `The certificate file ${options.certFile} does not exist. Give an existing PEM certificate, or leave ` +
@@ -247,34 +272,59 @@ export function loadOrCreateManagerCredentials(options: ManagerCredentialsOption
       `The key file ${options.keyFile} does not exist. Create one with 'farcall keygen', or leave keyFile unset.`,
     );
   }
-  const keyFile = options.keyFile ?? keyPath(host, options.home, { create: true });
-  const certFile = options.certFile ?? certificatePath(host, options.home, { create: true });
+  const created: string[] = [];
+  // The certificate's subject: the host it is made for (a client checks the name it connected to).
+  const commonName = options.host;
   try {
-    if (!existsSync(keyFile)) generateKey({ path: keyFile, password: options.keyFilePassword });
-    if (!existsSync(certFile)) {
-      generateCertificate({
-        keyFile,
-        keyFilePassword: options.keyFilePassword,
-        path: certFile,
-        home: options.home,
-      });
+    if (options.certFile !== undefined && options.keyFile === undefined) {
+      const pem = readFileSync(options.certFile, 'utf8');
+      if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+        throw new ManagerStartError(
+          `The certificate file ${options.certFile} holds no private key, and no key file was given: give ` +
+            'the key with --key-file (keyFile), or a PEM file that holds both the certificate and its key.',
+        );
+      }
+      return finish(options.certFile, options.certFile, options.keyFilePassword, created);
     }
-    // Load once here so a wrong password or a bad file fails now, with a clear message.
-    loadPrivateKey(keyFile, options.keyFilePassword);
-    const cert = readFileSync(certFile, 'utf8');
-    new X509Certificate(cert);
-    return {
-      certFile,
-      keyFile,
-      cert,
-      key: readFileSync(keyFile, 'utf8'),
-      passphrase: options.keyFilePassword,
-    };
+    const keyFile = options.keyFile ?? keyPath(host, options.home, { create: true });
+    if (!existsSync(keyFile)) {
+      generateKey({ path: keyFile, password: options.keyFilePassword });
+      created.push(`created the private key ${keyFile}`);
+    }
+    let certFile = options.certFile;
+    if (certFile === undefined) {
+      certFile = certificatePath(host, options.home, { create: true });
+      // A key given alone gets a certificate made from it (a certificate left from another key would not match).
+      if (options.keyFile !== undefined || !existsSync(certFile)) {
+        generateCertificate({
+          keyFile,
+          keyFilePassword: options.keyFilePassword,
+          path: certFile,
+          home: options.home,
+          commonName,
+        });
+        created.push(`created the self-signed certificate ${certFile}`);
+      }
+    }
+    return finish(certFile, keyFile, options.keyFilePassword, created);
   } catch (error) {
     if (error instanceof ManagerStartError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new ManagerStartError(`Cannot load the Manager's TLS credentials: ${reason}`, { cause: error });
   }
+}
+
+// Loads once so that a wrong password or a bad file fails now, with a clear message.
+function finish(
+  certFile: string,
+  keyFile: string,
+  passphrase: string | undefined,
+  created: string[],
+): ManagerCredentials {
+  loadPrivateKey(keyFile, passphrase);
+  const cert = readFileSync(certFile, 'utf8');
+  new X509Certificate(cert);
+  return { certFile, keyFile, cert, key: readFileSync(keyFile, 'utf8'), passphrase, created };
 }
 
 /**

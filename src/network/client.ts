@@ -384,7 +384,7 @@ export class Client implements RequestSender {
   }): void {
     let answer: string | null = null;
     try {
-      answer = credentialAnswer(request, this.#credentials, this.addressManager);
+      answer = credentialAnswer(request, this.#credentials, this.addressManager, 'admin');
     } catch (error) {
       // No credentials: the Manager will answer the admin request with its own error, which carries
       // the reason; an empty answer makes that happen at once instead of at the Manager's deadline.

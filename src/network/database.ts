@@ -1,5 +1,5 @@
 /**
- * The Manager's SQLite database (`node:sqlite`, else the optional better-sqlite3: see `sqlite.ts`): registered users, trusted hostnames and a log of
+ * The Manager's SQLite database (better-sqlite3): registered users, trusted hostnames and a log of
  * connection events. The same file serves a running Manager and the `farcall user|hostname` commands,
  * so a change made from the command line applies to the next connection without a restart.
  *
@@ -16,9 +16,21 @@
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { chmodSync, closeSync, openSync } from 'node:fs';
-import { hostname as osHostname } from 'node:os';
-import { ManagerDatabaseError } from '../errors.js';
+import { networkInterfaces, hostname as osHostname } from 'node:os';
+import { FarcallError, ManagerDatabaseError } from '../errors.js';
 import { openSqlite, type SqlDatabase } from './sqlite.js';
+import {
+  deleteMslHostname,
+  deleteMslUser,
+  ensureConnectionsTable,
+  localTime,
+  mslHostnames,
+  mslPasswordMatches,
+  mslUser,
+  mslUsers,
+  splitAddress,
+  updateMslUser,
+} from './msl-network-tables.js';
 
 /** A registered user, without the password hash. */
 export interface UserRecord {
@@ -29,15 +41,24 @@ export interface UserRecord {
 /** One entry of the connections log. */
 export interface ConnectionRecord {
   id: number;
-  /** ISO 8601 time of the event. */
+  /** Local time of the event, `YYYY-MM-DDTHH:MM:SS` (msl-network's format). */
   time: string;
-  /** The peer's address as `host:port`. */
+  /** The peer's address as the Manager names it, `host:port`. */
   peer: string;
+  /** The peer's IP address. */
+  ip: string;
+  /** The peer's domain name as msl-network records it: `localhost` for loopback, else the IP address. */
+  domain: string;
+  /** The peer's port. */
+  port: number;
   /** The peer's network name, if known at the time (`Client[host:port]`), else its address. */
   name: string;
   /** What happened, e.g. `'connected as a client'`, `'rejected: wrong login password'`. */
   event: string;
 }
+
+/** Who a connection event is about: a connected peer (its IP, port and name), or its `host:port`. */
+export type ConnectionPeer = string | { ip: string; port: number; address: string };
 
 /** Options of {@link ManagerDatabase.connections}. */
 export interface ConnectionsQuery {
@@ -52,14 +73,37 @@ const SCRYPT_COST = { N: 16384, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 
-/** The hostnames every new database trusts: this computer, under each of its names. */
+/** The reverse-DNS names of the loopback addresses, which msl-network trusts by default. */
+const LOOPBACK_REVERSE_NAMES = [
+  '1.0.0.127.in-addr.arpa',
+  '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa',
+];
+
+/**
+ * The hostnames every new database trusts: this computer, under each of its names (msl-network's
+ * `LOCALHOST_ALIASES`: its host name, `localhost`, the loopback addresses and their reverse-DNS names,
+ * and this computer's IPv4 addresses).
+ */
 export function defaultTrustedHostnames(): string[] {
-  return [osHostname().split('.')[0], 'localhost', '127.0.0.1', '::1'];
+  const ipv4: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) if (info.family === 'IPv4') ipv4.push(info.address);
+  }
+  return [
+    ...new Set([
+      osHostname().split('.')[0],
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      ...LOOPBACK_REVERSE_NAMES,
+      ...ipv4,
+    ]),
+  ];
 }
 
 function scryptAsync(
   password: string,
-  salt: Uint8Array,
+  salt: Buffer,
   keyLength: number,
   options: ScryptOptions,
 ): Promise<Buffer> {
@@ -70,14 +114,14 @@ function scryptAsync(
 
 interface UserRow {
   username: string;
-  key: Uint8Array;
-  salt: Uint8Array;
+  key: Buffer;
+  salt: Buffer;
   params: string;
   is_admin: number;
 }
 
 /**
- * The Manager's database. Synchronous reads (both SQLite drivers are synchronous and these are tiny);
+ * The Manager's database. Synchronous reads (better-sqlite3 is synchronous and these are tiny);
  * password hashing runs on libuv's thread pool so it never stalls the Manager's event loop.
  * Connection events are buffered and written in one transaction per turn of the event loop.
  */
@@ -85,13 +129,15 @@ export class ManagerDatabase {
   /** The database file (or `':memory:'`). */
   readonly path: string;
   readonly #db: SqlDatabase;
-  #pendingEvents: Array<[string, string, string, string]> = [];
+  #pendingEvents: Array<[string, string, string, number, string, string, string]> = [];
   #flushScheduled = false;
   #closed = false;
 
   /**
-   * Opens (creating if needed) the database at `path`. A new database trusts this computer (its host name,
-   * `localhost`, `127.0.0.1` and `::1`).
+   * Opens (creating if needed) the database at `path`. A new database trusts
+   * {@link defaultTrustedHostnames}. A database made by msl-network's tools works too: the users of its
+   * `auth_users` table can log in (their PBKDF2 hashes are checked as msl-network does) and the hostnames of
+   * its `auth_hostnames` table are trusted, next to farcall's own.
    */
   constructor(path: string) {
     this.path = path;
@@ -116,15 +162,9 @@ export class ManagerDatabase {
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         hostname TEXT NOT NULL UNIQUE
       );
-      CREATE TABLE IF NOT EXISTS connections (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        time TEXT NOT NULL,
-        peer TEXT NOT NULL,
-        name TEXT NOT NULL,
-        event TEXT NOT NULL
-      );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    ensureConnectionsTable(this.#db);
     // SQLite gives its -wal and -shm files the database's permissions; make sure of it.
     if (onDisk) for (const suffix of ['-wal', '-shm']) restrictIfPresent(`${path}${suffix}`);
     const seeded = this.#db.prepare("SELECT value FROM meta WHERE key = 'hostnames_seeded'").get();
@@ -164,8 +204,13 @@ export class ManagerDatabase {
    */
   async updateUser(username: string, changes: { password?: string; isAdmin?: boolean }): Promise<void> {
     if (!this.hasUser(username)) throw new ManagerDatabaseError(`There is no user named '${username}'`);
+    if (changes.password !== undefined) checkPassword(changes.password);
+    if (!this.#hasOwnUser(username)) {
+      // A user of msl-network's table stays there, hashed as msl-network hashes (its tools keep working).
+      await updateMslUser(this.#db, username, changes);
+      return;
+    }
     if (changes.password !== undefined) {
-      checkPassword(changes.password);
       const { key, salt, params } = await hashPassword(changes.password);
       this.#db
         .prepare('UPDATE users SET key = ?, salt = ?, params = ? WHERE username = ?')
@@ -181,30 +226,35 @@ export class ManagerDatabase {
   /** Removes a user. Throws {@link ManagerDatabaseError} if the user is not registered. */
   removeUser(username: string): void {
     const { changes } = this.#db.prepare('DELETE FROM users WHERE username = ?').run(username);
-    if (changes === 0) throw new ManagerDatabaseError(`There is no user named '${username}'`);
+    const fromMsl = deleteMslUser(this.#db, username);
+    if (changes === 0 && !fromMsl) throw new ManagerDatabaseError(`There is no user named '${username}'`);
   }
 
   /** The registered users (never their password hashes), in the order they were added. */
   listUsers(): UserRecord[] {
-    const rows = this.#db
-      .prepare('SELECT username, is_admin FROM users ORDER BY id')
-      .all() as unknown as Array<{
+    const rows = this.#db.prepare('SELECT username, is_admin FROM users ORDER BY id').all() as Array<{
       username: string;
       is_admin: number;
     }>;
-    return rows.map((row) => ({ username: row.username, isAdmin: row.is_admin === 1 }));
+    const own = rows.map((row) => ({ username: row.username, isAdmin: row.is_admin === 1 }));
+    const names = new Set(own.map((user) => user.username));
+    const msl = mslUsers(this.#db)
+      .filter((row) => !names.has(row.username))
+      .map((row) => ({ username: row.username, isAdmin: Boolean(row.is_admin) }));
+    return [...own, ...msl];
   }
 
   /** The registered usernames, in the order they were added. */
   usernames(): string[] {
-    return this.#db
-      .prepare('SELECT username FROM users ORDER BY id')
-      .all()
-      .map((row) => row.username as string);
+    return this.listUsers().map((user) => user.username);
   }
 
-  /** Whether a user is registered. */
+  /** Whether a user is registered (in farcall's table or msl-network's). */
   hasUser(username: string): boolean {
+    return this.#hasOwnUser(username) || mslUser(this.#db, username) !== undefined;
+  }
+
+  #hasOwnUser(username: string): boolean {
     return this.#db.prepare('SELECT 1 FROM users WHERE username = ?').get(username) !== undefined;
   }
 
@@ -213,7 +263,8 @@ export class ManagerDatabase {
     const row = this.#db.prepare('SELECT is_admin FROM users WHERE username = ?').get(username) as
       | { is_admin: number }
       | undefined;
-    return row?.is_admin === 1;
+    if (row !== undefined) return row.is_admin === 1;
+    return Boolean(mslUser(this.#db, username)?.is_admin);
   }
 
   /**
@@ -224,7 +275,11 @@ export class ManagerDatabase {
     const row = this.#db
       .prepare('SELECT username, key, salt, params, is_admin FROM users WHERE username = ?')
       .get(username) as UserRow | undefined;
-    if (row === undefined) return undefined;
+    if (row === undefined) {
+      const msl = mslUser(this.#db, username);
+      if (msl === undefined || !(await mslPasswordMatches(msl, password))) return undefined;
+      return { username: msl.username, isAdmin: Boolean(msl.is_admin) };
+    }
     const key = await scryptAsync(password, row.salt, row.key.length, parseParams(row.params));
     if (key.length !== row.key.length || !timingSafeEqual(key, row.key)) return undefined;
     return { username: row.username, isAdmin: row.is_admin === 1 };
@@ -244,15 +299,14 @@ export class ManagerDatabase {
   /** Stops trusting a hostname. Throws {@link ManagerDatabaseError} if it was not trusted. */
   removeHostname(hostname: string): void {
     const { changes } = this.#db.prepare('DELETE FROM hostnames WHERE hostname = ?').run(hostname.trim());
-    if (changes === 0) throw new ManagerDatabaseError(`'${hostname}' is not a trusted hostname`);
+    const fromMsl = deleteMslHostname(this.#db, hostname.trim());
+    if (changes === 0 && !fromMsl) throw new ManagerDatabaseError(`'${hostname}' is not a trusted hostname`);
   }
 
   /** The trusted hostnames, read from the file now (so changes made elsewhere are seen). */
   listHostnames(): string[] {
-    return this.#db
-      .prepare('SELECT hostname FROM hostnames ORDER BY id')
-      .all()
-      .map((row) => row.hostname as string);
+    const own = this.#db.prepare('SELECT hostname FROM hostnames ORDER BY id').all().map((row) => Object.values(row)[0] as string);
+    return [...new Set([...own, ...mslHostnames(this.#db)])];
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -263,9 +317,14 @@ export class ManagerDatabase {
    * Appends a connection event. Writes are batched: all events of one turn of the event loop go in one
    * transaction, so logging costs the Manager's hot path almost nothing.
    */
-  logConnection(peer: string, name: string, event: string): void {
+  logConnection(peer: ConnectionPeer, name: string, event: string): void {
     if (this.#closed) return;
-    this.#pendingEvents.push([new Date().toISOString(), peer, name, event]);
+    const split = typeof peer === 'string' ? splitAddress(peer) : undefined;
+    const ip = split?.host ?? (peer as Exclude<ConnectionPeer, string>).ip;
+    const port = split?.port ?? (peer as Exclude<ConnectionPeer, string>).port;
+    const address = typeof peer === 'string' ? peer : peer.address;
+    const domain = isLoopbackAddress(ip) ? 'localhost' : ip;
+    this.#pendingEvents.push([localTime(new Date()), ip, domain, port, event, address, name]);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => this.flush());
@@ -278,7 +337,9 @@ export class ManagerDatabase {
     if (this.#closed || this.#pendingEvents.length === 0) return;
     const events = this.#pendingEvents;
     this.#pendingEvents = [];
-    const insert = this.#db.prepare('INSERT INTO connections (time, peer, name, event) VALUES (?, ?, ?, ?)');
+    const insert = this.#db.prepare(
+      'INSERT INTO connections (datetime, ip_address, domain, port, message, address, name) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     this.#db.transaction(() => {
       for (const event of events) insert.run(...event);
     });
@@ -287,25 +348,22 @@ export class ManagerDatabase {
   /** The connection events, oldest first. */
   connections(query: ConnectionsQuery = {}): ConnectionRecord[] {
     this.flush();
-    const since = query.since?.toISOString() ?? '';
+    const since = query.since === undefined ? '' : localTime(query.since);
+    const columns =
+      'pid AS id, datetime AS time, ip_address AS ip, domain, port, message AS event, address AS peer, name';
     const rows =
       query.limit === undefined
-        ? this.#db
-            .prepare('SELECT id, time, peer, name, event FROM connections WHERE time >= ? ORDER BY id')
-            .all(since)
+        ? this.#db.prepare(`SELECT ${columns} FROM connections WHERE datetime >= ? ORDER BY pid`).all(since)
         : this.#db
             .prepare(
-              'SELECT * FROM (SELECT id, time, peer, name, event FROM connections WHERE time >= ? ORDER BY id DESC LIMIT ?) ORDER BY id',
+              `SELECT * FROM (SELECT ${columns} FROM connections WHERE datetime >= ? ORDER BY pid DESC LIMIT ?) ORDER BY id`,
             )
             .all(since, query.limit);
-    // Plain objects: node:sqlite's rows have a null prototype.
-    return rows.map((row) => ({
-      id: Number(row.id),
-      time: row.time as string,
-      peer: row.peer as string,
-      name: row.name as string,
-      event: row.event as string,
-    }));
+    return (rows as unknown as ConnectionRecord[]).map((row) =>
+      row.peer === ''
+        ? { ...row, peer: `${row.ip}:${row.port}`, name: row.name || `${row.ip}:${row.port}` }
+        : row,
+    );
   }
 
   /** Flushes and closes the file. Idempotent. */
@@ -357,11 +415,13 @@ async function hashPassword(password: string): Promise<{ key: Buffer; salt: Buff
 function parseParams(params: string): ScryptOptions {
   const match = /^scrypt:N=(\d+),r=(\d+),p=(\d+)$/.exec(params);
   if (match === null)
-    throw new ManagerDatabaseError(
-      `Unknown password hash parameters '${params}': the database was written by another farcall version`,
-    );
+    throw new FarcallError(`Unknown password hash parameters '${params}'`, 'ERR_FARCALL_DATABASE');
   const N = Number(match[1]);
   const r = Number(match[2]);
   const p = Number(match[3]);
   return { N, r, p, maxmem: 256 * N * r + 1024 * 1024 };
+}
+
+function isLoopbackAddress(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.') || ip === 'localhost';
 }

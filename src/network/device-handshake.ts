@@ -48,8 +48,18 @@ export function credentialAnswer(
   request: ManagerRequest,
   credentials: HandshakeCredentials,
   where: string,
+  purpose: 'handshake' | 'admin' = 'handshake',
 ): string {
   const subject = typeof request.args?.[0] === 'string' ? (request.args[0] as string) : where;
+  if (purpose === 'admin' && (credentials.username === undefined || credentials.password === undefined)) {
+    // After the handshake the Manager asks for a login only for an admin request, whatever its
+    // authentication mode: say that, not "it was started with --auth-login" (it may not have been).
+    throw new AuthenticationError(
+      `An admin request needs an administrator's login: the Manager at ${where} asks every client that ` +
+        'sends one for a username and password. Pass username and password (of a user added with ' +
+        "'farcall user add <name> --admin') to connect().",
+    );
+  }
   if (request.attribute === 'username') {
     if (credentials.username === undefined) {
       throw new AuthenticationError(

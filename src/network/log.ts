@@ -13,36 +13,87 @@ export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical', 'sil
 /** A log level. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Options of a {@link ManagerLog}. */
-export interface ManagerLogOptions {
-  /** Default: `'warning'`. */
-  level?: LogLevel | Uppercase<LogLevel>;
-  /** Append to this file instead of writing to stderr. */
-  file?: string;
+// Python's numeric logging levels (logging.DEBUG = 10 … logging.CRITICAL = 50), as msl-network accepts them.
+const NUMERIC_LEVELS: ReadonlyArray<[number, LogLevel]> = [
+  [50, 'critical'],
+  [40, 'error'],
+  [30, 'warning'],
+  [20, 'info'],
+  [0, 'debug'],
+];
+const ALIASES: Readonly<Record<string, LogLevel>> = { warn: 'warning', fatal: 'critical' };
+
+/**
+ * Reads a log level as msl-network's `--log-level` does: a name in any case (`INFO`, `info`, `warn`)
+ * or Python's number (`20` = info; a number between two levels means the lower one). Throws a
+ * RangeError that lists the choices.
+ *
+ * @example
+ * ```ts
+ * parseLogLevel('INFO'); // 'info'
+ * parseLogLevel('20');   // 'info'
+ * ```
+ */
+export function parseLogLevel(value: string | number): LogLevel {
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    for (const [threshold, level] of NUMERIC_LEVELS) if (n >= threshold) return level;
+  }
+  const name = text.toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(name)) return name as LogLevel;
+  if (Object.hasOwn(ALIASES, name)) return ALIASES[name];
+  throw new RangeError(
+    `Cannot set logging level to '${text}': use one of ${LOG_LEVELS.join(', ')} (any case) or a number ` +
+      '(10 debug, 20 info, 30 warning, 40 error, 50 critical)',
+  );
 }
 
-/** A leveled line logger. */
+/** Options of a {@link ManagerLog}. */
+export interface ManagerLogOptions {
+  /** The level of the console (stderr) or, without `fileLevel`, of the file. Default: `'warning'`. */
+  level?: LogLevel | Uppercase<LogLevel>;
+  /** Append to this file instead of writing to stderr (unless `fileLevel` is given). */
+  file?: string;
+  /**
+   * Write the file at this level and ALSO write the console (stderr) at `level`, as msl-network's
+   * Manager does (its file is complete, its terminal shows what `--log-level` asks for).
+   */
+  fileLevel?: LogLevel;
+  /** Where the console lines go. Default: `'stderr'` (`farcall start` uses stdout, as msl-network does). */
+  console?: 'stderr' | 'stdout';
+}
+
+/** A leveled line logger: a file, stderr, or both, each with its own level. */
 export class ManagerLog {
+  /** The most verbose level written anywhere. */
   readonly level: LogLevel;
+  readonly #consoleRank: number;
+  readonly #fileRank: number;
   readonly #rank: number;
   readonly #stream: WriteStream | undefined;
+  readonly #console: NodeJS.WriteStream;
 
   constructor(options: ManagerLogOptions = {}) {
-    const level = (options.level ?? 'warning').toLowerCase() as LogLevel;
-    if (!LOG_LEVELS.includes(level)) {
-      throw new RangeError(`Unknown log level '${options.level}': use one of ${LOG_LEVELS.join(', ')}`);
-    }
-    this.level = level;
-    this.#rank = LOG_LEVELS.indexOf(level);
-    if (options.file !== undefined && this.level !== 'silent') {
+    this.#console = options.console === 'stdout' ? process.stdout : process.stderr;
+    const level = parseLogLevel(options.level ?? 'warning');
+    const silent = LOG_LEVELS.indexOf('silent');
+    const both = options.file !== undefined && options.fileLevel !== undefined;
+    const fileLevel = options.file === undefined ? 'silent' : (options.fileLevel ?? level);
+    this.#fileRank = LOG_LEVELS.indexOf(fileLevel);
+    // Without fileLevel a file replaces stderr (the library's behaviour); with it, both are written.
+    this.#consoleRank = options.file === undefined || both ? LOG_LEVELS.indexOf(level) : silent;
+    this.#rank = Math.min(this.#fileRank, this.#consoleRank);
+    this.level = LOG_LEVELS[this.#rank];
+    if (options.file !== undefined && fileLevel !== 'silent') {
       mkdirSync(dirname(options.file), { recursive: true });
       this.#stream = createWriteStream(options.file, { flags: 'a' });
     }
   }
 
-  /** Whether messages of `level` are written (to skip building expensive messages). */
+  /** Whether messages of `level` are written anywhere (to skip building expensive messages). */
   enabled(level: LogLevel): boolean {
-    return LOG_LEVELS.indexOf(level) >= this.#rank && level !== 'silent';
+    return level !== 'silent' && LOG_LEVELS.indexOf(level) >= this.#rank;
   }
 
   debug(message: string): void {
@@ -63,9 +114,10 @@ export class ManagerLog {
 
   #write(level: LogLevel, message: string): void {
     if (!this.enabled(level)) return;
+    const rank = LOG_LEVELS.indexOf(level);
     const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(7)} ${message}\n`;
-    if (this.#stream !== undefined) this.#stream.write(line);
-    else process.stderr.write(line);
+    if (this.#stream !== undefined && rank >= this.#fileRank) this.#stream.write(line);
+    if (rank >= this.#consoleRank) this.#console.write(line);
   }
 
   /** Flushes and closes the log file. */

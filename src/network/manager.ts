@@ -19,12 +19,19 @@
  * ```
  * @module
  */
+import { mkdirSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { machine, type as osType, release } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { ConnectionClosedError, FarcallTimeoutError, JsonDepthError, ManagerStartError } from '../errors.js';
 import { type AdminContext, runAdminRequest } from './admin.js';
-import { loadOrCreateManagerCredentials, localHostname, TLS_CIPHERS } from './certificates.js';
+import {
+  loadOrCreateManagerCredentials,
+  localHostname,
+  type ManagerCredentials,
+  TLS_CIPHERS,
+} from './certificates.js';
 import { ManagerDatabase } from './database.js';
 import {
   type AuthenticationMode,
@@ -56,6 +63,7 @@ import {
   type ServiceSummary,
 } from './messages.js';
 import { type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
+import { answerPlainPeers } from './plain-peer-answer.js';
 import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
 
 /** The default largest line (message) a peer may send after the handshake: 256 MiB. */
@@ -97,6 +105,11 @@ export interface ManagerOptions {
   keyFile?: string;
   /** The password of an encrypted `keyFile`. */
   keyFilePassword?: string;
+  /**
+   * Names the default key and certificate (`keys/<name>.key`, `certs/<name>.crt`) and the certificate's
+   * subject. Default: this computer's host name. `farcall start --host H` sets it to H, as msl-network does.
+   */
+  credentialsName?: string;
   /** Plain TCP instead of TLS. */
   disableTls?: boolean;
   /** The SQLite database file. Default: `manager.sqlite3` in FARCALL_HOME. */
@@ -105,6 +118,13 @@ export interface ManagerOptions {
   logLevel?: LogLevel | Uppercase<LogLevel>;
   /** Append the log to this file instead of stderr. */
   logFile?: string;
+  /**
+   * Write `logFile` at this level and ALSO write stderr at `logLevel` (what `farcall start` does, with
+   * `'debug'`, as msl-network's Manager keeps a complete file).
+   */
+  logFileLevel?: LogLevel;
+  /** Where the console log goes (see `logFileLevel`). Default: `'stderr'`. */
+  logConsole?: 'stderr' | 'stdout';
   /** FARCALL_HOME for this Manager (default: `$FARCALL_HOME`, else `~/.farcall`). */
   home?: string;
   /** The largest message a peer may send, in bytes; a longer line is dropped and answered with an error. */
@@ -168,6 +188,8 @@ const MANAGER_ATTRIBUTES = { identity: '() -> dict', link: '(service: str) -> bo
 export class Manager {
   /** The address it listens on. */
   readonly host: string;
+  /** The host its ready line names: the `host` it was given, else this computer's host name (as msl-network). */
+  readonly announcedHost: string;
   /** The port it listens on (the real one when started with port 0). */
   readonly port: number;
   /** Whether peers must speak TLS. */
@@ -204,6 +226,7 @@ export class Manager {
   constructor(init: {
     server: Server;
     host: string;
+    announcedHost?: string;
     port: number;
     tlsEnabled: boolean;
     certFile: string | undefined;
@@ -219,6 +242,7 @@ export class Manager {
   }) {
     this.#server = init.server;
     this.host = init.host;
+    this.announcedHost = init.announcedHost ?? localHostname();
     this.port = init.port;
     this.tlsEnabled = init.tlsEnabled;
     this.certFile = init.certFile;
@@ -267,7 +291,7 @@ export class Manager {
       this.#unfinished,
     );
     this.#peers.add(peer);
-    this.#database.logConnection(peer.address, peer.networkName, 'new connection request');
+    this.#database.logConnection(peer, peer.networkName, 'new connection request');
     this.#log.info(`new connection request from ${peer.address}`);
     void this.#handshake(peer);
   }
@@ -304,7 +328,7 @@ export class Manager {
       deadline,
       failureDelayMs: this.#failureDelay,
       log: (event) => {
-        this.#database.logConnection(peer.address, peer.networkName, event);
+        this.#database.logConnection(peer, peer.networkName, event);
         this.#log.info(`${peer.networkName}: ${event}`);
       },
       warn: (event) => {
@@ -584,7 +608,7 @@ export class Manager {
     this.#states.delete(peer);
     if (state?.kind === 'client') this.#removeClient(state);
     else if (state?.kind === 'service') this.#removeService(state);
-    this.#database.logConnection(peer.address, peer.networkName, 'disconnected');
+    this.#database.logConnection(peer, peer.networkName, 'disconnected');
     this.#log.info(`${peer.networkName} disconnected`);
   }
 
@@ -764,7 +788,8 @@ export class Manager {
         if (name === undefined) return;
         const service = this.#services.get(name);
         if (service === undefined) {
-          fail(`KeyError: ${pythonRepr(`the ${pythonRepr(name)} service does not exist`)}`);
+          const text = `${pythonRepr(name)} service does not exist, ${client.networkName} cannot release the lock`;
+          fail(`KeyError: ${pythonRepr(text)}`);
           return;
         }
         service.locks.delete(client);
@@ -793,10 +818,9 @@ export class Manager {
     }
     const max = service.summary.max_clients;
     if (max > 0 && service.links.size >= max) {
-      const linked = [...service.links].map((c) => c.networkName);
       fail(
-        `PermissionError: The maximum number of Clients are already linked with ${pythonRepr(name)}. ` +
-          `The linked Clients are ${pythonRepr(linked)}`,
+        `PermissionError: The maximum number of Clients are already linked with ${pythonRepr(name)} ` +
+          `(it accepts ${max}; try again when one unlinks)${linkedList(service.links)}`,
       );
       return;
     }
@@ -814,21 +838,24 @@ export class Manager {
     fail: (m: string) => void,
   ): void {
     const service = this.#services.get(name);
+    // msl-network's sentence first (its clients and users match on it), then what to do.
     if (service === undefined) {
-      fail(`KeyError: ${pythonRepr(`the ${pythonRepr(name)} service does not exist`)}`);
+      const text = `${pythonRepr(name)} service does not exist, ${client.networkName} cannot acquire a lock`;
+      fail(`KeyError: ${pythonRepr(text)}`);
       return;
     }
     if (!service.links.has(client)) {
       fail(
-        `PermissionError: cannot lock the ${pythonRepr(name)} service: ${client.networkName} is not linked with it`,
+        `PermissionError: ${client.networkName} cannot acquire a lock because it is not linked with the ` +
+          `${pythonRepr(name)} service; link with it first (a 'link' request to the Manager)`,
       );
       return;
     }
-    const others = [...service.links].filter((c) => c !== client);
-    if (!shared && others.length > 0) {
+    if (!shared && service.links.size > 1) {
       fail(
-        `PermissionError: cannot acquire an exclusive lock on the ${pythonRepr(name)} service: other Clients are ` +
-          `linked with it ${pythonRepr(others.map((c) => c.networkName))}; ask for a shared lock or wait`,
+        `PermissionError: ${client.networkName} cannot acquire an exclusive lock, there are ${service.links.size} ` +
+          `links with the ${pythonRepr(name)} service (ask for a shared lock, or wait until the others unlink)` +
+          linkedList(service.links),
       );
       return;
     }
@@ -917,6 +944,7 @@ export class Manager {
       database: this.#database,
       port: this.port,
       hostname: localHostname(),
+      authentication: this.#auth.kind,
       identity: () => this.identity(),
       shutdown: () => void this.close(),
     };
@@ -1101,6 +1129,36 @@ export class Manager {
   }
 }
 
+/**
+ * The line `farcall start` prints (and logs) when the Manager is ready, worded as msl-network's:
+ * `Network Manager running on <host>:<port> (TLS ENABLED)`, naming the `--host` given, else this
+ * computer's host name.
+ */
+export function readyLine(manager: Manager): string {
+  return `Network Manager running on ${manager.announcedHost}:${manager.port} (TLS ${manager.tlsEnabled ? 'ENABLED' : 'DISABLED'})`;
+}
+
+function authenticationNote(auth: AuthenticationMode): string {
+  switch (auth.kind) {
+    case 'password':
+      return 'using a password for authentication';
+    case 'login':
+      return 'using a login for authentication';
+    case 'hostname':
+      return 'using trusted hosts for authentication';
+    default:
+      return 'not using authentication';
+  }
+}
+
+// msl-network's tail of a link/lock refusal: the linked Clients, one a line, sorted.
+function linkedList(links: Iterable<ClientState>): string {
+  return `\nThe linked Clients are:\n  ${[...links]
+    .map((c) => c.networkName)
+    .sort()
+    .join('\n  ')}`;
+}
+
 function requesterOf(state: PeerState): string {
   return state.kind === 'client' ? state.networkName : state.name;
 }
@@ -1192,22 +1250,50 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   if (!(handshakeTimeout > 0))
     throw new ManagerStartError(`handshakeTimeout must be > 0 ms, got ${handshakeTimeout}`);
 
-  const log = new ManagerLog({ level: options.logLevel, file: options.logFile });
-  const credentials = options.disableTls
-    ? undefined
-    : loadOrCreateManagerCredentials({
-        certFile: options.certFile,
-        keyFile: options.keyFile,
-        keyFilePassword: options.keyFilePassword,
-        home: options.home,
-      });
+  const log = new ManagerLog({
+    level: options.logLevel,
+    file: options.logFile,
+    fileLevel: options.logFileLevel,
+    console: options.logConsole,
+  });
+  let credentials: ManagerCredentials | undefined;
+  try {
+    credentials = options.disableTls
+      ? undefined
+      : loadOrCreateManagerCredentials({
+          certFile: options.certFile,
+          keyFile: options.keyFile,
+          keyFilePassword: options.keyFilePassword,
+          host: options.credentialsName,
+          home: options.home,
+        });
+  } catch (error) {
+    log.error(describe(error));
+    await log.close();
+    throw error;
+  }
+  // What msl-network's Manager logs before its ready line, in its order (its tests read the file).
+  if (credentials !== undefined) {
+    log.info(`loaded certificate ${credentials.certFile}`);
+    log.info(
+      credentials.keyFile === credentials.certFile
+        ? 'loaded the private key from the certificate file'
+        : `loaded the private key ${credentials.keyFile}`,
+    );
+    for (const note of credentials.created) log.info(note);
+  }
   let database: ManagerDatabase;
   try {
+    // A database in a folder that does not exist yet: make the folder (as msl-network does).
+    if (options.database !== undefined && options.database !== ':memory:') {
+      mkdirSync(dirname(resolve(options.database)), { recursive: true });
+    }
     database = new ManagerDatabase(options.database ?? databasePath(options.home, { create: true }));
   } catch (error) {
     await log.close();
     throw new ManagerStartError(`Cannot open the Manager's database: ${describe(error)}`, { cause: error });
   }
+  log.info(`loaded the database ${database.path}`);
   const auth: AuthenticationMode =
     options.authPassword !== undefined
       ? { kind: 'password', password: options.authPassword }
@@ -1246,25 +1332,19 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
           onSocket,
         );
   if (credentials !== undefined) {
-    // A plain peer on a TLS Manager waits for the Manager to speak first and would hear nothing until
-    // its own timeout. A TLS client sends its hello at once; a peer that sent nothing after a moment is
-    // plain: tell it so, in plain text, and close.
-    const sniffMs = Math.min(1000, handshakeTimeout / 2);
-    server.on('connection', (raw: Socket) => {
-      const timer = setTimeout(() => {
-        if (raw.bytesRead > 0 || raw.destroyed) return;
-        const message = errorMessage({
-          message:
-            'ConnectionError: this Network Manager uses TLS; connect with TLS (the default), ' +
-            'or start the Manager with TLS disabled (--disable-tls)',
-          requester: manager?.name ?? 'Manager',
-          uid: '',
-        });
-        raw.end(`${stringifyJson(message)}\r\n`);
-        setTimeout(() => raw.destroy(), 1000).unref();
-      }, sniffMs);
-      timer.unref();
-      raw.once('close', () => clearTimeout(timer));
+    // A plain peer meeting this TLS Manager: see plain-peer-answer.ts for who is told what, and when.
+    answerPlainPeers(server, {
+      silentMs: Math.min(250, handshakeTimeout / 2),
+      answer: () =>
+        stringifyJson(
+          errorMessage({
+            message:
+              'ConnectionError: this Network Manager uses TLS; connect with TLS (the default), ' +
+              'or start the Manager with TLS disabled (--disable-tls)',
+            requester: manager?.name ?? 'Manager',
+            uid: '',
+          }),
+        ),
     });
   }
   server.on('connection', (raw: Socket) => {
@@ -1304,6 +1384,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   manager = new Manager({
     server,
     host,
+    announcedHost: options.host,
     port: boundPort,
     tlsEnabled: credentials !== undefined,
     certFile: credentials?.certFile,
@@ -1318,6 +1399,12 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       options.unfinishedLinesLimit ?? Math.max(DEFAULT_UNFINISHED_LINES_LIMIT, 2 * readLimit),
     loginLimits: options.loginLimits,
   });
-  log.info(`Network Manager running on ${host}:${boundPort} (TLS ${credentials ? 'ENABLED' : 'DISABLED'})`);
+  log.info(authenticationNote(auth));
+  if (options.host === undefined) {
+    log.info(
+      `listening on ${host}:${boundPort}: this computer only (--host 0.0.0.0 accepts other computers)`,
+    );
+  }
+  log.info(readyLine(manager));
   return manager;
 }

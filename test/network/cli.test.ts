@@ -1,13 +1,25 @@
 // The `farcall` command as a real child process (from dist/: npm test builds it first).
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/errors.js';
+import {
+  generateCertificate,
+  generateKey,
+  loadPrivateKey,
+  localHostname,
+} from '../../src/network/certificates.js';
 import { connect } from '../../src/network/client.js';
 import { ManagerDatabase } from '../../src/network/database.js';
 import { type RunningManager, runCli, startCliManager } from './cli-process.js';
+import { connectClient, request } from './raw-peer.js';
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 let home: string;
 let env: Record<string, string>;
@@ -40,7 +52,8 @@ function expectOneLineError(result: { code: number | null; stderr: string }, tex
 describe('farcall start', () => {
   it('works on a fresh machine: creates the database and a self-signed certificate, prints the line, stops on SIGTERM', async () => {
     const m = await start(['--port', '0']);
-    expect(m.line).toMatch(/^Network Manager running on 127\.0\.0\.1:\d+ \(TLS ENABLED\)$/);
+    // Named as msl-network names it: this computer's host name when no --host is given.
+    expect(m.line).toBe(`Network Manager running on ${localHostname()}:${m.port} (TLS ENABLED)`);
     expect(existsSync(join(home, 'manager.sqlite3'))).toBe(true);
     expect(readdirSync(join(home, 'certs')).some((f) => f.endsWith('.crt'))).toBe(true);
     expect(readdirSync(join(home, 'keys')).some((f) => f.endsWith('.key'))).toBe(true);
@@ -74,7 +87,7 @@ describe('farcall start', () => {
     expectOneLineError(await runCli(['start', '--port', '99999'], env), /port number/);
     expectOneLineError(
       await runCli(['start', '--port', '0', '--auth-login', '--auth-hostname'], env),
-      /Choose one of --auth-password, --auth-login and --auth-hostname/,
+      /Cannot specify multiple authentication methods: choose one of --auth-password, --auth-login and --auth-hostname/,
     );
   });
 
@@ -100,6 +113,142 @@ describe('farcall start', () => {
       await runCli(['start', '--port', '0', '--auth-password', '-'], env),
       /--auth-password -: there is no terminal to type the password on; use --auth-password-file/,
     );
+  });
+});
+
+describe("farcall start with msl-network's flags", () => {
+  it('takes the short flags -p -d -l -G -D -c -k -H, and logs the files it loaded before the ready line', async () => {
+    const keyFile = join(home, 'k.key');
+    const certFile = join(home, 'c.crt');
+    const database = join(home, 'db', 'm.sqlite3');
+    const logFile = join(home, 'm.log');
+    generateKey({ path: keyFile, password: 'dummy pw!' });
+    generateCertificate({ keyFile, keyFilePassword: 'dummy pw!', path: certFile });
+    const m = await start([
+      '-p',
+      '0',
+      '-d',
+      database,
+      '-l',
+      logFile,
+      '-G',
+      '20',
+      '-D',
+      'dummy',
+      'pw!',
+      '-c',
+      certFile,
+      '-k',
+      keyFile,
+      '-H',
+      '127.0.0.1',
+    ]);
+    expect(m.line).toBe(`Network Manager running on 127.0.0.1:${m.port} (TLS ENABLED)`);
+    expect(existsSync(database)).toBe(true);
+    await m.stop('SIGTERM');
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`loaded certificate ${escapeRegExp(certFile)}$`));
+    expect(lines.some((line) => line.endsWith(`loaded the private key ${keyFile}`))).toBe(true);
+    expect(lines.some((line) => line.endsWith(`loaded the database ${database}`))).toBe(true);
+    expect(lines.some((line) => line.endsWith('not using authentication'))).toBe(true);
+    const ready = lines.findIndex((line) => line.endsWith(m.line));
+    expect(ready).toBeGreaterThan(0);
+  });
+
+  it('--host H without a certificate or key makes and uses certs/H.crt and keys/H.key', async () => {
+    const m = await start(['--port', '0', '--host', 'localhost']);
+    expect(m.line).toBe(`Network Manager running on localhost:${m.port} (TLS ENABLED)`);
+    expect(existsSync(join(home, 'certs', 'localhost.crt'))).toBe(true);
+    expect(existsSync(join(home, 'keys', 'localhost.key'))).toBe(true);
+    const served = readFileSync(join(home, 'certs', 'localhost.crt'), 'utf8');
+    const client = await connect({
+      host: 'localhost',
+      port: m.port,
+      certFile: join(home, 'certs', 'localhost.crt'),
+      home,
+    });
+    expect(client.tlsEnabled).toBe(true);
+    await client.disconnect();
+    expect(served).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('joins a multi-word password, and reads --key-file-password and --auth-password from a file', async () => {
+    const keyFile = join(home, 'k.key');
+    generateKey({ path: keyFile, password: 'h e l l o' });
+    const passwordFile = join(home, 'pw.txt');
+    writeFileSync(passwordFile, 'h e l l o\nsecond line\n');
+    // --key-file alone: the default certificate is made from this key, so the two match.
+    const m = await start(['--port', '0', '-k', keyFile, '-D', passwordFile, '-P', 'a', 'b', 'c']);
+    const client = await connect({
+      host: '127.0.0.1',
+      port: m.port,
+      passwordManager: 'a b c',
+      autoSave: true,
+      assertHostname: false,
+      home: mkdtempSync(join(tmpdir(), 'farcall-cli-client-')),
+    });
+    await client.disconnect();
+    const cert = new X509Certificate(readFileSync(join(home, 'certs', `${localHostname()}.crt`)));
+    expect(cert.checkPrivateKey(loadPrivateKey(keyFile, 'h e l l o'))).toBe(true);
+  });
+
+  it('--cert-file alone takes the key from inside the certificate file', async () => {
+    const keyFile = join(home, 'k.key');
+    const certFile = join(home, 'c.crt');
+    generateKey({ path: keyFile });
+    generateCertificate({ keyFile, path: certFile });
+    const both = join(home, 'both.pem');
+    writeFileSync(both, readFileSync(certFile, 'utf8') + readFileSync(keyFile, 'utf8'));
+    const m = await start(['--port', '0', '--cert-file', both]);
+    expect(m.tls).toBe(true);
+    expectOneLineError(
+      await runCli(['start', '--port', '0', '--cert-file', certFile], env),
+      /holds no private key/,
+    );
+  });
+
+  it("accepts --log-level INFO and 20, and refuses an unknown level with msl-network's sentence", async () => {
+    for (const level of ['INFO', '20', 'warning']) {
+      const m = await start(['--port', '0', '--disable-tls', '--log-level', level]);
+      expect(await m.stop('SIGTERM')).toBe(0);
+    }
+    expectOneLineError(
+      await runCli(['start', '--log-level', 'INVALID'], env),
+      /Cannot set logging level to 'INVALID'/,
+    );
+  });
+
+  it('refuses --auth-login with an empty users table, saying how to add a user', async () => {
+    const result = await runCli(['start', '--port', '0', '--auth-login'], env);
+    expectOneLineError(
+      result,
+      /The users table is empty, no one could log in: add an administrator first with 'farcall user add/,
+    );
+  });
+
+  it('writes a debug-level log file in FARCALL_HOME/logs by default', async () => {
+    const m = await start(['--port', '0', '--disable-tls', '--log-level', 'error']);
+    await m.stop('SIGTERM');
+    const files = readdirSync(join(home, 'logs'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^manager-.*\.log$/);
+    const text = readFileSync(join(home, 'logs', files[0]), 'utf8');
+    // The terminal showed only errors; the file has everything.
+    expect(text).toContain('INFO    Network Manager running on');
+  });
+
+  it('--read-limit drops a longer message and keeps the peer', async () => {
+    const m = await start(['--port', '0', '--disable-tls', '--read-limit', '1000']);
+    const peer = await connectClient(m.port, 'A');
+    peer.sendJson(request('Manager', 'identity', [], {}, 'first'));
+    expect((await peer.nextJson()).uid).toBe('first');
+    peer.send(
+      `{"service": "Manager", "attribute": "identity", "args": ["${'x'.repeat(2000)}"], "kwargs": {}, "uid": "big"}`,
+    );
+    expect((await peer.nextJson()).message).toMatch(/read limit of 1000 bytes/);
+    peer.sendJson(request('Manager', 'identity', [], {}, 'small'));
+    expect((await peer.nextJson()).uid).toBe('small');
+    peer.close();
   });
 });
 

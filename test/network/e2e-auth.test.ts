@@ -101,6 +101,21 @@ describe('--auth-login', () => {
   });
 });
 
+describe('an admin request on a Manager without --auth-login', () => {
+  it('says that admin requests need a login, without claiming the Manager was started with --auth-login', async () => {
+    current = await stage({ database: await withUsers(), failureDelay: 0 });
+    const client = await current.connect();
+    const error = await client.adminRequest('port').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).message).toMatch(/^An admin request needs an administrator's login/);
+    expect((error as Error).message).not.toContain('--auth-login');
+    // The connection keeps working, and with credentials the request is answered.
+    expect(Object.keys((await client.identities()).clients)).toHaveLength(1);
+    const admin = await current.connect({ username: 'admin', password: 's3cret' });
+    expect(await admin.adminRequest('port')).toBe(current.manager.port);
+  });
+});
+
 describe('--auth-password', () => {
   it('admits Clients and Services that know the Manager password', async () => {
     current = await stage({ authPassword: 'abc 123', failureDelay: 0 });

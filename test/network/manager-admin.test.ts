@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManagerDatabase } from '../../src/network/database.js';
 import { managerFixture } from './manager-fixture.js';
-import { connectClient, type RawPeer, request } from './raw-peer.js';
+import { connectClient, RawPeer, request } from './raw-peer.js';
 
 // Sends an admin request; answers the Manager's username/password questions if it asks.
 async function admin(peer: RawPeer, attribute: string, args: unknown[] = [], credentials?: [string, string]) {
@@ -83,10 +83,43 @@ describe('admin requests', () => {
     expect((await admin(peer, 'users_table.insert', [])).message).toMatch(
       /^TypeError: missing required argument: 'username'/,
     );
+    // msl-network's row: (pid, datetime, ip_address, domain, port, message).
     const log = (await admin(peer, 'connections_table.connections')).result as unknown[][];
-    expect(log.some((row) => row[4] === 'connected as a client')).toBe(true);
+    const mine = log.filter((row) => row[4] === peer.socket.localPort);
+    expect(mine.map((row) => [row[2], row[3], row[5]])).toEqual([
+      ['127.0.0.1', 'localhost', 'new connection request'],
+      ['127.0.0.1', 'localhost', 'connected as a client'],
+    ]);
+    expect(mine[0][1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
     const identity = (await admin(peer, 'identities')).result as Record<string, unknown>;
     expect(Object.keys(identity.clients as object)).toHaveLength(1);
+  });
+
+  it("answer msl-network's read-only attributes login, hostnames and is_password_valid; never password", async () => {
+    await using f = await setup();
+    const peer = await connectClient(f.manager.port, 'Admin');
+    await admin(peer, 'port', [], ['admin', 's3cret']);
+    expect((await admin(peer, 'login')).result).toBeNull(); // not started with --auth-login
+    expect((await admin(peer, 'hostnames')).result).toBeNull(); // not started with --auth-hostname
+    expect((await admin(peer, 'users_table.is_password_valid', ['admin', 's3cret'])).result).toBe(true);
+    expect((await admin(peer, 'users_table.is_password_valid', ['admin', 'nope'])).result).toBe(false);
+    expect(await admin(peer, 'password')).toMatchObject({
+      error: true,
+      message: "AttributeError: 'Manager' object has no attribute 'password'",
+    });
+    await f.manager.close();
+    await using g = await managerFixture({ authLogin: true, failureDelay: 10, home: f.home });
+    const other = await RawPeer.connect({ port: g.manager.port });
+    // The login of the handshake (an admin): then `login` answers true at once.
+    for (const [question, answer] of [
+      ['username', 'admin'],
+      ['password', 's3cret'],
+      ['identity', { type: 'client', name: 'Admin' }],
+    ] as const) {
+      expect((await other.nextJson()).attribute).toBe(question);
+      other.sendJson({ error: false, requester: null, result: answer, uid: '' });
+    }
+    expect((await admin(other, 'login')).result).toBe(true);
   });
 
   it('keep the order of a client replies while an admin login is in progress', async () => {

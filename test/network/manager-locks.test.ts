@@ -36,8 +36,10 @@ describe('max_clients', () => {
     expect((await ask(a, 'link', ['Echo'], {}, 'again')).error).toBe(false);
     const refused = await ask(b, 'link', ['Echo']);
     expect(refused).toMatchObject({ error: true, uid: 'link' });
+    // msl-network's sentence first (Python clients match on it), then the hint, then its list of clients.
     expect(refused.message).toBe(
-      `PermissionError: The maximum number of Clients are already linked with 'Echo'. The linked Clients are ['${aName}']`,
+      `PermissionError: The maximum number of Clients are already linked with 'Echo' (it accepts 1; try again ` +
+        `when one unlinks)\nThe linked Clients are:\n  ${aName}`,
     );
     expect((await ask(a, 'unlink', ['Echo'])).result).toBe(true);
     expect((await ask(b, 'link', ['Echo'], {}, 'retry')).error).toBe(false);
@@ -73,10 +75,13 @@ describe('locks', () => {
     const aName = await nameOf(a);
     await ask(a, 'link', ['Echo']);
     await ask(b, 'link', ['Echo']);
+    const bName = await nameOf(b);
     const refused = await ask(a, 'acquire_lock', ['Echo'], { shared: false });
     expect(refused.error).toBe(true);
-    expect(refused.message).toMatch(
-      /^PermissionError: cannot acquire an exclusive lock on the 'Echo' service/,
+    expect(refused.message).toBe(
+      `PermissionError: ${aName} cannot acquire an exclusive lock, there are 2 links with the 'Echo' service ` +
+        `(ask for a shared lock, or wait until the others unlink)\nThe linked Clients are:\n  ` +
+        [aName, bName].sort().join('\n  '),
     );
     await ask(b, 'unlink', ['Echo']);
     expect((await ask(a, 'acquire_lock', ['Echo'], { shared: false }, 'lock2')).result).toEqual([aName]);
@@ -122,9 +127,23 @@ describe('locks', () => {
     await using f = await managerFixture();
     await connectService(f.manager.port, 'Echo');
     const a = await labelled(f.manager.port, 'A');
+    const aName = await nameOf(a);
     const refused = await ask(a, 'acquire_lock', ['Echo'], { shared: true });
-    expect(refused.message).toMatch(
-      /^PermissionError: cannot lock the 'Echo' service: .* is not linked with it/,
+    expect(refused.message).toBe(
+      `PermissionError: ${aName} cannot acquire a lock because it is not linked with the 'Echo' service; ` +
+        "link with it first (a 'link' request to the Manager)",
+    );
+  });
+
+  it('names an unknown service in lock and release as msl-network does', async () => {
+    await using f = await managerFixture();
+    const a = await labelled(f.manager.port, 'A');
+    const aName = await nameOf(a);
+    expect((await ask(a, 'acquire_lock', ['Invalid'], { shared: false })).message).toBe(
+      `KeyError: "'Invalid' service does not exist, ${aName} cannot acquire a lock"`,
+    );
+    expect((await ask(a, 'release_lock', ['Invalid'], {}, 'release')).message).toBe(
+      `KeyError: "'Invalid' service does not exist, ${aName} cannot release the lock"`,
     );
   });
 

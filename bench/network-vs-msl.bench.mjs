@@ -1,0 +1,304 @@
+// farcall's Manager against msl-network's (Python) Manager, with the same peers, in one run, TLS off:
+// - one request at a time from the same TypeScript Client to the same TypeScript Echo Service, through
+//   each Manager and through the floor: a bare relay in the Manager's place that greets the two peers
+//   and then only writes each line on as soon as it is complete (two bare hops), sampled in
+//   alternating blocks;
+// - 2000 requests in flight from that Client, through each Manager and the floor;
+// - a Python Client and Python Service (msl-network's own) through each Manager.
+// Targets: round trip ≤ 0.8 × msl-network's and ≤ 1.3 × the floor; 2000 in flight ≥ 5 × msl-network's;
+// Python peers no slower through ours than through msl-network's.
+//
+// msl-network's Manager and the Python peers need its source (never committed here):
+//   git clone https://github.com/MSLNZ/msl-network /tmp/msl-network
+//   MSL_NETWORK_SRC=/tmp/msl-network npm run bench -- network-vs-msl
+// and Debian's python3 with python3-cryptography (PYTHON=... for another interpreter). Without
+// MSL_NETWORK_SRC the msl-network columns are skipped (said on stderr) and the rest still runs.
+// msl-network's Manager listens on every interface unless told otherwise: it is started with --host 127.0.0.1.
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { connect } from '../dist/network/index.js';
+import { median, nowUs, report } from './lib.mjs';
+import { forkPeer, startBareManager, tempHome } from './network-floor.mjs';
+
+const BLOCK = 250; // round trips per block; blocks alternate between the paths
+const BLOCKS = 8; // blocks per path
+const IN_FLIGHT = 2000;
+const BURST_ROUNDS = 8;
+const PYTHON_BLOCK = 200;
+const PYTHON_BLOCKS = 6;
+
+const mslSource = process.env.MSL_NETWORK_SRC;
+const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const haveMsl = mslSource !== undefined && existsSync(join(mslSource, 'msl', 'network', 'manager.py'));
+if (!haveMsl) {
+  process.stderr.write(
+    "msl-network's columns skipped: set MSL_NETWORK_SRC to a folder with its source " +
+      '(git clone https://github.com/MSLNZ/msl-network /tmp/msl-network)\n',
+  );
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, child, what) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function pythonEnv(home) {
+  return { ...process.env, PYTHONPATH: mslSource, MSL_NETWORK_HOME: join(home, 'msl-home') };
+}
+
+/** msl-network's Manager (Python), loopback only, TLS off, quiet log. Resolves { port, stop }. */
+async function startMslManager(home) {
+  const port = await freePort();
+  const child = spawn(
+    python,
+    ['-c', 'from msl.network import cli; cli.main()', 'start', '--host', '127.0.0.1', '-p', String(port)]
+      .concat(['--disable-tls', '-d', join(home, 'msl.sqlite3'), '-l', join(home, 'msl.log')])
+      .concat(['-G', 'WARNING']),
+    { env: pythonEnv(home), stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  await waitForPort(port, child, "msl-network's Manager");
+  return { port, stop: () => child.kill() };
+}
+
+/** farcall's Manager in its own process, TLS off. Resolves { port, stop }. */
+async function startOurManager(home) {
+  const manager = await forkPeer('manager', 'plain', home);
+  return { port: manager.message.port, stop: () => manager.child.kill() };
+}
+
+async function startTsService(home, port) {
+  const service = await forkPeer('service', 'plain', home, port);
+  return { stop: () => service.child.kill() };
+}
+
+// The Python peers: msl-network's own Service and Client (our script, their library).
+const PY_SERVICE = `
+import sys
+from msl.network import Service
+class Echo(Service):
+    def echo(self, *args, **kwargs):
+        return [list(args), kwargs]
+Echo().start(host='127.0.0.1', port=int(sys.argv[1]), disable_tls=True)
+`;
+const PY_CLIENT = `
+import json, sys, time
+from msl.network import connect
+block, blocks = int(sys.argv[1]), int(sys.argv[2])
+ports = [int(p) for p in sys.argv[3:]]
+links = []
+for port in ports:
+    for attempt in range(100):
+        try:
+            cxn = connect(host='127.0.0.1', port=port, disable_tls=True)
+            links.append(cxn.link('Echo'))
+            break
+        except Exception:
+            time.sleep(0.1)
+for link in links:
+    for _ in range(100):
+        link.echo(1)
+samples = [[] for _ in ports]
+for _ in range(blocks):
+    for i, link in enumerate(links):
+        for _ in range(block):
+            t0 = time.perf_counter()
+            link.echo(1)
+            samples[i].append((time.perf_counter() - t0) * 1e6)
+print(json.dumps(samples))
+`;
+
+function runPython(home, script, args, { capture = false } = {}) {
+  const file = join(home, `${Math.random().toString(36).slice(2)}.py`);
+  writeFileSync(file, script);
+  const child = spawn(python, [file, ...args.map(String)], {
+    env: pythonEnv(home),
+    stdio: ['ignore', capture ? 'pipe' : 'ignore', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  const done = new Promise((resolve, reject) =>
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`python exited with ${code}`)),
+    ),
+  );
+  done.catch(() => {}); // a Service is stopped by a signal: only the Client's outcome is awaited
+  return { child, done, stop: () => child.kill() };
+}
+
+async function waitForService(port) {
+  const client = await connect({ host: '127.0.0.1', port, disableTls: true, name: 'probe' });
+  try {
+    for (let i = 0; i < 300; i++) {
+      if ('Echo' in (await client.identities()).services) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the Echo service did not appear');
+  } finally {
+    await client.disconnect();
+  }
+}
+
+const { home, remove } = tempHome();
+const stops = [];
+try {
+  const ours = await startOurManager(home);
+  stops.push(ours.stop);
+  const msl = haveMsl ? await startMslManager(home) : undefined;
+  if (msl) stops.push(msl.stop);
+  const floor = await startBareManager(home);
+  stops.push(floor.stop);
+
+  // ---- the same TypeScript Client and Service through each ----------------------------------------
+  const paths = [{ name: 'farcall', manager: ours }];
+  if (msl) paths.push({ name: 'msl-network', manager: msl });
+  paths.push({ name: 'floor', manager: floor, hasService: true });
+  for (const path of paths) {
+    if (!path.hasService) stops.push((await startTsService(home, path.manager.port)).stop);
+    path.client = await connect({ host: '127.0.0.1', port: path.manager.port, disableTls: true });
+    path.echo = await path.client.link('Echo');
+    path.once = () => path.echo.echo(1);
+    path.burst = () => Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => path.echo.echo(i)));
+  }
+
+  for (const path of paths) for (let i = 0; i < 300; i++) await path.once();
+  const samples = new Map(paths.map((p) => [p.name, []]));
+  for (let b = 0; b < BLOCKS; b++) {
+    for (const path of paths) {
+      const list = samples.get(path.name);
+      for (let i = 0; i < BLOCK; i++) {
+        const t0 = nowUs();
+        await path.once();
+        list.push(nowUs() - t0);
+      }
+    }
+  }
+  const rt = Object.fromEntries([...samples].map(([name, list]) => [name, median(list)]));
+  report({
+    bench: 'network-vs-msl',
+    metric: 'round trip, TS peers, one at a time (median)',
+    unit: 'µs',
+    value: rt.farcall,
+    floor: rt.floor,
+    floorLabel: 'two bare hops',
+    target: '≤ 1.3× floor',
+    better: 'lower',
+    pass: rt.farcall <= 1.3 * rt.floor,
+  });
+  if (msl) {
+    report({
+      bench: 'network-vs-msl',
+      metric: "round trip, TS peers, msl-network's Manager (median)",
+      unit: 'µs',
+      value: rt['msl-network'],
+      floor: rt.floor,
+      floorLabel: 'two bare hops',
+    });
+    report({
+      bench: 'network-vs-msl',
+      metric: "round trip, TS peers: farcall's ÷ msl-network's",
+      unit: '×',
+      value: rt.farcall / rt['msl-network'],
+      target: '≤ 0.8',
+      better: 'lower',
+      pass: rt.farcall <= 0.8 * rt['msl-network'],
+    });
+  }
+
+  for (const path of paths) await path.burst();
+  const rates = new Map(paths.map((p) => [p.name, []]));
+  for (let r = 0; r < BURST_ROUNDS; r++) {
+    for (const path of paths) {
+      const t0 = nowUs();
+      await path.burst();
+      rates.get(path.name).push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
+    }
+  }
+  const rate = Object.fromEntries([...rates].map(([name, list]) => [name, median(list)]));
+  report({
+    bench: 'network-vs-msl',
+    metric: `${IN_FLIGHT} in flight, TS peers`,
+    unit: 'req/s',
+    value: rate.farcall,
+    floor: rate.floor,
+    floorLabel: 'two bare hops',
+    better: 'higher',
+  });
+  if (msl) {
+    report({
+      bench: 'network-vs-msl',
+      metric: `${IN_FLIGHT} in flight, TS peers, msl-network's Manager`,
+      unit: 'req/s',
+      value: rate['msl-network'],
+      floor: rate.floor,
+      floorLabel: 'two bare hops',
+      better: 'higher',
+    });
+    report({
+      bench: 'network-vs-msl',
+      metric: `${IN_FLIGHT} in flight: farcall's ÷ msl-network's`,
+      unit: '×',
+      value: rate.farcall / rate['msl-network'],
+      target: '≥ 5',
+      better: 'higher',
+      pass: rate.farcall >= 5 * rate['msl-network'],
+    });
+  }
+  for (const path of paths) await path.client?.disconnect();
+
+  // ---- msl-network's Python Client and Service through each --------------------------------------
+  if (msl) {
+    // A second Manager pair with only Python peers (the TS Echo services above keep their names).
+    const ours2 = await startOurManager(home);
+    stops.push(ours2.stop);
+    const msl2 = await startMslManager(home);
+    stops.push(msl2.stop);
+    for (const port of [ours2.port, msl2.port]) {
+      const service = runPython(home, PY_SERVICE, [port]);
+      stops.push(service.stop);
+      await waitForService(port);
+    }
+    const client = runPython(home, PY_CLIENT, [PYTHON_BLOCK, PYTHON_BLOCKS, ours2.port, msl2.port], {
+      capture: true,
+    });
+    const [viaOurs, viaMsl] = JSON.parse(await client.done).map(median);
+    report({
+      bench: 'network-vs-msl',
+      metric: 'round trip, Python peers, one at a time (median)',
+      unit: 'µs',
+      value: viaOurs,
+      floor: viaMsl,
+      floorLabel: "msl-network's Manager",
+      target: "≤ 1× msl-network's",
+      better: 'lower',
+      pass: viaOurs <= viaMsl,
+    });
+  }
+} finally {
+  for (const stop of stops.reverse()) stop();
+  remove();
+}
