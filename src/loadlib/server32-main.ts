@@ -1,8 +1,9 @@
 /**
  * The program the 32-bit Node.js runs for a `Client64`: it serves a {@link Server32Host} over the
  * private pipe on fd 3 and lives exactly as long as that pipe. When the client shuts it down, exits, or
- * is killed, the pipe closes and this process runs the server's `shutdownHandler()` and exits — it can
- * never outlive its client.
+ * is killed, the pipe closes and this process runs the server's `shutdownHandler()` and exits. A watcher
+ * thread (`server32-owner-watch`) kills it when its owner is gone and the main thread is blocked in a
+ * native call: it can never outlive its client.
  *
  * A failure to start (the module, the class, its constructor, the library) is printed on stderr, sent
  * to the client as the reply to `start`, and ends the process with exit code 1.
@@ -16,7 +17,10 @@ import { Connection } from '../rpc/connection.js';
 import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
+import { watchOwner } from './server32-owner-watch.js';
 
+// First of all: from now on, this process dies with its owner even while a native call blocks it.
+const owner = watchOwner(process.ppid);
 markServer32Process();
 // Ctrl-C in the client's terminal reaches this process too; the client decides when the server stops.
 process.on('SIGINT', () => {});
@@ -62,6 +66,7 @@ const connection = new Connection(parentChannel(3), {
 });
 
 connection.whenClosed.then(async () => {
+  owner.shuttingDown();
   // Do not let a shutdownHandler that never returns keep us alive: the client kills us after its
   // killTimeout anyway, but a client that is gone cannot.
   const deadline = setTimeout(() => process.exit(exitCode), 30_000);

@@ -1,7 +1,7 @@
 // The 32-bit server as a process: crashes, orphans, transports and who may reach them, the runtime's
 // environment, and how long it lives. Real 32-bit processes only (Debian's i386 node on the BUILT farcall).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,41 @@ describe('processes', () => {
     expect(isAlive(serverPid)).toBe(true);
     parent.kill('SIGKILL');
     expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+  });
+
+  it("a client killed with SIGKILL during a 30 s native call on the server's main thread leaves no server behind", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'farcall-block-'));
+    const marker = join(dir, 'blocking');
+    try {
+      const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'block', 'pipe', marker], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const line = await firstLine(parent);
+      const { serverPid } = JSON.parse(line) as { serverPid: number };
+      // The server writes the marker just before it blocks in sleep_ms(30 000).
+      expect(await waitFor(() => existsSync(marker), 10_000)).toBe(true);
+      parent.kill('SIGKILL');
+      expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a client killed with SIGKILL while its server is idle still lets the server's shutdownHandler run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'farcall-orphan-'));
+    const marker = join(dir, 'shutdown');
+    try {
+      const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'wait'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, FARCALL_TEST_SHUTDOWN_MARKER: marker },
+      });
+      const { serverPid } = JSON.parse(await firstLine(parent)) as { serverPid: number };
+      parent.kill('SIGKILL');
+      expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+      expect(readFileSync(marker, 'utf8')).toBe('ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(['pipe', 'unix', 'tcp'])(
@@ -246,3 +281,21 @@ describe('the environment of the server', () => {
     expect(Server32.isInterpreter()).toBe(false);
   });
 });
+
+/** The first line a child writes on stdout. */
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    child.stdout?.setEncoding('utf8').once('data', resolve);
+    child.once('exit', () => reject(new Error('the parent exited before it reported')));
+  });
+}
+
+/** Polls `condition` until it holds, up to `ms`; returns whether it does. */
+async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return condition();
+}
