@@ -14,9 +14,11 @@ import {
   ResponseTimeoutError,
   Server32Error,
 } from '../errors.js';
-import { Connection } from '../rpc/connection.js';
+import type { Connection } from '../rpc/connection.js';
+import { describeCall } from '../rpc/remote-errors.js';
 import { connectTransport } from '../wire/transports.js';
 import { type MockedServer, startMockedServer } from './mocked.js';
+import { type CallGuard, type GuardedCall, Server32Connection } from './server32-connection.js';
 import {
   SERVER32_MAX_MESSAGE_BYTES,
   type Server32StartReply,
@@ -301,8 +303,8 @@ export class Client64 {
   }
 
   /**
-   * Sends one call. The Connection keeps its deadline (one timer for all calls in flight); a timeout, a
-   * remote throw or a dead server becomes the error this layer promises.
+   * Sends one call. The Connection keeps its deadline (one timer for all calls in flight); the guard
+   * keeps the program alive meanwhile and explains a failure; a timeout becomes request32's own.
    */
   #call<R>(
     connection: Connection,
@@ -312,21 +314,19 @@ export class Client64 {
     signal?: AbortSignal,
     timeoutOption = 'the rpcTimeout option',
   ): Promise<R> {
-    const process32 = this.#process;
-    process32?.ref();
-    return connection.call('request32', [name, args], { timeout, signal }).then(
-      (value) => {
-        process32?.unref();
-        return value as R;
-      },
-      async (error: unknown) => {
-        process32?.unref();
-        if (error instanceof ResponseTimeoutError)
-          throw this.#timeoutError(name, error.timeoutMs, timeoutOption);
-        throw await this.#explainCallFailure(error, name);
-      },
-    );
+    return connection.call('request32', [name, args], { timeout, signal }).catch((error: unknown) => {
+      if (error instanceof ResponseTimeoutError)
+        throw this.#timeoutError(name, error.timeoutMs, timeoutOption);
+      throw error;
+    }) as Promise<R>;
   }
+
+  /** Brackets every call on this client's connections (see Server32Connection). */
+  readonly #guard: CallGuard = {
+    begin: () => this.#process?.ref(),
+    end: () => this.#process?.unref(),
+    explain: (error, call) => this.#explainCallFailure(error, describeGuardedCall(call)),
+  };
 
   #timeoutError(name: string, ms: number, option: string): ResponseTimeoutError {
     return new ResponseTimeoutError(
@@ -336,7 +336,7 @@ export class Client64 {
     );
   }
 
-  async #explainCallFailure(error: unknown, name: string): Promise<unknown> {
+  async #explainCallFailure(error: unknown, what: string): Promise<unknown> {
     if (error instanceof RemoteError && !(error instanceof Server32Error)) {
       const converted = new Server32Error({
         name: error.remoteName,
@@ -349,7 +349,7 @@ export class Client64 {
     if (error instanceof ConnectionClosedError) {
       if (this.#shutdown !== undefined) {
         return new ConnectionClosedError(
-          `request32('${name}') failed: the server was shut down (shutdownServer32() was called) before it replied`,
+          `${what} failed: the server was shut down (shutdownServer32() was called) before it replied`,
           { cause: error },
         );
       }
@@ -357,7 +357,7 @@ export class Client64 {
       const status = await this.#process?.waitForEnd(EXIT_STATUS_WAIT_MS);
       if (status !== undefined) {
         return new ConnectionClosedError(
-          `request32('${name}') failed: the 32-bit server ${describeExit(status)}.` +
+          `${what} failed: the 32-bit server ${describeExit(status)}.` +
             outputSection(this.#process?.stdout ?? '', this.#process?.stderr ?? ''),
           { cause: error },
         );
@@ -426,13 +426,17 @@ export class Client64 {
     const process32 = Server32Process.spawn(processOptions);
     this.#process = process32;
     process32.ref();
-    const control = new Connection(process32.channel, {
-      side: 'client',
-      peerName: 'the 32-bit server',
-      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      handshakeTimeout: timeout,
-      timeout: Number.POSITIVE_INFINITY,
-    });
+    const control = new Server32Connection(
+      process32.channel,
+      {
+        side: 'client',
+        peerName: 'the 32-bit server',
+        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        handshakeTimeout: timeout,
+        timeout: Number.POSITIVE_INFINITY,
+      },
+      this.#guard,
+    );
     this.#control = control;
     let authKey: string | undefined;
     if (this.transport === 'tcp' || this.transport === 'unix') {
@@ -479,14 +483,18 @@ export class Client64 {
     if (address.startsWith('tcp://')) this.#port = Number(address.slice(address.lastIndexOf(':') + 1));
     const stream = await connectTransport(address, { timeoutMs: timeout });
     this.#process?.adopt(stream);
-    const connection = new Connection(stream, {
-      authKey,
-      side: 'client',
-      peerName: `the 32-bit server at ${address}`,
-      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      handshakeTimeout: timeout,
-      timeout: this.rpcTimeout,
-    });
+    const connection = new Server32Connection(
+      stream,
+      {
+        authKey,
+        side: 'client',
+        peerName: `the 32-bit server at ${address}`,
+        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        handshakeTimeout: timeout,
+        timeout: this.rpcTimeout,
+      },
+      this.#guard,
+    );
     await connection.ready;
     this.#connection = connection;
   }
@@ -531,12 +539,16 @@ export class Client64 {
   async #startMocked(request: Server32StartRequest, timeout: number): Promise<void> {
     const mocked = startMockedServer();
     this.#mocked = mocked;
-    const connection = new Connection(mocked.stream, {
-      side: 'client',
-      peerName: 'the mocked Server32',
-      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      timeout: this.rpcTimeout,
-    });
+    const connection = new Server32Connection(
+      mocked.stream,
+      {
+        side: 'client',
+        peerName: 'the mocked Server32',
+        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        timeout: this.rpcTimeout,
+      },
+      this.#guard,
+    );
     this.#control = connection;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -579,6 +591,14 @@ export class Client64 {
     rmSync(this.#socketDir, { recursive: true, force: true });
     this.#socketDir = undefined;
   }
+}
+
+/** `request32('add')`, or the call on an object the server returned: for messages. */
+function describeGuardedCall(call: GuardedCall): string {
+  if (call.target === 0 && call.path.length === 1 && call.path[0] === 'request32') {
+    return `request32('${String(call.args[0])}')`;
+  }
+  return `${describeCall(call.action, call.target, call.path)} (on an object the server returned)`;
 }
 
 function remoteMessage(error: RemoteError): string {

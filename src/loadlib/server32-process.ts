@@ -140,9 +140,20 @@ export class Server32Process {
     return this.#stderr.text;
   }
 
-  /** Waits up to `ms` for the process to end; resolves with its status, or undefined if it has not. */
+  /**
+   * Waits up to `ms` for the process to end; resolves with its status, or undefined if it has not.
+   * Keeps this program alive meanwhile: someone is waiting for the answer (a caller's `catch`).
+   */
   async waitForEnd(ms: number): Promise<ExitStatus | undefined> {
-    return Promise.race([this.ended, delay(ms).then(() => undefined)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    });
+    try {
+      return await Promise.race([this.ended, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Sends `signal` (default SIGKILL) unless the process has already exited. */

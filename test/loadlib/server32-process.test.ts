@@ -52,6 +52,26 @@ describe('a native crash (SIGSEGV) in the middle of calls', () => {
   );
 });
 
+describe('a pending call keeps its program alive until it settles', () => {
+  it.each([
+    ['request32', 'direct', /^caught ERR_FARCALL_CONNECTION_CLOSED request32\('crash'\) failed: .*SIGSEGV/],
+    ['a proxy request32 returned', 'proxy', /^caught ERR_FARCALL_CONNECTION_CLOSED .*crash\(\).*SIGSEGV/],
+  ])(
+    "a crash in a call through %s, with nothing else keeping the program alive, reaches the caller's catch",
+    async (_how, mode, expected) => {
+      const { code, stdout } = await runToEnd(fixture('crash-alone.mjs'), [mode]);
+      expect(stdout).toMatch(expected);
+      expect(code).toBe(0);
+    },
+  );
+
+  it('a slow call through a proxy request32 returned keeps the program alive until its reply', async () => {
+    const { code, stdout } = await runToEnd(fixture('crash-alone.mjs'), ['slow']);
+    expect(stdout).toBe('slept 300\n');
+    expect(code).toBe(0);
+  });
+});
+
 describe('processes', () => {
   it('a module that hangs while loading fails after the timeout, with its output so far, and is killed', async () => {
     const t0 = performance.now();
@@ -298,4 +318,14 @@ async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return condition();
+}
+
+/** Runs a 64-bit node script to its end: its exit code and stdout. */
+function runToEnd(script: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout })));
 }
