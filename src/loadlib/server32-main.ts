@@ -14,9 +14,10 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '../rpc/connection.js';
-import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
+import { type Listener, parentChannel } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
+import { listenForClient } from './server32-listener.js';
 import { watchOwner } from './server32-owner-watch.js';
 
 // First of all: from now on, this process dies with its owner even while a native call blocks it.
@@ -33,19 +34,7 @@ const host = new Server32Host(
   async (address, authKey, root) => {
     // A Unix socket lives in a private folder the client made for it; remove it when we go.
     if (address.startsWith('unix://')) socketDir = dirname(address.slice('unix://'.length));
-    listener = await listenTransport(address, (stream) => {
-      const connection = new Connection(stream, {
-        root,
-        authKey,
-        side: 'server',
-        peerName: 'a Client64 socket connection',
-        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      });
-      connection.whenClosed.then(
-        () => {},
-        () => {},
-      );
-    });
+    listener = await listenForClient(address, authKey, root);
     return listener.address;
   },
   (error) => {

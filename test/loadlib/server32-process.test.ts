@@ -2,6 +2,7 @@
 // environment, and how long it lives. Real 32-bit processes only (Debian's i386 node on the BUILT farcall).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -237,6 +238,53 @@ describe('who can reach the library', () => {
       await expect(intruder.ready).rejects.toBeInstanceOf(AuthenticationError);
       await expect(intruder.call('request32', ['add', [1, 2]])).rejects.toThrow();
       await intruder.close();
+    });
+
+    it('disconnects a peer that sends more than 64 KiB before authenticating, and keeps serving the client', async () => {
+      const socket = netConnect(client.port as number, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.on('error', () => {});
+      // A frame header announcing 32 MiB, then its body, 1 MiB at a time: without the limit the server
+      // would buffer all of it.
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(32 * 1024 * 1024);
+      let sent = 0;
+      const chunk = Buffer.alloc(1024 * 1024, 0x41);
+      let writable = socket.write(header);
+      while (sent < 32 * 1024 * 1024 && !socket.destroyed) {
+        if (!writable) {
+          await new Promise((resolve) => {
+            socket.once('drain', resolve);
+            socket.once('close', resolve);
+          });
+          if (socket.destroyed) break;
+        }
+        writable = socket.write(chunk);
+        sent += chunk.length;
+      }
+      if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+      expect(sent).toBeLessThan(32 * 1024 * 1024);
+      expect(await client.request32('add', 2, 3)).toBe(5);
+    });
+
+    it('lets at most 4 connections wait for authentication at a time, and keeps serving the client', async () => {
+      const peers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const socket = netConnect(client.port as number, '127.0.0.1');
+          socket.on('error', () => {});
+          // An admitted peer gets the server's HELLO at once; a refused one is closed without a byte.
+          const outcome = await new Promise<'admitted' | 'refused'>((resolve) => {
+            socket.once('data', () => resolve('admitted'));
+            socket.once('close', () => resolve('refused'));
+          });
+          return { socket, outcome };
+        }),
+      );
+      const admitted = peers.filter((peer) => peer.outcome === 'admitted').length;
+      expect(admitted).toBeLessThanOrEqual(4);
+      expect(admitted).toBeGreaterThan(0);
+      expect(await client.request32('add', 4, 4)).toBe(8);
+      for (const { socket } of peers) socket.destroy();
     });
 
     it('refuses a connection with a wrong token', async () => {
