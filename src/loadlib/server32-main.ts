@@ -37,9 +37,9 @@ const host = new Server32Host(
     listener = await listenForClient(address, authKey, root);
     return listener.address;
   },
-  (error) => {
+  () => {
+    // The error goes to the client as the reply to `start` (printing it too would show it twice there).
     exitCode = 1;
-    process.stderr.write(`farcall server32: ${error.stack ?? error.message}\n`);
     // Let the error reply leave first, then close the pipe: that ends this process.
     setImmediate(() => {
       connection.close('the server could not start').catch(() => {});

@@ -23,6 +23,26 @@ export const SERVER32_BRAND = Symbol.for('farcall.loadlib.Server32');
  */
 export const LIBRARY_SEARCH_PATHS = Symbol.for('farcall.loadlib.librarySearchPaths');
 
+/**
+ * @internal The arguments the host constructs the subclass with (`new MyServer(host, port, options)`), set
+ * on `globalThis` while it does: the Server32 constructor recognises them when a subclass without a
+ * constructor of its own passed them through unchanged.
+ */
+export const CONSTRUCTION_ARGUMENTS = Symbol.for('farcall.loadlib.constructionArguments');
+
+/** The constructor a Server32 subclass needs, for error messages. */
+export const SERVER32_CONSTRUCTOR_HINT =
+  'A Server32 subclass is constructed as new MyServer(host, port, options) and must call\n' +
+  'super(path, libtype, host, port) with the library to load, e.g.\n' +
+  '  export class MyServer extends Server32 {\n' +
+  '    constructor(host, port, options) {\n' +
+  "      super('/path/to/lib32.so', 'cdll', host, port);\n" +
+  '    }\n' +
+  '  }';
+
+/** Marks an error of a Server32 subclass's shape (its message already holds the hint). */
+export const SHAPE_ERROR = Symbol.for('farcall.loadlib.server32ShapeError');
+
 /** Set by the 32-bit server's entry point (`server32-main`), read by {@link Server32.isInterpreter}. */
 const IN_SERVER32 = Symbol.for('farcall.loadlib.inServer32');
 
@@ -83,6 +103,7 @@ export class Server32 {
     port = 0,
     options: LoadLibraryOptions = {},
   ) {
+    checkConstructorArguments(new.target.name, path, libtype, host);
     const extra = (globalThis as Record<symbol, unknown>)[LIBRARY_SEARCH_PATHS] as string[] | undefined;
     const searchPaths = [...(options.searchPaths ?? []), ...(extra ?? [])];
     this.library = new LoadLibrary(path, libtype, { ...options, searchPaths });
@@ -145,6 +166,36 @@ export class Server32 {
   toString(): string {
     return `${this.constructor.name}(path='${this.library.path}', libtype='${this.library.libtype}')`;
   }
+}
+
+/**
+ * A subclass without a constructor of its own hands the host's `(host, port, options)` straight to
+ * Server32; `super()` without a path gives no library. Both get a message showing the constructor needed.
+ */
+function checkConstructorArguments(className: string, path: unknown, libtype: unknown, host: unknown): void {
+  const passed = (globalThis as Record<symbol, unknown>)[CONSTRUCTION_ARGUMENTS] as
+    | { host: unknown; port: unknown; options: unknown }
+    | undefined;
+  if (passed !== undefined && path === passed.host && libtype === passed.port && host === passed.options) {
+    throw shapeError(
+      `${className} has no constructor of its own, so Server32 got the arguments the server is constructed ` +
+        'with (host, port, options) instead of the library to load. Give it a constructor that calls super() ' +
+        `with the library.\n${SERVER32_CONSTRUCTOR_HINT}`,
+    );
+  }
+  if (typeof path !== 'string' || path === '') {
+    const got = typeof path === 'string' ? "''" : String(path);
+    throw shapeError(
+      `${className} called super() without the library's path (got ${got}): Server32's constructor is ` +
+        `super(path, libtype, host, port).\n${SERVER32_CONSTRUCTOR_HINT}`,
+    );
+  }
+}
+
+function shapeError(message: string): TypeError {
+  const error = new TypeError(message);
+  Object.defineProperty(error, SHAPE_ERROR, { value: true });
+  return error;
 }
 
 /** True if `value` is a class that extends Server32 (from any copy of farcall). */

