@@ -55,19 +55,28 @@ export function markServer32Process(): void {
  * The base class of your 32-bit server. Subclass it in a module of its own, load the library in the
  * constructor by calling `super(libPath, libtype, host, port)`, and add a method per library function
  * the 64-bit side may call. `Client64` starts the 32-bit Node.js on that module, constructs your class
- * with `(host, port, options)` and forwards each `request32(name, ...args)` to the method `name`
- * (or returns the value of the property `name`). A method may return a promise: calls run
- * concurrently, so declare slow native functions with koffi's `fn.async` and await them.
+ * with `(host, port, options)` — `options` is the client's `serverOptions` — and forwards each
+ * `request32(name, ...args)` to the method `name` (or returns the value of the property `name`), also
+ * to a static member of your class. The base class's own members stay inside the server, except the
+ * facts `path`, `libtype`, `host` and `port`. A method may return a promise: calls run concurrently, so
+ * declare slow native functions with koffi's `fn.async` and await them.
+ *
+ * **The module runs on the 32-bit runtime's Node.js — 18 on Linux (Debian's i386 build), 22 on
+ * Windows — not on yours: write it for Node.js 18** (no RegExp `v` flag, no `Array.fromAsync`…); syntax
+ * it lacks fails the start with a SyntaxError naming that version. Import koffi from farcall
+ * (`import { koffi } from 'farcall/loadlib'`), not from your own koffi: two koffi builds cannot share
+ * one process.
  *
  * @example
  * ```ts
- * // my-server.mjs — runs in the 32-bit Node.js
- * import { Server32 } from 'farcall/loadlib';
+ * // my-server.mjs — runs in the 32-bit Node.js 18
+ * import { koffi, Server32 } from 'farcall/loadlib';
  *
  * export class MyServer extends Server32 {
  *   constructor(host, port, options) {
  *     super('/opt/vendor/libdaq32.so', 'cdll', host, port);
- *     this.addFn = this.lib.func('int add(int a, int b)');
+ *     this.gain = options.gain ?? 1; // new Client64(module, { serverOptions: { gain: 2 } })
+ *     this.addFn = this.library.func('int add(int a, int b)');
  *   }
  *   add(a, b) {
  *     return this.addFn(a, b);

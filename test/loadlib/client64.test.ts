@@ -89,7 +89,7 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
   const kwargs = everyValueType();
 
   beforeAll(async () => {
-    client = new Client64(fixture('example-server.mjs'), options({ ...kwargs }));
+    client = new Client64(fixture('example-server.mjs'), options({ serverOptions: kwargs }));
     await client.ready;
   });
   afterAll(async () => {
@@ -251,7 +251,7 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     it('calls server methods and reads properties with one line per server, not one method per call', async () => {
       await using server = await Client64.proxy<ExampleServer>(
         fixture('example-server.mjs'),
-        options({ tag: 7 }),
+        options({ serverOptions: { tag: 7 } }),
       );
       expect(await server.add(20, 22)).toBe(42);
       expect(await server.echo('a', 1)).toEqual(['a', 1]);
@@ -280,6 +280,38 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     it('calls through its own methods without awaiting ready first', async () => {
       await using mine = new MyClient();
       expect(await mine.add(40, 2)).toBe(42);
+    });
+
+    /** The documented pattern for a client that needs a value from the server at construction. */
+    class Instrument extends Client64 {
+      pointerSize = 0;
+
+      private constructor(more: Client64Options) {
+        super(new URL('./fixtures/example-server.mjs', import.meta.url), options(more));
+      }
+
+      static async create(more: Client64Options = {}): Promise<Instrument> {
+        const client = new Instrument(more);
+        try {
+          await client.ready;
+          client.pointerSize = await client.request32<number>('pointer_size');
+          return client;
+        } catch (error) {
+          await client.shutdownServer32();
+          throw error;
+        }
+      }
+    }
+
+    it('a static async create() gets a value from the server before the client is handed out', async () => {
+      await using instrument = await Instrument.create();
+      expect(instrument.pointerSize).toBe(real ? 4 : 8);
+      expect(instrument.state).toBe('ready');
+    });
+
+    it('a static async create() that fails shuts its server down and rejects', async () => {
+      const error = await Instrument.create({ timeout: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectionTimeoutError);
     });
   });
 

@@ -112,3 +112,85 @@ describe("the 32-bit runtime's Node.js", () => {
     expect(error.message).toMatch(/write the server module for Node\.js 18/);
   });
 });
+
+describe('Client64 fails at once, in the client, on what it can check itself', () => {
+  it.each([
+    ['an empty module name', () => new Client64('')],
+    ['a blank module name', () => new Client64('  ')],
+    ['no module at all', () => new Client64(undefined as unknown as string)],
+  ])('%s', (_what, make) => {
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(/Client64 needs the server module.*new Client64\(new URL\('\.\/my-server\.mjs'/);
+  });
+
+  it('an empty server32Dir, instead of silently using the default runtime', () => {
+    expect(() => new Client64(fixture('example-server.mjs'), { server32Dir: '' })).toThrow(
+      /server32Dir must be the folder of the 32-bit runtime \(a non-empty string\), got ''/,
+    );
+  });
+
+  it('an unknown option: a type error, and a TypeError naming the near one and serverOptions', () => {
+    const make = () =>
+      // @ts-expect-error a misspelt option is a type error
+      new Client64(fixture('example-server.mjs'), { rpcTimout: 1 });
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(/Client64 has no option 'rpcTimout' \(did you mean 'rpcTimeout'\?\)/);
+    expect(make).toThrow(/serverOptions/);
+  });
+
+  it('a server option outside serverOptions', () => {
+    // @ts-expect-error server options go in serverOptions
+    expect(() => new Client64(fixture('example-server.mjs'), { serial: 'SN-1' })).toThrow(
+      /new Client64\(module32, \{ serverOptions: \{ serial: … \} \}\)/,
+    );
+  });
+});
+
+describe.each(MODES)('what a client says about itself (%s)', (_mode, modeOptions) => {
+  it('String(client) names the module, the pid and the state; after shutdown the state and connection are the truth', async () => {
+    const client = new Client64(fixture('example-server.mjs'), modeOptions);
+    expect(String(client)).toMatch(
+      /^Client64\(module=.*example-server\.mjs, pid=(\d+|none), transport=\w+, state=starting\)$/,
+    );
+    await client.ready;
+    expect(client.state).toBe('ready');
+    expect(client.connection).toBeDefined();
+    expect(String(client)).toMatch(
+      new RegExp(
+        `^Client64\\(module=.*example-server\\.mjs, pid=${client.serverPid}, transport=\\w+, state=ready\\)$`,
+      ),
+    );
+    await client.shutdownServer32();
+    expect(client.state).toBe('closed');
+    expect(client.connection).toBeUndefined();
+    expect(String(client)).toMatch(/state=closed\)$/);
+  });
+
+  it('a client whose server failed to start says so', async () => {
+    const client = new Client64(fixture('empty-module.mjs'), modeOptions);
+    await client.ready.catch(() => {});
+    expect(client.state).toBe('failed');
+    expect(client.connection).toBeUndefined();
+    expect(String(client)).toMatch(/state=failed\)$/);
+    await client.shutdownServer32();
+  });
+});
+
+describe("farcall's koffi", () => {
+  it("is re-exported, so a server module uses farcall's own build", async () => {
+    const { koffi } = await builtFarcall();
+    expect(typeof koffi.struct).toBe('function');
+    expect(koffi.sizeof('int32_t')).toBe(4);
+    await using client = new Client64(fixture('members-server.mjs'));
+    // The server module declares a struct with `import { koffi } from 'farcall/loadlib'`.
+    expect(await client.request32('pointBytes')).toBe(16);
+  });
+});
+
+describe('the module graph', () => {
+  it('client64 and server32-proxy do not import each other', async () => {
+    const { readFileSync } = await import('node:fs');
+    const proxy = readFileSync(new URL('../../src/loadlib/server32-proxy.ts', import.meta.url), 'utf8');
+    expect(proxy).not.toMatch(/from '\.\/client64\.js'/);
+  });
+});

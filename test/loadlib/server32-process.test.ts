@@ -183,7 +183,7 @@ describe('processes', () => {
   );
 
   it('kills a server whose shutdownHandler does not return within killTimeout, with a warning', async () => {
-    const client = new Client64(fixture('lifecycle-server.mjs'), { stuckShutdown: true });
+    const client = new Client64(fixture('lifecycle-server.mjs'), { serverOptions: { stuckShutdown: true } });
     await client.ready;
     const pid = client.serverPid as number;
     const warnings: Error[] = [];
