@@ -286,12 +286,15 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     class Instrument extends Client64 {
       pointerSize = 0;
 
-      private constructor(more: Client64Options) {
-        super(new URL('./fixtures/example-server.mjs', import.meta.url), options(more));
+      private constructor(module32: string | URL, more: Client64Options) {
+        super(module32, options(more));
       }
 
-      static async create(more: Client64Options = {}): Promise<Instrument> {
-        const client = new Instrument(more);
+      static async create(
+        more: Client64Options = {},
+        module32: string | URL = new URL('./fixtures/example-server.mjs', import.meta.url),
+      ): Promise<Instrument> {
+        const client = new Instrument(module32, more);
         try {
           await client.ready;
           client.pointerSize = await client.request32<number>('pointer_size');
@@ -310,8 +313,9 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     });
 
     it('a static async create() that fails shuts its server down and rejects', async () => {
-      const error = await Instrument.create({ timeout: 1 }).catch((e: unknown) => e);
+      const error = await Instrument.create({}, fixture('empty-module.mjs')).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConnectionTimeoutError);
+      expect((error as Error).message).toMatch(/has no Server32 subclass/);
     });
   });
 

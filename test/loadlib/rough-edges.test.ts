@@ -91,6 +91,18 @@ describe.each(MODES)('%s', (_mode, modeOptions) => {
       },
     );
 
+    it('a wrong argument to a native function names the function, its signature and the position', async () => {
+      await using client = new Client64(fixture('members-server.mjs'), options());
+      const error = (await client.request32('addRaw', 1, 'two').catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(Server32Error);
+      expect(error.message).toContain(
+        "TypeError: int add(int a, int b): argument 2 (b: int) cannot take 'two' (a string)",
+      );
+      const extra = (await client.request32('addRaw', 1, 2, 3).catch((e: unknown) => e)) as Error;
+      expect(extra.message).toContain('int add(int a, int b) takes 2 arguments, got 3');
+      expect(await client.request32('addRaw', 1, 2)).toBe(3);
+    });
+
     it('lists the static members among what the server has', async () => {
       await using client = new Client64(fixture('members-server.mjs'), options());
       const error = (await client.request32('nope').catch((e: unknown) => e)) as Error;
