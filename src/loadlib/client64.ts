@@ -3,7 +3,6 @@
  * Node.js (msl-loadlib's `Client64`).
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,6 @@ import {
 } from '../errors.js';
 import type { Connection } from '../rpc/connection.js';
 import { describeCall } from '../rpc/remote-errors.js';
-import { connectTransport } from '../wire/transports.js';
 import {
   type Call32Options,
   CLIENT64_OPTION_KEYS,
@@ -38,12 +36,13 @@ export type {
 } from './client64-options.js';
 
 import { type CallGuard, type GuardedCall, Server32Connection } from './server32-connection.js';
+import { describeExit, type ExitStatus } from './server32-exit.js';
 import {
   SERVER32_MAX_MESSAGE_BYTES,
   type Server32StartReply,
   type Server32StartRequest,
 } from './server32-host.js';
-import { describeExit, type ExitStatus, Server32Process } from './server32-process.js';
+import type { Server32Process, Server32ProcessOptions } from './server32-process.js';
 import { createServer32Proxy, type Server32Proxy } from './server32-proxy.js';
 
 const DEFAULT_RPC_TIMEOUT_MS = 30_000;
@@ -420,8 +419,11 @@ export class Client64 {
   async #start(
     request: Server32StartRequest,
     timeout: number,
-    processOptions: Parameters<typeof Server32Process.spawn>[0],
+    processOptions: Server32ProcessOptions,
   ): Promise<void> {
+    // Loaded when needed: a server module imports farcall/loadlib too, and the 32-bit server never
+    // spawns a server nor opens a socket to one — its start stays quick.
+    const { Server32Process } = await import('./server32-process.js');
     const process32 = Server32Process.spawn(processOptions);
     this.#process = process32;
     process32.ref();
@@ -439,6 +441,7 @@ export class Client64 {
     this.#control = control;
     let authKey: string | undefined;
     if (this.transport === 'tcp' || this.transport === 'unix') {
+      const { randomBytes } = await import('node:crypto');
       authKey = randomBytes(32).toString('hex');
       let address: string;
       if (this.transport === 'unix') {
@@ -480,6 +483,7 @@ export class Client64 {
   async #connectSocket(reply: Server32StartReply, authKey: string, timeout: number): Promise<void> {
     const address = reply.address as string;
     if (address.startsWith('tcp://')) this.#port = Number(address.slice(address.lastIndexOf(':') + 1));
+    const { connectTransport } = await import('../wire/transports.js');
     const stream = await connectTransport(address, { timeoutMs: timeout });
     this.#process?.adopt(stream);
     const connection = new Server32Connection(

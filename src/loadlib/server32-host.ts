@@ -21,7 +21,6 @@ import {
   type Server32,
   SHAPE_ERROR,
 } from './server32.js';
-import { locateSyntaxError } from './syntax-check.js';
 
 /**
  * The largest message either side of a Client64 ⇄ Server32 connection accepts (512 MiB): the peers are
@@ -128,7 +127,7 @@ export class Server32Host {
     try {
       namespace = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
     } catch (error) {
-      throw explainImportFailure(modulePath, error);
+      throw await explainImportFailure(modulePath, error);
     }
     const ServerClass = findServer32Class(namespace, modulePath);
 
@@ -318,10 +317,11 @@ function explainConstructorFailure(className: string, modulePath: string, error:
   );
 }
 
-function explainImportFailure(modulePath: string, error: unknown): Error {
+async function explainImportFailure(modulePath: string, error: unknown): Promise<Error> {
   const what = `Importing the server module ${modulePath} failed`;
   if (error instanceof SyntaxError && userLocation(error, modulePath) === undefined) {
     // Node.js 18 does not say where: ask it.
+    const { locateSyntaxError } = await import('./syntax-check.js');
     const found = locateSyntaxError(modulePath);
     if (found !== undefined) {
       return new Error(

@@ -12,12 +12,12 @@
  * @module
  */
 import { rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '../rpc/connection.js';
-import { type Listener, parentChannel } from '../wire/transports.js';
+import type { Listener } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
-import { listenForClient } from './server32-listener.js';
 import { watchOwner } from './server32-owner-watch.js';
 
 // First of all: from now on, this process dies with its owner even while a native call blocks it.
@@ -34,6 +34,8 @@ const host = new Server32Host(
   async (address, authKey, root) => {
     // A Unix socket lives in a private folder the client made for it; remove it when we go.
     if (address.startsWith('unix://')) socketDir = dirname(address.slice('unix://'.length));
+    // Loaded when asked for: the default private pipe needs no socket code (and no TLS) at start.
+    const { listenForClient } = await import('./server32-listener.js');
     listener = await listenForClient(address, authKey, root);
     return listener.address;
   },
@@ -47,7 +49,8 @@ const host = new Server32Host(
   },
 );
 
-const connection = new Connection(parentChannel(3), {
+// The private pipe on fd 3 (what wire's parentChannel(3) makes, without loading the socket transports).
+const connection = new Connection(new Socket({ fd: 3, readable: true, writable: true }), {
   root: host,
   side: 'server',
   peerName: 'the Client64',
