@@ -8,8 +8,8 @@ const serverModule = fileURLToPath(new URL('./loadlib-server.mjs', import.meta.u
 // 1. msl-loadlib's way: a Client64 subclass with one method per server method.
 class ExampleClient extends Client64 {
   constructor() {
-    // Any option Client64 does not know goes to the server's constructor, types intact.
-    super(serverModule, { greeting: 'bye', rpcTimeout: 5000 });
+    // serverOptions go to the server's constructor, types intact.
+    super(serverModule, { rpcTimeout: 5000, serverOptions: { greeting: 'bye' } });
   }
   add(a, b) {
     return this.request32('add', a, b);

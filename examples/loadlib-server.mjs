@@ -2,8 +2,9 @@
 // (native/farcall_example.c, msl-loadlib's cpp_lib contract) and offers its functions to a Client64.
 // Client64 runs this module in a 32-bit Node.js; nothing here runs in your 64-bit program.
 import { join } from 'node:path';
-import { processBits, Server32 } from 'farcall/loadlib';
-import koffi from 'koffi';
+// farcall's own koffi: the very build Server32 loads the library with (write this module for Node.js 18,
+// the 32-bit runtime's).
+import { koffi, processBits, Server32 } from 'farcall/loadlib';
 
 const Point = koffi.struct('Point', { x: 'double', y: 'double' });
 const FourPoints = koffi.struct('FourPoints', { points: koffi.array(Point, 4) });

@@ -3,7 +3,6 @@
  * Node.js (msl-loadlib's `Client64`).
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,90 +13,37 @@ import {
   ResponseTimeoutError,
   Server32Error,
 } from '../errors.js';
-import { Connection } from '../rpc/connection.js';
-import { connectTransport } from '../wire/transports.js';
+import type { Connection } from '../rpc/connection.js';
+import { describeCall } from '../rpc/remote-errors.js';
+import {
+  type Call32Options,
+  CLIENT64_OPTION_KEYS,
+  type Client64Options,
+  type Client64State,
+  type Server32Output,
+  type Server32Transport,
+  type ShutdownOptions,
+} from './client64-options.js';
 import { type MockedServer, startMockedServer } from './mocked.js';
+
+export type {
+  Call32Options,
+  Client64Options,
+  Client64State,
+  Server32Output,
+  Server32Transport,
+  ShutdownOptions,
+} from './client64-options.js';
+
+import { type CallGuard, type GuardedCall, Server32Connection } from './server32-connection.js';
+import { describeExit, type ExitStatus } from './server32-exit.js';
 import {
   SERVER32_MAX_MESSAGE_BYTES,
   type Server32StartReply,
   type Server32StartRequest,
 } from './server32-host.js';
-import { describeExit, type ExitStatus, Server32Process } from './server32-process.js';
+import type { Server32Process, Server32ProcessOptions } from './server32-process.js';
 import { createServer32Proxy, type Server32Proxy } from './server32-proxy.js';
-
-/** How the client reaches its server. */
-export type Server32Transport = 'pipe' | 'unix' | 'tcp';
-
-/**
- * Options of a {@link Client64}. Every key not listed here is passed to your Server32 subclass's
- * constructor, in its third argument (`options`), with its type intact: numbers stay numbers, and a
- * `Date`, `Map`, `Set`, bigint, Buffer or typed array arrives as one (every value type of the rpc codec).
- * msl-loadlib, by contrast, passes its `**kwargs` on the server's command line, so every value arrives
- * as a string, and a value holding `=` or `;` is cut apart.
- */
-export interface Client64Options {
-  /** Folders where the server module (`module32`) is looked for, after the working directory. */
-  appendSysPath?: string | readonly string[];
-  /** Folders added to the server's PATH and library search path (the library and its dependencies). */
-  appendEnvironPath?: string | readonly string[];
-  /** Windows: folders of DLLs the library depends on (added to the server's PATH and library search). */
-  addDllDirectory?: string | readonly string[];
-  /**
-   * The host a TCP server listens on (default `'127.0.0.1'`). `null` runs the server class in THIS
-   * process ("mocked" mode, for tests): it must then load a library of this process's bitness.
-   */
-  host?: string | null;
-  /** Listen on this TCP port (0 = any free one) instead of the private pipe; implies `transport: 'tcp'`. */
-  port?: number;
-  /**
-   * `'pipe'` (default): a private pipe only this process holds. `'unix'`: a Unix socket in a private
-   * (0700) temporary folder. `'tcp'`: a TCP port on `host`. Sockets require a random per-server token
-   * that only this client knows, so no other local process can drive the library.
-   */
-  transport?: Server32Transport;
-  /** Milliseconds a `request32` call may take before it rejects with ResponseTimeoutError. Default 30 000; `Infinity` for none. */
-  rpcTimeout?: number;
-  /** Where the 32-bit runtime is (default `$FARCALL_SERVER32_DIR`, else `~/.farcall/server32`). */
-  server32Dir?: string;
-  /** Milliseconds the server may take to start (to construct your class). Default 10 000. */
-  timeout?: number;
-  /** Any other key is passed to the Server32 subclass's constructor. */
-  [kwarg: string]: unknown;
-}
-
-/** Options of {@link Client64.call32}. */
-export interface Call32Options {
-  /** Milliseconds to wait for the reply (default: the client's `rpcTimeout`; `Infinity`: none). */
-  timeout?: number;
-  /** Cancels the wait: the call rejects with AbortError. */
-  signal?: AbortSignal;
-}
-
-/** What the server printed. */
-export interface Server32Output {
-  /** Everything the server wrote on stdout (its last MiB); `''` in mocked mode. */
-  stdout: string;
-  /** Everything the server wrote on stderr (its last MiB); `''` in mocked mode. */
-  stderr: string;
-}
-
-/** Options of {@link Client64.shutdownServer32}. */
-export interface ShutdownOptions {
-  /** Milliseconds to wait for the server to exit before killing it (with a warning). Default 10 000. */
-  killTimeout?: number;
-}
-
-const OPTION_KEYS = new Set([
-  'appendSysPath',
-  'appendEnvironPath',
-  'addDllDirectory',
-  'host',
-  'port',
-  'transport',
-  'rpcTimeout',
-  'server32Dir',
-  'timeout',
-]);
 
 const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -130,6 +76,31 @@ const EXIT_STATUS_WAIT_MS = 1000;
  * await using client = new MyClient();
  * console.log(await client.add(1, 2)); // 3, computed by the 32-bit library
  * ```
+ *
+ * A constructor cannot wait for the server. A subclass that needs a value from the server before it is
+ * used (msl-loadlib's `__init__` calling `request32`) gets an async factory:
+ *
+ * @example
+ * ```ts
+ * class Multimeter extends Client64 {
+ *   serial = '';
+ *   private constructor(options: Client64Options) {
+ *     super(new URL('./multimeter-server.mjs', import.meta.url), options);
+ *   }
+ *   static async create(options: Client64Options = {}): Promise<Multimeter> {
+ *     const client = new Multimeter(options);
+ *     try {
+ *       client.serial = await client.request32<string>('serial'); // waits for the server
+ *       return client;
+ *     } catch (error) {
+ *       await client.shutdownServer32(); // a failed start leaves nothing behind
+ *       throw error;
+ *     }
+ *   }
+ * }
+ *
+ * await using meter = await Multimeter.create({ serverOptions: { port: 'COM3' } });
+ * ```
  */
 export class Client64 {
   /** The server module, as given. */
@@ -151,14 +122,18 @@ export class Client64 {
   #port: number | undefined;
   #socketDir: string | undefined;
   #shutdown: Promise<Server32Output> | undefined;
+  #failed = false;
 
   /**
    * @param module32 - your Server32 module: a path (absolute, or relative to the working directory), a
    *   `file:` URL (`new URL('./my-server.mjs', import.meta.url)`), or a name found on `appendSysPath`
-   * @param options - see {@link Client64Options}; other keys go to your server's constructor
+   * @param options - see {@link Client64Options}; what your server's constructor receives goes in
+   *   `serverOptions`
+   * @throws TypeError at once for a missing module name, an unknown option or an empty `server32Dir`
    */
   constructor(module32: string | URL, options: Client64Options = {}) {
-    this.module32 = module32 instanceof URL ? module32.href : module32;
+    checkOptions(options);
+    this.module32 = checkModule32(module32);
     this.host = options.host === undefined ? '127.0.0.1' : options.host;
     const transport = options.transport ?? (options.port !== undefined ? 'tcp' : 'pipe');
     if (!['pipe', 'unix', 'tcp'].includes(transport)) {
@@ -171,8 +146,7 @@ export class Client64 {
     this.transport = this.host === null ? 'mocked' : transport;
     this.rpcTimeout = checkMs('rpcTimeout', options.rpcTimeout, DEFAULT_RPC_TIMEOUT_MS);
     const timeout = checkMs('timeout', options.timeout, DEFAULT_START_TIMEOUT_MS);
-    const kwargs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(options)) if (!OPTION_KEYS.has(key)) kwargs[key] = value;
+    const kwargs: Record<string, unknown> = { ...options.serverOptions };
 
     const appendEnvironPath = toList(options.appendEnvironPath);
     const addDllDirectory = toList(options.addDllDirectory);
@@ -194,7 +168,9 @@ export class Client64 {
             appendSysPath: request.appendSysPath,
           });
     // The same failure reaches whoever awaits `ready` or calls request32; never an unhandled rejection.
-    this.ready.catch(() => {});
+    this.ready.catch(() => {
+      this.#failed = true;
+    });
   }
 
   /**
@@ -209,10 +185,13 @@ export class Client64 {
    * await server.add(1, 2); // 3
    * ```
    */
-  static async proxy<T>(module32: string | URL, options: Client64Options = {}): Promise<Server32Proxy<T>> {
+  static async proxy<T>(
+    module32: string | URL,
+    options: Client64Options = {},
+  ): Promise<Server32Proxy<T, Client64>> {
     const client = new Client64(module32, options);
     await client.ready;
-    return createServer32Proxy<T>(client);
+    return createServer32Proxy<T, Client64>(client);
   }
 
   /** The TCP port the server listens on (`transport: 'tcp'`), else undefined. */
@@ -225,9 +204,30 @@ export class Client64 {
     return this.#reply?.lib32Path;
   }
 
-  /** The rpc connection `request32` calls go through (once ready). */
+  /** The rpc connection `request32` calls go through: while the client is `'ready'`, else undefined. */
   get connection(): Connection | undefined {
-    return this.#connection;
+    return this.state === 'ready' ? this.#connection : undefined;
+  }
+
+  /** Where the client is in its life (see {@link Client64State}). */
+  get state(): Client64State {
+    if (this.#failed) return 'failed';
+    if (this.#shutdown !== undefined || this.#connection?.closed === true) return 'closed';
+    return this.#connection === undefined ? 'starting' : 'ready';
+  }
+
+  /** `MyClient(module=/path/my-server.mjs, pid=1234, transport=pipe, state=ready)`. */
+  toString(): string {
+    const pid = this.serverPid ?? this.#process?.pid;
+    return (
+      `${this.constructor.name}(module=${this.module32}, pid=${pid ?? 'none'}, transport=${this.transport}, ` +
+      `state=${this.state})`
+    );
+  }
+
+  /** What `console.log(client)` shows: the same as {@link Client64.toString}. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   /** Where the server is: `pipe:fd3`, `unix:///tmp/…/server32.sock`, `tcp://127.0.0.1:40123` or `mocked`. */
@@ -301,8 +301,8 @@ export class Client64 {
   }
 
   /**
-   * Sends one call. The Connection keeps its deadline (one timer for all calls in flight); a timeout, a
-   * remote throw or a dead server becomes the error this layer promises.
+   * Sends one call. The Connection keeps its deadline (one timer for all calls in flight); the guard
+   * keeps the program alive meanwhile and explains a failure; a timeout becomes request32's own.
    */
   #call<R>(
     connection: Connection,
@@ -312,21 +312,19 @@ export class Client64 {
     signal?: AbortSignal,
     timeoutOption = 'the rpcTimeout option',
   ): Promise<R> {
-    const process32 = this.#process;
-    process32?.ref();
-    return connection.call('request32', [name, args], { timeout, signal }).then(
-      (value) => {
-        process32?.unref();
-        return value as R;
-      },
-      async (error: unknown) => {
-        process32?.unref();
-        if (error instanceof ResponseTimeoutError)
-          throw this.#timeoutError(name, error.timeoutMs, timeoutOption);
-        throw await this.#explainCallFailure(error, name);
-      },
-    );
+    return connection.call('request32', [name, args], { timeout, signal }).catch((error: unknown) => {
+      if (error instanceof ResponseTimeoutError)
+        throw this.#timeoutError(name, error.timeoutMs, timeoutOption);
+      throw error;
+    }) as Promise<R>;
   }
+
+  /** Brackets every call on this client's connections (see Server32Connection). */
+  readonly #guard: CallGuard = {
+    begin: () => this.#process?.ref(),
+    end: () => this.#process?.unref(),
+    explain: (error, call) => this.#explainCallFailure(error, describeGuardedCall(call)),
+  };
 
   #timeoutError(name: string, ms: number, option: string): ResponseTimeoutError {
     return new ResponseTimeoutError(
@@ -336,7 +334,7 @@ export class Client64 {
     );
   }
 
-  async #explainCallFailure(error: unknown, name: string): Promise<unknown> {
+  async #explainCallFailure(error: unknown, what: string): Promise<unknown> {
     if (error instanceof RemoteError && !(error instanceof Server32Error)) {
       const converted = new Server32Error({
         name: error.remoteName,
@@ -349,7 +347,7 @@ export class Client64 {
     if (error instanceof ConnectionClosedError) {
       if (this.#shutdown !== undefined) {
         return new ConnectionClosedError(
-          `request32('${name}') failed: the server was shut down (shutdownServer32() was called) before it replied`,
+          `${what} failed: the server was shut down (shutdownServer32() was called) before it replied`,
           { cause: error },
         );
       }
@@ -357,7 +355,7 @@ export class Client64 {
       const status = await this.#process?.waitForEnd(EXIT_STATUS_WAIT_MS);
       if (status !== undefined) {
         return new ConnectionClosedError(
-          `request32('${name}') failed: the 32-bit server ${describeExit(status)}.` +
+          `${what} failed: the 32-bit server ${describeExit(status)}.` +
             outputSection(this.#process?.stdout ?? '', this.#process?.stderr ?? ''),
           { cause: error },
         );
@@ -421,21 +419,29 @@ export class Client64 {
   async #start(
     request: Server32StartRequest,
     timeout: number,
-    processOptions: Parameters<typeof Server32Process.spawn>[0],
+    processOptions: Server32ProcessOptions,
   ): Promise<void> {
+    // Loaded when needed: a server module imports farcall/loadlib too, and the 32-bit server never
+    // spawns a server nor opens a socket to one — its start stays quick.
+    const { Server32Process } = await import('./server32-process.js');
     const process32 = Server32Process.spawn(processOptions);
     this.#process = process32;
     process32.ref();
-    const control = new Connection(process32.channel, {
-      side: 'client',
-      peerName: 'the 32-bit server',
-      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      handshakeTimeout: timeout,
-      timeout: Number.POSITIVE_INFINITY,
-    });
+    const control = new Server32Connection(
+      process32.channel,
+      {
+        side: 'client',
+        peerName: 'the 32-bit server',
+        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        handshakeTimeout: timeout,
+        timeout: Number.POSITIVE_INFINITY,
+      },
+      this.#guard,
+    );
     this.#control = control;
     let authKey: string | undefined;
     if (this.transport === 'tcp' || this.transport === 'unix') {
+      const { randomBytes } = await import('node:crypto');
       authKey = randomBytes(32).toString('hex');
       let address: string;
       if (this.transport === 'unix') {
@@ -477,16 +483,21 @@ export class Client64 {
   async #connectSocket(reply: Server32StartReply, authKey: string, timeout: number): Promise<void> {
     const address = reply.address as string;
     if (address.startsWith('tcp://')) this.#port = Number(address.slice(address.lastIndexOf(':') + 1));
+    const { connectTransport } = await import('../wire/transports.js');
     const stream = await connectTransport(address, { timeoutMs: timeout });
     this.#process?.adopt(stream);
-    const connection = new Connection(stream, {
-      authKey,
-      side: 'client',
-      peerName: `the 32-bit server at ${address}`,
-      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      handshakeTimeout: timeout,
-      timeout: this.rpcTimeout,
-    });
+    const connection = new Server32Connection(
+      stream,
+      {
+        authKey,
+        side: 'client',
+        peerName: `the 32-bit server at ${address}`,
+        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        handshakeTimeout: timeout,
+        timeout: this.rpcTimeout,
+      },
+      this.#guard,
+    );
     await connection.ready;
     this.#connection = connection;
   }
@@ -531,12 +542,16 @@ export class Client64 {
   async #startMocked(request: Server32StartRequest, timeout: number): Promise<void> {
     const mocked = startMockedServer();
     this.#mocked = mocked;
-    const connection = new Connection(mocked.stream, {
-      side: 'client',
-      peerName: 'the mocked Server32',
-      maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      timeout: this.rpcTimeout,
-    });
+    const connection = new Server32Connection(
+      mocked.stream,
+      {
+        side: 'client',
+        peerName: 'the mocked Server32',
+        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        timeout: this.rpcTimeout,
+      },
+      this.#guard,
+    );
     this.#control = connection;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -581,6 +596,14 @@ export class Client64 {
   }
 }
 
+/** `request32('add')`, or the call on an object the server returned: for messages. */
+function describeGuardedCall(call: GuardedCall): string {
+  if (call.target === 0 && call.path.length === 1 && call.path[0] === 'request32') {
+    return `request32('${String(call.args[0])}')`;
+  }
+  return `${describeCall(call.action, call.target, call.path)} (on an object the server returned)`;
+}
+
 function remoteMessage(error: RemoteError): string {
   return error.message.slice(error.remoteName.length + 2);
 }
@@ -602,6 +625,77 @@ function waitWithRef(process32: Server32Process, ms: number): Promise<ExitStatus
       timer = setTimeout(() => resolve(undefined), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Unknown keys (a typo, or a server option outside `serverOptions`) and empty strings fail at once. */
+function checkOptions(options: Client64Options): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Client64's options must be an object, got ${String(options)}`);
+  }
+  const known: readonly string[] = CLIENT64_OPTION_KEYS;
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = known.find((name) => closeTo(name, key));
+    throw new TypeError(
+      `Client64 has no option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}. Its options are ` +
+        `${known.join(', ')}; what your Server32 subclass's constructor receives goes in serverOptions: ` +
+        `new Client64(module32, { serverOptions: { ${key}: … } }).`,
+    );
+  }
+  if (
+    options.server32Dir !== undefined &&
+    (typeof options.server32Dir !== 'string' || options.server32Dir === '')
+  ) {
+    throw new TypeError(
+      `server32Dir must be the folder of the 32-bit runtime (a non-empty string), got ${describeValue(options.server32Dir)}. ` +
+        'Leave it out to use $FARCALL_SERVER32_DIR or ~/.farcall/server32.',
+    );
+  }
+  const serverOptions = options.serverOptions;
+  if (
+    serverOptions !== undefined &&
+    (typeof serverOptions !== 'object' || serverOptions === null || Array.isArray(serverOptions))
+  ) {
+    throw new TypeError(
+      `serverOptions must be an object of options for your server, got ${describeValue(serverOptions)}`,
+    );
+  }
+}
+
+/** The server module as given, checked: a non-empty path or name, or a URL. */
+function checkModule32(module32: unknown): string {
+  if (module32 instanceof URL) return module32.href;
+  if (typeof module32 !== 'string' || module32.trim() === '') {
+    throw new TypeError(
+      `Client64 needs the server module: a path, a file: URL or a module name, got ${describeValue(module32)}. ` +
+        "Fix: new Client64(new URL('./my-server.mjs', import.meta.url)).",
+    );
+  }
+  return module32;
+}
+
+/** Whether `a` and `b` differ by at most two edits (a typo), ignoring case. */
+function closeTo(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (Math.abs(x.length - y.length) > 2) return false;
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= y.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[y.length] <= 2;
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : String(value);
 }
 
 function toList(value: string | readonly string[] | undefined): string[] {

@@ -4,14 +4,16 @@
  * @module
  */
 export { type BinaryArch, processBits, readBinaryArch } from './binary-arch.js';
-export {
-  type Call32Options,
-  Client64,
-  type Client64Options,
-  type Server32Output,
-  type Server32Transport,
-  type ShutdownOptions,
-} from './client64.js';
+export { Client64 } from './client64.js';
+export type {
+  Call32Options,
+  Client64Options,
+  Client64State,
+  Server32Output,
+  Server32Transport,
+  ShutdownOptions,
+} from './client64-options.js';
+export { koffi } from './koffi.js';
 export {
   type KoffiFunction,
   type KoffiTypeSpec,
@@ -32,4 +34,4 @@ export {
 } from './runtime.js';
 export { Server32 } from './server32.js';
 export type { Server32StartReply } from './server32-host.js';
-export type { Server32Proxy, Server32ProxyMember } from './server32-proxy.js';
+export type { Server32Proxy, Server32ProxyClient, Server32ProxyMember } from './server32-proxy.js';

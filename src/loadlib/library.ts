@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import * as koffi from 'koffi';
 import { LibraryLoadError } from '../errors.js';
 import { processBits, readBinaryArch } from './binary-arch.js';
+import { checkedFunction } from './checked-function.js';
 import { defaultLibraryExtension, findLibraryFile, type LibrarySearchResult } from './library-path.js';
 
 /**
@@ -68,6 +69,7 @@ export class LoadLibrary {
   /** The calling convention `func()` declares functions with: `'__stdcall'` for windll on Windows, else `''`. */
   readonly callingConvention: '' | '__stdcall';
   #lib: koffi.LibraryHandle | undefined;
+  #checkedLib: koffi.LibraryHandle | undefined;
 
   /**
    * @param path - the library: a path, or a name on the search paths; the extension may be left out
@@ -108,17 +110,25 @@ export class LoadLibrary {
   }
 
   /**
-   * The koffi library handle: declare functions with `lib.func(...)`.
+   * The koffi library handle: declare functions with `lib.func(...)`. Functions declared through it are
+   * checked as {@link LoadLibrary.func}'s are (extra arguments refused, a wrong argument named).
    * @throws LibraryLoadError after `close()`
    */
   get lib(): koffi.LibraryHandle {
-    if (this.#lib === undefined) {
+    const handle = this.#lib;
+    if (handle === undefined) {
       throw new LibraryLoadError(
         this.path,
         `The library ${this.path} has been closed; load it again to use it`,
       );
     }
-    return this.#lib;
+    this.#checkedLib ??= checkedHandle(handle);
+    return this.#checkedLib;
+  }
+
+  #rawLib(): koffi.LibraryHandle {
+    this.lib; // throws after close()
+    return this.#lib as koffi.LibraryHandle;
   }
 
   /** Whether `close()` has been called. */
@@ -129,6 +139,8 @@ export class LoadLibrary {
   /**
    * Declares a function of the library with the libtype's calling convention (`__stdcall` for windll on
    * Windows), from a C prototype or koffi's classic form. A convention written in the prototype wins.
+   * The function refuses extra arguments (koffi would ignore them) and names a wrong one:
+   * `add(int a, int b): argument 2 (b: int) cannot take 'x' (a string): Unexpected String value, expected number`.
    *
    * @example
    * ```ts
@@ -139,10 +151,17 @@ export class LoadLibrary {
   func(prototype: string): KoffiFunction;
   func(name: string, result: KoffiTypeSpec, args: KoffiTypeSpec[]): KoffiFunction;
   func(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
-    const lib = this.lib;
-    if (result === undefined) return lib.func(withConvention(nameOrPrototype, this.callingConvention));
-    if (this.callingConvention === '') return lib.func(nameOrPrototype, result, args ?? []);
-    return lib.func(this.callingConvention, nameOrPrototype, result, args ?? []);
+    const lib = this.#rawLib();
+    if (result === undefined) {
+      const fn = lib.func(withConvention(nameOrPrototype, this.callingConvention));
+      return checkedFunction(fn, nameOrPrototype, nameOrPrototype.includes('...'));
+    }
+    const list = args ?? [];
+    const fn =
+      this.callingConvention === ''
+        ? lib.func(nameOrPrototype, result, list)
+        : lib.func(this.callingConvention, nameOrPrototype, result, list);
+    return checkedFunction(fn, nameOrPrototype, list.includes('...'));
   }
 
   /**
@@ -152,6 +171,7 @@ export class LoadLibrary {
   close(): void {
     const lib = this.#lib;
     this.#lib = undefined;
+    this.#checkedLib = undefined;
     lib?.unload();
   }
 
@@ -168,6 +188,29 @@ export class LoadLibrary {
   toString(): string {
     return `LoadLibrary(libtype='${this.libtype}', path='${this.path}')`;
   }
+}
+
+/**
+ * The koffi handle with a `func` that declares checked functions (see `checked-function`); every other
+ * member is the handle's own.
+ */
+function checkedHandle(handle: koffi.LibraryHandle): koffi.LibraryHandle {
+  const func = (...declaration: unknown[]): KoffiFunction => {
+    const fn = (handle.func as (...args: unknown[]) => KoffiFunction)(...declaration);
+    // koffi's forms: (prototype), (name, result, args), (convention, name, result, args).
+    const name = declaration.length === 4 || declaration.length === 2 ? declaration[1] : declaration[0];
+    const args = declaration[declaration.length - 1];
+    const variadic =
+      (typeof name === 'string' && name.includes('...')) || (Array.isArray(args) && args.includes('...'));
+    return checkedFunction(fn, typeof name === 'string' ? name : String(name), variadic);
+  };
+  return new Proxy(handle, {
+    get(target, key) {
+      if (key === 'func') return func;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 function checkLibType(path: string, libtype: unknown): LibType {

@@ -20,7 +20,6 @@
  *   makes the 32-bit node find there.
  * @module
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -188,10 +187,12 @@ export function recordedVersion(dir: string): string | undefined {
  * await probeServer32Version(findServer32Runtime()); // { version: '18.20.4', arch: 'ia32' }
  * ```
  */
-export function probeServer32Version(
+export async function probeServer32Version(
   runtime: Server32Runtime,
   timeoutMs = 10_000,
 ): Promise<{ version: string; arch: string }> {
+  // Loaded when needed: this module is also loaded inside the 32-bit server, whose start must stay quick.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       runtime.command,

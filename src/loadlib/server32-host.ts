@@ -12,11 +12,14 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  CONSTRUCTION_ARGUMENTS,
   isServer32Class,
   isServer32Instance,
   LIBRARY_SEARCH_PATHS,
   SERVER32_BRAND,
+  SERVER32_CONSTRUCTOR_HINT,
   type Server32,
+  SHAPE_ERROR,
 } from './server32.js';
 
 /**
@@ -61,16 +64,22 @@ export interface Server32StartReply {
 /** Opens the extra listener (`listen` of the start request); returns its real address. */
 export type Server32Listen = (address: string, authKey: string, root: Server32Host) => Promise<string>;
 
-const SIGNATURE_HINT =
-  'A Server32 subclass is constructed as new MyServer(host, port, options) and must call super(), e.g.\n' +
-  '  export class MyServer extends Server32 {\n' +
-  '    constructor(host, port, options) {\n' +
-  "      super('/path/to/lib32.so', 'cdll', host, port);\n" +
-  '    }\n' +
-  '  }';
+const SIGNATURE_HINT = SERVER32_CONSTRUCTOR_HINT;
 
 /** Names never reachable through request32: they lead to prototypes, constructors and code. */
 const FORBIDDEN = new Set(['constructor', '__proto__', 'prototype']);
+
+/**
+ * The members of the Server32 base class a client may reach: plain facts about the server. The others
+ * (`lib`, `library`, `shutdownHandler`, `toString`…) are the server's own unless a subclass defines them.
+ */
+const BASE_REACHABLE = new Set(['path', 'libtype', 'host', 'port']);
+/** Instance fields the base class's constructor sets, and which of them a client may read. */
+const BASE_FIELDS = new Set(['library', 'host', 'port']);
+/** Never reachable, even when a subclass defines it: the lifecycle hook runs at shutdown only. */
+const LIFECYCLE = new Set(['shutdownHandler']);
+/** Own properties every class has, which are not static members of the user's. */
+const CLASS_BUILTINS = new Set(['prototype', 'name', 'length', 'caller', 'arguments']);
 
 /**
  * Serves one Client64: `start` once, then `request32` many times, then `shutdown` once.
@@ -118,12 +127,13 @@ export class Server32Host {
     try {
       namespace = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
     } catch (error) {
-      throw explain(`Importing the server module ${modulePath} failed`, error);
+      throw await explainImportFailure(modulePath, error);
     }
     const ServerClass = findServer32Class(namespace, modulePath);
 
     const globals = globalThis as Record<symbol, unknown>;
     globals[LIBRARY_SEARCH_PATHS] = request.librarySearchPaths;
+    globals[CONSTRUCTION_ARGUMENTS] = { host: request.host, port: request.port, options: request.kwargs };
     let server: unknown;
     try {
       // A subclass's constructor takes (host, port, options), whatever the base class's signature.
@@ -137,6 +147,7 @@ export class Server32Host {
       throw explainConstructorFailure(ServerClass.name, modulePath, error);
     } finally {
       delete globals[LIBRARY_SEARCH_PATHS];
+      delete globals[CONSTRUCTION_ARGUMENTS];
     }
     if (!isServer32Instance(server)) {
       throw new Error(
@@ -180,13 +191,15 @@ export class Server32Host {
           "(names that do not start with '_')",
       );
     }
-    if (!hasMember(server, name)) {
+    const member = findMember(server, name);
+    if (member.kind === 'missing') {
       throw new TypeError(
         `${className} has no method or property '${name}'. It has: ${publicMembers(server).join(', ') || 'nothing'}.`,
       );
     }
-    const value = (server as unknown as Record<string, unknown>)[name];
-    if (typeof value === 'function') return Reflect.apply(value, server, list);
+    if (member.kind === 'refused') throw new TypeError(`${className}.${name}: ${member.why}`);
+    const value = member.value;
+    if (typeof value === 'function') return Reflect.apply(value, member.self, list);
     if (list.length > 0) {
       throw new TypeError(
         `${className}.${name} is a property, not a method: request32('${name}') takes no arguments (got ${list.length})`,
@@ -287,25 +300,103 @@ function explainConstructorFailure(className: string, modulePath: string, error:
       `The constructor of ${className} (in ${modulePath}) does not call super()`,
       error,
       SIGNATURE_HINT,
+      modulePath,
     );
   }
   if (error instanceof Error && error.name === 'LibraryLoadError') {
     return explain(`${className} could not load its library`, error);
   }
+  if (error instanceof Error && (error as unknown as Record<symbol, unknown>)[SHAPE_ERROR] === true) {
+    return explain(`${className} (in ${modulePath}) cannot start`, error, undefined, modulePath);
+  }
   return explain(
     `The constructor of ${className} (in ${modulePath}) threw`,
     error,
-    `The constructor is called as new ${className}(host, port, options).`,
+    koffiHint(error) ?? `The constructor is called as new ${className}(host, port, options).`,
+    modulePath,
   );
 }
 
-/** An Error whose message is `what: cause` (+ the hint) and whose stack is the cause's. */
-function explain(what: string, cause: unknown, hint?: string): Error {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  const error = new Error(`${what}: ${message}${hint === undefined ? '' : `\n${hint}`}`);
+async function explainImportFailure(modulePath: string, error: unknown): Promise<Error> {
+  const what = `Importing the server module ${modulePath} failed`;
+  if (error instanceof SyntaxError && userLocation(error, modulePath) === undefined) {
+    // Node.js 18 does not say where: ask it.
+    const { locateSyntaxError } = await import('./syntax-check.js');
+    const found = locateSyntaxError(modulePath);
+    if (found !== undefined) {
+      return new Error(
+        `${what}: SyntaxError: ${error.message} (at ${found.where}: ${found.source})\n${importHint(error)}`,
+      );
+    }
+  }
+  return explain(what, error, importHint(error), modulePath);
+}
+
+/** What to do about an error importing the server module, when farcall can tell. */
+function importHint(error: unknown): string | undefined {
+  if (error instanceof SyntaxError) {
+    return (
+      `The server module runs on the 32-bit runtime's Node.js ${process.versions.node}` +
+      `${Server32IsInterpreter() ? '' : ' (here: this Node.js)'}, which may lack syntax newer Node.js accepts ` +
+      `(e.g. the RegExp 'v' flag): write the server module for Node.js ${process.versions.node.split('.')[0]}.`
+    );
+  }
+  return koffiHint(error);
+}
+
+/** koffi refuses a second native build in one process: the server module imports its own koffi. */
+function koffiHint(error: unknown): string | undefined {
+  if (!(error instanceof Error) || !/Mismatched native Koffi modules/i.test(error.message)) return undefined;
+  return (
+    "The server module imports a koffi other than farcall's (another version or another copy). Fix: " +
+    "import { koffi } from 'farcall/loadlib' instead of from 'koffi', or install the koffi version farcall " +
+    'depends on beside it.'
+  );
+}
+
+function Server32IsInterpreter(): boolean {
+  return (globalThis as Record<symbol, unknown>)[Symbol.for('farcall.loadlib.inServer32')] === true;
+}
+
+/**
+ * An Error whose message is `what: Name: message (at file:line:col)` (+ the hint) and whose stack is
+ * the cause's: the class name and the place in the user's file survive the trip to the client.
+ */
+function explain(what: string, cause: unknown, hint?: string, modulePath?: string): Error {
+  let text: string;
+  if (cause instanceof Error) {
+    const where = userLocation(cause, modulePath);
+    // The place goes after the message's first line: a multi-line message ends with its own hint.
+    const [first, ...rest] = cause.message.split('\n');
+    const at = where === undefined ? '' : ` (at ${where})`;
+    text = `${cause.name}: ${first}${at}${rest.map((line) => `\n${line}`).join('')}`;
+  } else text = `a non-Error value was thrown: ${String(cause)}`;
+  const error = new Error(`${what}: ${text}${hint === undefined ? '' : `\n${hint}`}`);
   if (cause instanceof Error && cause.stack !== undefined)
     error.stack = `${error.message}\n${stackFrames(cause)}`;
   return error;
+}
+
+/**
+ * Where in the user's module the error arose: the first stack frame in `modulePath` (a SyntaxError's
+ * stack starts with `file:///…/module.mjs:6`), else the first frame.
+ */
+function userLocation(error: Error, modulePath: string | undefined): string | undefined {
+  const lines = (error.stack ?? '').split('\n');
+  const fileUrl = modulePath === undefined ? undefined : pathToFileURL(modulePath).href;
+  const head = lines[0]?.trim() ?? '';
+  if (fileUrl !== undefined && head.startsWith(fileUrl) && /:\d+$/.test(head)) return head;
+  const frames = lines
+    .filter((line) => /^\s+at /.test(line))
+    .map((line) => /\((.*:\d+:\d+)\)$/.exec(line)?.[1] ?? /at (.*:\d+:\d+)$/.exec(line)?.[1])
+    .filter((where): where is string => where !== undefined && !where.startsWith('node:'));
+  if (fileUrl !== undefined) {
+    const inModule = frames.find(
+      (where) => where.startsWith(fileUrl) || where.startsWith(modulePath as string),
+    );
+    if (inModule !== undefined) return inModule;
+  }
+  return frames[0];
 }
 
 function stackFrames(error: Error): string {
@@ -319,20 +410,107 @@ function stackOf(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-function hasMember(server: object, name: string): boolean {
-  for (let p: object | null = server; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    if (Object.hasOwn(p, name)) return true;
-  }
-  return false;
-}
+/** What `request32(name)` reaches on `server`. */
+type Member =
+  | { kind: 'found'; value: unknown; self: object }
+  | { kind: 'refused'; why: string }
+  | { kind: 'missing' };
 
-function publicMembers(server: object): string[] {
-  const names = new Set<string>();
-  for (let p: object | null = server; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    for (const name of Object.getOwnPropertyNames(p)) {
-      if (!name.startsWith('_') && !FORBIDDEN.has(name)) names.add(name);
+/**
+ * The member `name` of the server: an instance or prototype member of the user's classes, a static
+ * member of them (called with the class as `this`), or one of the base class's {@link BASE_REACHABLE}
+ * facts. The base class's internals stay out unless a subclass defines the name itself.
+ */
+function findMember(server: Server32, name: string): Member {
+  if (LIFECYCLE.has(name)) {
+    return {
+      kind: 'refused',
+      why: `${name}() runs when the server shuts down (shutdownServer32()); request32 cannot call it`,
+    };
+  }
+  const base = baseClassOf(server);
+  const baseProto = base?.prototype as object | undefined;
+  const isBaseName = BASE_FIELDS.has(name) || (baseProto !== undefined && name in baseProto);
+  if (Object.hasOwn(server, name) && (!BASE_FIELDS.has(name) || BASE_REACHABLE.has(name))) {
+    return { kind: 'found', value: (server as unknown as Record<string, unknown>)[name], self: server };
+  }
+  for (
+    let p: object | null = Object.getPrototypeOf(server);
+    p !== null && p !== baseProto;
+    p = Object.getPrototypeOf(p)
+  ) {
+    if (p === Object.prototype) break;
+    if (Object.hasOwn(p, name)) {
+      return { kind: 'found', value: (server as unknown as Record<string, unknown>)[name], self: server };
     }
   }
+  for (const cls of userClasses(server, base)) {
+    if (!CLASS_BUILTINS.has(name) && Object.hasOwn(cls, name)) {
+      return { kind: 'found', value: (cls as unknown as Record<string, unknown>)[name], self: cls };
+    }
+  }
+  if (isBaseName) {
+    if (BASE_REACHABLE.has(name)) {
+      return { kind: 'found', value: (server as unknown as Record<string, unknown>)[name], self: server };
+    }
+    return {
+      kind: 'refused',
+      why:
+        `'${name}' belongs to the Server32 base class and stays inside the server. To give the client ` +
+        `what it needs, add a method to ${server.constructor.name} that returns it.`,
+    };
+  }
+  return { kind: 'missing' };
+}
+
+/** The Server32 base class (of whichever copy of farcall) in `server`'s class chain. */
+function baseClassOf(server: object): (abstract new (...args: never[]) => unknown) | undefined {
+  for (let c = server.constructor as unknown; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+    if (Object.getOwnPropertySymbols(c).includes(SERVER32_BRAND)) {
+      return c as abstract new (
+        ...args: never[]
+      ) => unknown;
+    }
+  }
+  return undefined;
+}
+
+/** The user's classes from the server's own class up to (not including) the base class. */
+function userClasses(server: object, base: unknown): object[] {
+  const classes: object[] = [];
+  for (
+    let c = server.constructor as unknown;
+    typeof c === 'function' && c !== base;
+    c = Object.getPrototypeOf(c)
+  ) {
+    if (c === Function.prototype) break;
+    classes.push(c as object);
+  }
+  return classes;
+}
+
+function publicMembers(server: Server32): string[] {
+  const names = new Set<string>();
+  const base = baseClassOf(server);
+  const baseProto = base?.prototype as object | undefined;
+  const keep = (name: string): boolean =>
+    !name.startsWith('_') && !FORBIDDEN.has(name) && !LIFECYCLE.has(name);
+  for (const name of Object.getOwnPropertyNames(server)) {
+    if (keep(name) && (!BASE_FIELDS.has(name) || BASE_REACHABLE.has(name))) names.add(name);
+  }
+  for (
+    let p: object | null = Object.getPrototypeOf(server);
+    p !== null && p !== baseProto;
+    p = Object.getPrototypeOf(p)
+  ) {
+    if (p === Object.prototype) break;
+    for (const name of Object.getOwnPropertyNames(p)) if (keep(name)) names.add(name);
+  }
+  for (const cls of userClasses(server, base)) {
+    for (const name of Object.getOwnPropertyNames(cls))
+      if (keep(name) && !CLASS_BUILTINS.has(name)) names.add(name);
+  }
+  for (const name of BASE_REACHABLE) names.add(name);
   return [...names].sort();
 }
 

@@ -1,8 +1,9 @@
 /**
  * The program the 32-bit Node.js runs for a `Client64`: it serves a {@link Server32Host} over the
  * private pipe on fd 3 and lives exactly as long as that pipe. When the client shuts it down, exits, or
- * is killed, the pipe closes and this process runs the server's `shutdownHandler()` and exits — it can
- * never outlive its client.
+ * is killed, the pipe closes and this process runs the server's `shutdownHandler()` and exits. A watcher
+ * thread (`server32-owner-watch`) kills it when its owner is gone and the main thread is blocked in a
+ * native call: it can never outlive its client.
  *
  * A failure to start (the module, the class, its constructor, the library) is printed on stderr, sent
  * to the client as the reply to `start`, and ends the process with exit code 1.
@@ -11,13 +12,16 @@
  * @module
  */
 import { rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '../rpc/connection.js';
-import { HandshakeGate } from '../rpc/handshake-gate.js';
-import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
+import type { Listener } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
+import { watchOwner } from './server32-owner-watch.js';
 
+// First of all: from now on, this process dies with its owner even while a native call blocks it.
+const owner = watchOwner(process.ppid);
 markServer32Process();
 // Ctrl-C in the client's terminal reaches this process too; the client decides when the server stops.
 process.on('SIGINT', () => {});
@@ -25,32 +29,19 @@ process.on('SIGINT', () => {});
 let listener: Listener | undefined;
 let socketDir: string | undefined;
 let exitCode = 0;
-// Bounds the socket connections still in their handshake (their frames are held to 16 KiB until then).
-const handshakes = new HandshakeGate();
 
 const host = new Server32Host(
   async (address, authKey, root) => {
     // A Unix socket lives in a private folder the client made for it; remove it when we go.
     if (address.startsWith('unix://')) socketDir = dirname(address.slice('unix://'.length));
-    listener = await listenTransport(address, (stream) => {
-      const connection = new Connection(stream, {
-        root,
-        authKey,
-        side: 'server',
-        peerName: 'a Client64 socket connection',
-        maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
-      });
-      handshakes.admit(connection);
-      connection.whenClosed.then(
-        () => {},
-        () => {},
-      );
-    });
+    // Loaded when asked for: the default private pipe needs no socket code (and no TLS) at start.
+    const { listenForClient } = await import('./server32-listener.js');
+    listener = await listenForClient(address, authKey, root);
     return listener.address;
   },
-  (error) => {
+  () => {
+    // The error goes to the client as the reply to `start` (printing it too would show it twice there).
     exitCode = 1;
-    process.stderr.write(`farcall server32: ${error.stack ?? error.message}\n`);
     // Let the error reply leave first, then close the pipe: that ends this process.
     setImmediate(() => {
       connection.close('the server could not start').catch(() => {});
@@ -58,7 +49,8 @@ const host = new Server32Host(
   },
 );
 
-const connection = new Connection(parentChannel(3), {
+// The private pipe on fd 3 (what wire's parentChannel(3) makes, without loading the socket transports).
+const connection = new Connection(new Socket({ fd: 3, readable: true, writable: true }), {
   root: host,
   side: 'server',
   peerName: 'the Client64',
@@ -66,6 +58,7 @@ const connection = new Connection(parentChannel(3), {
 });
 
 connection.whenClosed.then(async () => {
+  owner.shuttingDown();
   // Do not let a shutdownHandler that never returns keep us alive: the client kills us after its
   // killTimeout anyway, but a client that is gone cannot.
   const deadline = setTimeout(() => process.exit(exitCode), 30_000);

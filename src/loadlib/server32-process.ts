@@ -9,16 +9,9 @@ import type { Duplex } from 'node:stream';
 import { resolveBuiltModule } from '../internal/module-path.js';
 import { childChannel } from '../wire/transports.js';
 import { findServer32Runtime } from './runtime.js';
+import type { ExitStatus } from './server32-exit.js';
 
-/** How the process ended. */
-export interface ExitStatus {
-  /** The exit code, or `null` when a signal ended it. */
-  code: number | null;
-  /** The signal that ended it, or `null`. */
-  signal: NodeJS.Signals | null;
-  /** Set when the process could not be started at all. */
-  error?: Error;
-}
+export { describeExit, type ExitStatus } from './server32-exit.js';
 
 /** Where the runtime is and what the server needs in its environment. */
 export interface Server32ProcessOptions {
@@ -110,6 +103,8 @@ export class Server32Process {
     add('NODE_PATH', options.appendSysPath);
     // koffi runs `fn.async` calls on libuv's pool: more threads let more slow native calls overlap.
     env.UV_THREADPOOL_SIZE ??= '16';
+    // msgpackr-extract has no ia32 build: without this, the server's msgpackr looks for it at every start.
+    env.MSGPACKR_NATIVE_ACCELERATION_DISABLED ??= 'true';
     const runtime = findServer32Runtime({ server32Dir: options.server32Dir, env });
     const main = resolveBuiltModule(import.meta.url, './server32-main.js');
     const child = spawn(runtime.command, [...runtime.args, main], {
@@ -140,9 +135,20 @@ export class Server32Process {
     return this.#stderr.text;
   }
 
-  /** Waits up to `ms` for the process to end; resolves with its status, or undefined if it has not. */
+  /**
+   * Waits up to `ms` for the process to end; resolves with its status, or undefined if it has not.
+   * Keeps this program alive meanwhile: someone is waiting for the answer (a caller's `catch`).
+   */
   async waitForEnd(ms: number): Promise<ExitStatus | undefined> {
-    return Promise.race([this.ended, delay(ms).then(() => undefined)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    });
+    try {
+      return await Promise.race([this.ended, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Sends `signal` (default SIGKILL) unless the process has already exited. */
@@ -177,29 +183,6 @@ export class Server32Process {
     }
   }
 }
-
-/**
- * How a process ended, in words: `exited with code 1`, `was killed by signal SIGSEGV (a segmentation
- * fault: the library read or wrote memory it does not own)`.
- */
-export function describeExit(status: ExitStatus): string {
-  if (status.error !== undefined) return `could not be started (${status.error.message})`;
-  if (status.signal !== null) {
-    const why = SIGNAL_MEANINGS[status.signal];
-    return `was killed by signal ${status.signal}${why === undefined ? '' : ` (${why})`}`;
-  }
-  return `exited with code ${status.code}`;
-}
-
-const SIGNAL_MEANINGS: Partial<Record<NodeJS.Signals, string>> = {
-  SIGSEGV: 'a segmentation fault: the library read or wrote memory it does not own',
-  SIGBUS: 'a bus error: the library accessed memory it cannot',
-  SIGILL: 'an illegal instruction in the library',
-  SIGFPE: 'an arithmetic error in the library, e.g. an integer division by zero',
-  SIGABRT: 'abort() was called, e.g. by a failed assertion in the library',
-  SIGKILL: 'killed: by the kill timeout, by a user, or by the system running out of memory',
-  SIGTERM: 'asked to terminate by another process',
-};
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => {

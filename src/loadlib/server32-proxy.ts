@@ -3,8 +3,14 @@
  * needs no method per server method (msl-loadlib's `__getattr__` recipe, typed).
  * @module
  */
-import type { Client64, Server32Output, ShutdownOptions } from './client64.js';
+import type { Server32Output, ShutdownOptions } from './client64-options.js';
 import type { Server32 } from './server32.js';
+
+/** What the proxy needs of its client (a `Client64`): a small interface, so neither imports the other. */
+export interface Server32ProxyClient {
+  request32<R = unknown>(name: string, ...args: unknown[]): Promise<R>;
+  shutdownServer32(options?: ShutdownOptions): Promise<Server32Output>;
+}
 
 /** One member of the server, as the proxy offers it: a method keeps its arguments and returns a promise. */
 export type Server32ProxyMember<M> = M extends (...args: infer A) => infer R
@@ -19,18 +25,18 @@ export type Server32ProxyMember<M> = M extends (...args: infer A) => infer R
  * Built-ins start with `$` so they never shadow a server member: `$client` (the Client64),
  * `$shutdown()` (= `$client.shutdownServer32()`); `await using` shuts the server down.
  */
-export type Server32Proxy<T> = {
+export type Server32Proxy<T, C extends Server32ProxyClient = Server32ProxyClient> = {
   readonly [K in Exclude<keyof T, keyof Server32 | symbol | `_${string}`>]: Server32ProxyMember<T[K]>;
 } & {
-  /** The client the proxy calls through. */
-  readonly $client: Client64;
+  /** The client the proxy calls through (the `Client64`). */
+  readonly $client: C;
   /** Shuts the server down (see `Client64.shutdownServer32`). */
   $shutdown(options?: ShutdownOptions): Promise<Server32Output>;
   [Symbol.asyncDispose](): Promise<void>;
 };
 
 /** @internal Builds the proxy of `client` (see `Client64.proxy`). */
-export function createServer32Proxy<T>(client: Client64): Server32Proxy<T> {
+export function createServer32Proxy<T, C extends Server32ProxyClient>(client: C): Server32Proxy<T, C> {
   const members = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   const handler: ProxyHandler<object> = {
     get(_target, key) {
@@ -53,5 +59,5 @@ export function createServer32Proxy<T>(client: Client64): Server32Proxy<T> {
       throw new TypeError('A Server32 proxy is read-only: call a server method to change its state');
     },
   };
-  return new Proxy(Object.create(null) as object, handler) as Server32Proxy<T>;
+  return new Proxy(Object.create(null) as object, handler) as Server32Proxy<T, C>;
 }

@@ -23,6 +23,26 @@ export const SERVER32_BRAND = Symbol.for('farcall.loadlib.Server32');
  */
 export const LIBRARY_SEARCH_PATHS = Symbol.for('farcall.loadlib.librarySearchPaths');
 
+/**
+ * @internal The arguments the host constructs the subclass with (`new MyServer(host, port, options)`), set
+ * on `globalThis` while it does: the Server32 constructor recognises them when a subclass without a
+ * constructor of its own passed them through unchanged.
+ */
+export const CONSTRUCTION_ARGUMENTS = Symbol.for('farcall.loadlib.constructionArguments');
+
+/** The constructor a Server32 subclass needs, for error messages. */
+export const SERVER32_CONSTRUCTOR_HINT =
+  'A Server32 subclass is constructed as new MyServer(host, port, options) and must call\n' +
+  'super(path, libtype, host, port) with the library to load, e.g.\n' +
+  '  export class MyServer extends Server32 {\n' +
+  '    constructor(host, port, options) {\n' +
+  "      super('/path/to/lib32.so', 'cdll', host, port);\n" +
+  '    }\n' +
+  '  }';
+
+/** Marks an error of a Server32 subclass's shape (its message already holds the hint). */
+export const SHAPE_ERROR = Symbol.for('farcall.loadlib.server32ShapeError');
+
 /** Set by the 32-bit server's entry point (`server32-main`), read by {@link Server32.isInterpreter}. */
 const IN_SERVER32 = Symbol.for('farcall.loadlib.inServer32');
 
@@ -35,19 +55,28 @@ export function markServer32Process(): void {
  * The base class of your 32-bit server. Subclass it in a module of its own, load the library in the
  * constructor by calling `super(libPath, libtype, host, port)`, and add a method per library function
  * the 64-bit side may call. `Client64` starts the 32-bit Node.js on that module, constructs your class
- * with `(host, port, options)` and forwards each `request32(name, ...args)` to the method `name`
- * (or returns the value of the property `name`). A method may return a promise: calls run
- * concurrently, so declare slow native functions with koffi's `fn.async` and await them.
+ * with `(host, port, options)` — `options` is the client's `serverOptions` — and forwards each
+ * `request32(name, ...args)` to the method `name` (or returns the value of the property `name`), also
+ * to a static member of your class. The base class's own members stay inside the server, except the
+ * facts `path`, `libtype`, `host` and `port`. A method may return a promise: calls run concurrently, so
+ * declare slow native functions with koffi's `fn.async` and await them.
+ *
+ * **The module runs on the 32-bit runtime's Node.js — 18 on Linux (Debian's i386 build), 22 on
+ * Windows — not on yours: write it for Node.js 18** (no RegExp `v` flag, no `Array.fromAsync`…); syntax
+ * it lacks fails the start with a SyntaxError naming that version. Import koffi from farcall
+ * (`import { koffi } from 'farcall/loadlib'`), not from your own koffi: two koffi builds cannot share
+ * one process.
  *
  * @example
  * ```ts
- * // my-server.mjs — runs in the 32-bit Node.js
- * import { Server32 } from 'farcall/loadlib';
+ * // my-server.mjs — runs in the 32-bit Node.js 18
+ * import { koffi, Server32 } from 'farcall/loadlib';
  *
  * export class MyServer extends Server32 {
  *   constructor(host, port, options) {
  *     super('/opt/vendor/libdaq32.so', 'cdll', host, port);
- *     this.addFn = this.lib.func('int add(int a, int b)');
+ *     this.gain = options.gain ?? 1; // new Client64(module, { serverOptions: { gain: 2 } })
+ *     this.addFn = this.library.func('int add(int a, int b)');
  *   }
  *   add(a, b) {
  *     return this.addFn(a, b);
@@ -83,6 +112,7 @@ export class Server32 {
     port = 0,
     options: LoadLibraryOptions = {},
   ) {
+    checkConstructorArguments(new.target.name, path, libtype, host);
     const extra = (globalThis as Record<symbol, unknown>)[LIBRARY_SEARCH_PATHS] as string[] | undefined;
     const searchPaths = [...(options.searchPaths ?? []), ...(extra ?? [])];
     this.library = new LoadLibrary(path, libtype, { ...options, searchPaths });
@@ -145,6 +175,36 @@ export class Server32 {
   toString(): string {
     return `${this.constructor.name}(path='${this.library.path}', libtype='${this.library.libtype}')`;
   }
+}
+
+/**
+ * A subclass without a constructor of its own hands the host's `(host, port, options)` straight to
+ * Server32; `super()` without a path gives no library. Both get a message showing the constructor needed.
+ */
+function checkConstructorArguments(className: string, path: unknown, libtype: unknown, host: unknown): void {
+  const passed = (globalThis as Record<symbol, unknown>)[CONSTRUCTION_ARGUMENTS] as
+    | { host: unknown; port: unknown; options: unknown }
+    | undefined;
+  if (passed !== undefined && path === passed.host && libtype === passed.port && host === passed.options) {
+    throw shapeError(
+      `${className} has no constructor of its own, so Server32 got the arguments the server is constructed ` +
+        'with (host, port, options) instead of the library to load. Give it a constructor that calls super() ' +
+        `with the library.\n${SERVER32_CONSTRUCTOR_HINT}`,
+    );
+  }
+  if (typeof path !== 'string' || path === '') {
+    const got = typeof path === 'string' ? "''" : String(path);
+    throw shapeError(
+      `${className} called super() without the library's path (got ${got}): Server32's constructor is ` +
+        `super(path, libtype, host, port).\n${SERVER32_CONSTRUCTOR_HINT}`,
+    );
+  }
+}
+
+function shapeError(message: string): TypeError {
+  const error = new TypeError(message);
+  Object.defineProperty(error, SHAPE_ERROR, { value: true });
+  return error;
 }
 
 /** True if `value` is a class that extends Server32 (from any copy of farcall). */

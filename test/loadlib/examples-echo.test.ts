@@ -138,7 +138,7 @@ describe('examples/loadlib/echo in the 32-bit server', () => {
   };
   let echo: EchoClient;
   beforeAll(async () => {
-    echo = new EchoClient(options);
+    echo = new EchoClient({ serverOptions: options });
     await echo.ready;
   });
   afterAll(async () => {

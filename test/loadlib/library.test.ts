@@ -133,6 +133,61 @@ describe('LoadLibrary calls every function of the example contract (64-bit, in t
   });
 });
 
+describe('LoadLibrary functions say which argument is wrong, and refuse extra ones', () => {
+  let lib: LoadLibrary;
+  beforeAll(() => {
+    lib = new LoadLibrary(lib64);
+  });
+  afterAll(() => lib.close());
+
+  it('names the function, its signature and the position of a wrong argument (prototype form)', () => {
+    const add = lib.func('int add(int a, int b)');
+    expect(() => add(1, 'two')).toThrow(TypeError);
+    expect(() => add(1, 'two')).toThrow(
+      "add(int a, int b): argument 2 (b: int) cannot take 'two' (a string): Unexpected String value, expected number",
+    );
+    expect(() => add('one', 2)).toThrow(/^int add\(int a, int b\): argument 1 \(a: int\)/);
+  });
+
+  it('names the position in the classic form too, with the types koffi knows', () => {
+    const addOrSubtract = lib.func('add_or_subtract', 'double', ['double', 'double', 'bool']);
+    expect(() => addOrSubtract(1, 2, 'yes')).toThrow(
+      /^double add_or_subtract\(double, double, bool\): argument 3 \(bool\) cannot take 'yes' \(a string\)/,
+    );
+  });
+
+  it('refuses more arguments than the function takes (koffi would ignore them)', () => {
+    const add = lib.func('int add(int a, int b)');
+    expect(() => add(1, 2, 3)).toThrow('add(int a, int b) takes 2 arguments, got 3');
+    expect(add(1, 2)).toBe(3);
+  });
+
+  it('checks functions declared through the koffi handle (lib.func) and their async form', async () => {
+    const add = lib.lib.func('int add(int a, int b)');
+    expect(() => add(1, 2, 3)).toThrow(/takes 2 arguments, got 3/);
+    expect(() => add.async(1, 2, 3, () => {})).toThrow(/takes 2 arguments, got 3/);
+    const sleep = lib.lib.func('int sleep_ms(int ms)');
+    expect(
+      await new Promise((resolve, reject) =>
+        sleep.async(5, (error: unknown, value: unknown) => (error ? reject(error) : resolve(value))),
+      ),
+    ).toBe(5);
+    expect(add.info.name).toBe('add');
+  });
+
+  it('keeps variadic functions variadic', () => {
+    const libc = new LoadLibrary('libc.so.6');
+    try {
+      const snprintf = libc.func('int snprintf(_Out_ char *buf, size_t n, const char *fmt, ...)');
+      const buf = Buffer.alloc(16);
+      expect(snprintf(buf, 16, '%d-%d', 'int', 4, 'int', 2)).toBe(3);
+      expect(buf.toString('latin1', 0, 3)).toBe('4-2');
+    } finally {
+      libc.close();
+    }
+  });
+});
+
 describe('LoadLibrary libtypes', () => {
   it("accepts 'cdll' and 'windll', case-insensitively, and 'cdll' is the default", () => {
     expect(LIBTYPES).toEqual(['cdll', 'windll']);

@@ -1,7 +1,8 @@
 // The 32-bit server as a process: crashes, orphans, transports and who may reach them, the runtime's
 // environment, and how long it lives. Real 32-bit processes only (Debian's i386 node on the BUILT farcall).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,26 @@ describe('a native crash (SIGSEGV) in the middle of calls', () => {
       await expect(client.request32('add', 1, 2)).rejects.toBeInstanceOf(ConnectionClosedError);
     },
   );
+});
+
+describe('a pending call keeps its program alive until it settles', () => {
+  it.each([
+    ['request32', 'direct', /^caught ERR_FARCALL_CONNECTION_CLOSED request32\('crash'\) failed: .*SIGSEGV/],
+    ['a proxy request32 returned', 'proxy', /^caught ERR_FARCALL_CONNECTION_CLOSED .*crash\(\).*SIGSEGV/],
+  ])(
+    "a crash in a call through %s, with nothing else keeping the program alive, reaches the caller's catch",
+    async (_how, mode, expected) => {
+      const { code, stdout } = await runToEnd(fixture('crash-alone.mjs'), [mode]);
+      expect(stdout).toMatch(expected);
+      expect(code).toBe(0);
+    },
+  );
+
+  it('a slow call through a proxy request32 returned keeps the program alive until its reply', async () => {
+    const { code, stdout } = await runToEnd(fixture('crash-alone.mjs'), ['slow']);
+    expect(stdout).toBe('slept 300\n');
+    expect(code).toBe(0);
+  });
 });
 
 describe('processes', () => {
@@ -106,6 +127,41 @@ describe('processes', () => {
     expect(await waitUntilGone(serverPid, 5000)).toBe(true);
   });
 
+  it("a client killed with SIGKILL during a 30 s native call on the server's main thread leaves no server behind", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'farcall-block-'));
+    const marker = join(dir, 'blocking');
+    try {
+      const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'block', 'pipe', marker], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const line = await firstLine(parent);
+      const { serverPid } = JSON.parse(line) as { serverPid: number };
+      // The server writes the marker just before it blocks in sleep_ms(30 000).
+      expect(await waitFor(() => existsSync(marker), 10_000)).toBe(true);
+      parent.kill('SIGKILL');
+      expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a client killed with SIGKILL while its server is idle still lets the server's shutdownHandler run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'farcall-orphan-'));
+    const marker = join(dir, 'shutdown');
+    try {
+      const parent = spawn(process.execPath, [fixture('parent-of-server.mjs'), 'wait'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, FARCALL_TEST_SHUTDOWN_MARKER: marker },
+      });
+      const { serverPid } = JSON.parse(await firstLine(parent)) as { serverPid: number };
+      parent.kill('SIGKILL');
+      expect(await waitUntilGone(serverPid, 5000)).toBe(true);
+      expect(readFileSync(marker, 'utf8')).toBe('ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(['pipe', 'unix', 'tcp'])(
     'an idle client does not keep its program alive, and the server ends with the program (%s)',
     async (transport) => {
@@ -127,7 +183,7 @@ describe('processes', () => {
   );
 
   it('kills a server whose shutdownHandler does not return within killTimeout, with a warning', async () => {
-    const client = new Client64(fixture('lifecycle-server.mjs'), { stuckShutdown: true });
+    const client = new Client64(fixture('lifecycle-server.mjs'), { serverOptions: { stuckShutdown: true } });
     await client.ready;
     const pid = client.serverPid as number;
     const warnings: Error[] = [];
@@ -182,6 +238,53 @@ describe('who can reach the library', () => {
       await expect(intruder.ready).rejects.toBeInstanceOf(AuthenticationError);
       await expect(intruder.call('request32', ['add', [1, 2]])).rejects.toThrow();
       await intruder.close();
+    });
+
+    it('disconnects a peer that sends more than 64 KiB before authenticating, and keeps serving the client', async () => {
+      const socket = netConnect(client.port as number, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.on('error', () => {});
+      // A frame header announcing 32 MiB, then its body, 1 MiB at a time: without the limit the server
+      // would buffer all of it.
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(32 * 1024 * 1024);
+      let sent = 0;
+      const chunk = Buffer.alloc(1024 * 1024, 0x41);
+      let writable = socket.write(header);
+      while (sent < 32 * 1024 * 1024 && !socket.destroyed) {
+        if (!writable) {
+          await new Promise((resolve) => {
+            socket.once('drain', resolve);
+            socket.once('close', resolve);
+          });
+          if (socket.destroyed) break;
+        }
+        writable = socket.write(chunk);
+        sent += chunk.length;
+      }
+      if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+      expect(sent).toBeLessThan(32 * 1024 * 1024);
+      expect(await client.request32('add', 2, 3)).toBe(5);
+    });
+
+    it('lets at most 4 connections wait for authentication at a time, and keeps serving the client', async () => {
+      const peers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const socket = netConnect(client.port as number, '127.0.0.1');
+          socket.on('error', () => {});
+          // An admitted peer gets the server's HELLO at once; a refused one is closed without a byte.
+          const outcome = await new Promise<'admitted' | 'refused'>((resolve) => {
+            socket.once('data', () => resolve('admitted'));
+            socket.once('close', () => resolve('refused'));
+          });
+          return { socket, outcome };
+        }),
+      );
+      const admitted = peers.filter((peer) => peer.outcome === 'admitted').length;
+      expect(admitted).toBeLessThanOrEqual(4);
+      expect(admitted).toBeGreaterThan(0);
+      expect(await client.request32('add', 4, 4)).toBe(8);
+      for (const { socket } of peers) socket.destroy();
     });
 
     it('refuses a connection with a wrong token', async () => {
@@ -246,3 +349,31 @@ describe('the environment of the server', () => {
     expect(Server32.isInterpreter()).toBe(false);
   });
 });
+
+/** The first line a child writes on stdout. */
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    child.stdout?.setEncoding('utf8').once('data', resolve);
+    child.once('exit', () => reject(new Error('the parent exited before it reported')));
+  });
+}
+
+/** Polls `condition` until it holds, up to `ms`; returns whether it does. */
+async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return condition();
+}
+
+/** Runs a 64-bit node script to its end: its exit code and stdout. */
+function runToEnd(script: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout })));
+}
