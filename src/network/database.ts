@@ -18,7 +18,6 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:c
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import { networkInterfaces, hostname as osHostname } from 'node:os';
 import { FarcallError, ManagerDatabaseError } from '../errors.js';
-import { openSqlite, type SqlDatabase } from './sqlite.js';
 import {
   deleteMslHostname,
   deleteMslUser,
@@ -31,6 +30,7 @@ import {
   splitAddress,
   updateMslUser,
 } from './msl-network-tables.js';
+import { openSqlite, type SqlDatabase } from './sqlite.js';
 
 /** A registered user, without the password hash. */
 export interface UserRecord {
@@ -305,7 +305,10 @@ export class ManagerDatabase {
 
   /** The trusted hostnames, read from the file now (so changes made elsewhere are seen). */
   listHostnames(): string[] {
-    const own = this.#db.prepare('SELECT hostname FROM hostnames ORDER BY id').all().map((row) => Object.values(row)[0] as string);
+    const own = this.#db
+      .prepare('SELECT hostname FROM hostnames ORDER BY id')
+      .all()
+      .map((row) => Object.values(row)[0] as string);
     return [...new Set([...own, ...mslHostnames(this.#db)])];
   }
 

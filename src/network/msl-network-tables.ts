@@ -88,7 +88,10 @@ export function deleteMslUser(db: SqlDatabase, username: string): boolean {
 /** msl-network's trusted hostnames. */
 export function mslHostnames(db: SqlDatabase): string[] {
   if (!hasTable(db, 'auth_hostnames')) return [];
-  return db.prepare('SELECT hostname FROM auth_hostnames ORDER BY hostname').all().map((row) => Object.values(row)[0] as string);
+  return db
+    .prepare('SELECT hostname FROM auth_hostnames ORDER BY hostname')
+    .all()
+    .map((row) => Object.values(row)[0] as string);
 }
 
 /** Stops trusting an msl-network hostname; whether it was trusted. */
