@@ -107,7 +107,13 @@ export class FrameDecoder {
   push(chunk: Buffer): Buffer[] {
     if (this.#failed) throw this.#failed;
     // The common case, one whole frame in one chunk and nothing buffered: no bookkeeping at all.
-    if (this.#buffered === 0 && this.#bodyLength < 0 && chunk.length >= FRAME_HEADER_BYTES) {
+    // (Not during the handshake: its frames are counted and held to their own limit below.)
+    if (
+      this.#buffered === 0 &&
+      this.#bodyLength < 0 &&
+      this.#framesStarted >= this.handshakeFrames &&
+      chunk.length >= FRAME_HEADER_BYTES
+    ) {
       const length = readLength(chunk, 0);
       if (chunk.length === FRAME_HEADER_BYTES + length && length <= this.maxFrameBytes)
         return [chunk.subarray(FRAME_HEADER_BYTES)];
