@@ -2,10 +2,12 @@
 // against the floor: the same JSON line through a bare relay process and a bare echo process.
 // Target: median ≤ 1.5 × floor.
 import { connect } from '../dist/network/index.js';
-import { median, nowUs, report } from './lib.mjs';
+import { alternatingBlocks, report } from './lib.mjs';
 import { floorClient, sampleRequestLine, startFarcall, startFloor, tempHome } from './network-floor.mjs';
 
-const PAIRS = 3000;
+// Blocks of 200 calls, alternating floor and farcall (see alternatingBlocks in lib.mjs).
+const BLOCKS = 15;
+const BLOCK_SIZE = 200;
 
 for (const useTls of [false, true]) {
   const { home, remove } = tempHome();
@@ -22,24 +24,16 @@ for (const useTls of [false, true]) {
     });
     const echo = await client.link('Echo');
     const line = sampleRequestLine();
-    // Warm both paths, then alternate request by request, so that whatever else the (shared) machine
-    // is doing at a given moment weighs on both measurements alike.
     for (let i = 0; i < 300; i++) {
       await raw.request(line);
       await echo.echo(1);
     }
-    const floorSamples = [];
-    const ourSamples = [];
-    for (let i = 0; i < PAIRS; i++) {
-      let t0 = nowUs();
-      await raw.request(line);
-      floorSamples.push(nowUs() - t0);
-      t0 = nowUs();
-      await echo.echo(1);
-      ourSamples.push(nowUs() - t0);
-    }
-    const value = median(ourSamples);
-    const floorValue = median(floorSamples);
+    const sampled = await alternatingBlocks(
+      { floor: () => raw.request(line), farcall: () => echo.echo(1) },
+      { blocks: BLOCKS, blockSize: BLOCK_SIZE },
+    );
+    const value = sampled.farcall.median;
+    const floorValue = sampled.floor.median;
     report({
       bench: 'network-roundtrip',
       metric: `one at a time, TLS ${useTls ? 'on' : 'off'} (median)`,

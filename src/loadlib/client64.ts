@@ -26,15 +26,6 @@ import {
 } from './client64-options.js';
 import { type MockedServer, startMockedServer } from './mocked.js';
 
-export type {
-  Call32Options,
-  Client64Options,
-  Client64State,
-  Server32Output,
-  Server32Transport,
-  ShutdownOptions,
-} from './client64-options.js';
-
 import { type CallGuard, type GuardedCall, Server32Connection } from './server32-connection.js';
 import { describeExit, type ExitStatus } from './server32-exit.js';
 import {

@@ -523,19 +523,28 @@ export class Manager {
     const uid = topLevelString(text, 'uid') ?? '';
     const message = `ValueError: ${error.message}; the message was dropped`;
     this.#log.warning(`${state.peer.networkName} sent a message nested more than ${error.limit} levels deep`);
-    if (state.kind === 'service') {
-      const requester = topLevelString(text, 'requester');
-      const client = requester === undefined ? undefined : this.#clients.get(requester);
-      if (client !== undefined && this.#takePending(state, client, uid)) {
-        this.#sendError(
-          client.peer,
-          client.networkName,
-          uid,
-          `${message} (the reply of the ${pythonRepr(state.name)} service)`,
-        );
-      }
-    }
+    if (state.kind === 'service')
+      this.#failDroppedReply(state, topLevelString(text, 'requester'), uid, message);
     this.#sendError(state.peer, requesterOf(state), uid, message);
+  }
+
+  // A Service's reply that the Manager dropped (`message` says why) fails the request it answers, if that
+  // request is still pending, so that its client does not wait for it forever.
+  #failDroppedReply(
+    service: ServiceState,
+    requester: string | undefined,
+    uid: string,
+    message: string,
+  ): void {
+    const client = requester === undefined ? undefined : this.#clients.get(requester);
+    if (client !== undefined && this.#takePending(service, client, uid)) {
+      this.#sendError(
+        client.peer,
+        client.networkName,
+        uid,
+        `${message} (the reply of the ${pythonRepr(service.name)} service)`,
+      );
+    }
   }
 
   // A line that is not JSON: a terminal's plain-text request (or garbage).
@@ -573,19 +582,9 @@ export class Manager {
       return;
     }
     const uid = findMember(sample, 'uid') ?? '';
-    if (state.kind === 'service') {
-      // A reply too large to forward: its client must not wait for it forever.
-      const requester = findMember(sample, 'requester');
-      const client = requester === undefined ? undefined : this.#clients.get(requester);
-      if (client !== undefined && this.#takePending(state, client, uid)) {
-        this.#sendError(
-          client.peer,
-          client.networkName,
-          uid,
-          `${message} (the reply of the ${pythonRepr(state.name)} service)`,
-        );
-      }
-    }
+    // A reply too large to forward: its client must not wait for it forever.
+    if (state.kind === 'service')
+      this.#failDroppedReply(state, findMember(sample, 'requester'), uid, message);
     this.#sendError(peer, requesterOf(state), uid, message);
   }
 

@@ -6,7 +6,7 @@
 // `import 'farcall/loadlib'` loads dist/ into this process, and one process must not hold two copies of
 // farcall's codec (msgpackr's extensions are process-wide).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client64Options } from '../../src/loadlib/client64.js';
+import type { Client64Options } from '../../src/loadlib/client64-options.js';
 import { builtFarcall, fixture, isAlive, MODES } from './helpers.js';
 
 const {

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Client64Options } from '../../src/loadlib/client64.js';
+import type { Client64Options } from '../../src/loadlib/client64-options.js';
 
 /** The BUILT `farcall/loadlib` and `farcall` errors (dist/), typed as the sources. */
 export async function builtFarcall(): Promise<

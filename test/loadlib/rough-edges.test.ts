@@ -2,7 +2,7 @@
 // says what the class must look like, start-up errors keep their class and place, and request32 reaches
 // exactly the members of the user's classes. Run against the real 32-bit server and in mocked mode.
 import { describe, expect, it } from 'vitest';
-import type { Client64Options } from '../../src/loadlib/client64.js';
+import type { Client64Options } from '../../src/loadlib/client64-options.js';
 import { builtFarcall, fixture, MODES } from './helpers.js';
 
 const { Client64, ConnectionTimeoutError, Server32Error } = await builtFarcall();

@@ -6,8 +6,7 @@ import { ConnectionClosedError, ProtocolError } from '../../src/errors.js';
 import type { Connection } from '../../src/rpc/connection.js';
 import { Action, MessageKind } from '../../src/rpc/messages.js';
 import type { RPCServer, RPCServerOptions } from '../../src/rpc/server.js';
-import { connectTransport } from '../../src/wire/transports.js';
-import { connectClient, onCleanup, RawPeer, startServer, unixAddress } from './helpers.js';
+import { connectClient, onCleanup, RawPeer, rawConnection, startServer, unixAddress } from './helpers.js';
 
 class Calculator {
   add(a: number, b: number): number {
@@ -39,21 +38,6 @@ async function setUp(kind: 'tcp' | 'unix', options: RPCServerOptions = {}): Prom
       expect(client.connected).toBe(true);
     },
   };
-}
-
-/** A raw socket to the server and the server's Connection for it. */
-async function rawConnection(server: RPCServer): Promise<{ stream: Duplex; served: Connection }> {
-  const before = new Set(server.connections);
-  const stream = await connectTransport(server.address as string);
-  onCleanup(() => {
-    stream.destroy();
-  });
-  for (let i = 0; i < 200; i++) {
-    const served = [...server.connections].find((connection) => !before.has(connection));
-    if (served !== undefined) return { stream, served };
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error('the server did not accept the connection');
 }
 
 /** Resolves when the stream has closed; with everything it received. */
