@@ -56,7 +56,12 @@ export {
   filterClientConnectKwargs,
   type IdentitiesOptions,
 } from './client.js';
-export { type ConnectionRecord, ManagerDatabase, type UserRecord } from './database.js';
+export {
+  type ConnectionRecord,
+  defaultTrustedHostnames,
+  ManagerDatabase,
+  type UserRecord,
+} from './database.js';
 export type { CredentialField, CredentialPrompt } from './device-handshake.js';
 export { certsDir, databasePath, farcallHome, keysDir, logsDir } from './home.js';
 export {
@@ -75,7 +80,7 @@ export {
 } from './link.js';
 export { LinkedClient, type LinkedClientOf, type LinkedClientOptions } from './linked-client.js';
 export type { LogLevel } from './log.js';
-export { LOGIN_LIMITS, type LoginLimits } from './login-throttle.js';
+export { LOGIN_LIMITS, type LoginLimits, LoginThrottle } from './login-throttle.js';
 export * from './manager.js';
 export type { ManagerAddressOptions } from './manager-socket.js';
 export type {
