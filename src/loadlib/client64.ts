@@ -24,6 +24,7 @@ import {
 } from './server32-host.js';
 import { describeExit, type ExitStatus, Server32Process } from './server32-process.js';
 import { createServer32Proxy, type Server32Proxy } from './server32-proxy.js';
+import { forWine } from './wine.js';
 
 /** How the client reaches its server. */
 export type Server32Transport = 'pipe' | 'unix' | 'tcp';
@@ -59,6 +60,15 @@ export interface Client64Options {
   rpcTimeout?: number;
   /** Where the 32-bit runtime is (default `$FARCALL_SERVER32_DIR`, else `~/.farcall/server32`). */
   server32Dir?: string;
+  /**
+   * `'native'` (default): the 32-bit Node.js of this platform. `'wine'` (Linux): 32-bit Windows Node.js
+   * under Wine, to call a Windows DLL from Linux; the server is then reached over TCP on loopback
+   * (`transport` is `'tcp'`) and paths are handed over as Wine's `Z:` paths. Set it up once with
+   * `bash node_modules/farcall/scripts/setup-wine.sh`.
+   */
+  runtime?: 'native' | 'wine';
+  /** The Wine folder of `runtime: 'wine'` (default `$FARCALL_WINE_DIR`, else `~/.farcall/wine`). */
+  wineDir?: string;
   /** Milliseconds the server may take to start (to construct your class). Default 10 000. */
   timeout?: number;
   /** Any other key is passed to the Server32 subclass's constructor. */
@@ -97,6 +107,8 @@ const OPTION_KEYS = new Set([
   'rpcTimeout',
   'server32Dir',
   'timeout',
+  'runtime',
+  'wineDir',
 ]);
 
 const DEFAULT_RPC_TIMEOUT_MS = 30_000;
@@ -160,10 +172,12 @@ export class Client64 {
   constructor(module32: string | URL, options: Client64Options = {}) {
     this.module32 = module32 instanceof URL ? module32.href : module32;
     this.host = options.host === undefined ? '127.0.0.1' : options.host;
-    const transport = options.transport ?? (options.port !== undefined ? 'tcp' : 'pipe');
+    const runtime = checkRuntime(options.runtime);
+    let transport = options.transport ?? (options.port !== undefined ? 'tcp' : 'pipe');
     if (!['pipe', 'unix', 'tcp'].includes(transport)) {
       throw new TypeError(`transport must be 'pipe', 'unix' or 'tcp', got ${String(transport)}`);
     }
+    if (runtime === 'wine') transport = wineTransport(transport);
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RangeError(`port must be an integer from 0 to 65535, got ${String(options.port)}`);
@@ -176,7 +190,7 @@ export class Client64 {
 
     const appendEnvironPath = toList(options.appendEnvironPath);
     const addDllDirectory = toList(options.addDllDirectory);
-    const request: Server32StartRequest = {
+    let request: Server32StartRequest = {
       module32: this.module32,
       appendSysPath: toList(options.appendSysPath),
       librarySearchPaths: [...appendEnvironPath, ...addDllDirectory],
@@ -184,6 +198,7 @@ export class Client64 {
       port,
       kwargs,
     };
+    if (runtime === 'wine' && this.host !== null) request = forWine(request);
     this.ready =
       this.transport === 'mocked'
         ? this.#startMocked(request, timeout)
@@ -192,6 +207,8 @@ export class Client64 {
             appendEnvironPath,
             addDllDirectory,
             appendSysPath: request.appendSysPath,
+            runtime,
+            wineDir: options.wineDir,
           });
     // The same failure reaches whoever awaits `ready` or calls request32; never an unhandled rejection.
     this.ready.catch(() => {});
@@ -320,10 +337,15 @@ export class Client64 {
         return value as R;
       },
       async (error: unknown) => {
-        process32?.unref();
-        if (error instanceof ResponseTimeoutError)
-          throw this.#timeoutError(name, error.timeoutMs, timeoutOption);
-        throw await this.#explainCallFailure(error, name);
+        // Stay referenced while the exit status is awaited: a server that died in this call must be
+        // seen to exit, or nothing keeps this process alive to report why (its exit comes late under Wine).
+        try {
+          if (error instanceof ResponseTimeoutError)
+            throw this.#timeoutError(name, error.timeoutMs, timeoutOption);
+          throw await this.#explainCallFailure(error, name);
+        } finally {
+          process32?.unref();
+        }
       },
     );
   }
@@ -423,10 +445,11 @@ export class Client64 {
     timeout: number,
     processOptions: Parameters<typeof Server32Process.spawn>[0],
   ): Promise<void> {
-    const process32 = Server32Process.spawn(processOptions);
+    const process32 = await Server32Process.spawn(processOptions);
     this.#process = process32;
     process32.ref();
     const control = new Connection(process32.channel, {
+      authKey: process32.controlKey,
       side: 'client',
       peerName: 'the 32-bit server',
       maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
@@ -602,6 +625,31 @@ function waitWithRef(process32: Server32Process, ms: number): Promise<ExitStatus
       timer = setTimeout(() => resolve(undefined), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+function checkRuntime(value: unknown): 'native' | 'wine' {
+  if (value === undefined || value === 'native') return 'native';
+  if (value === 'wine') {
+    if (process.platform !== 'linux') {
+      throw new TypeError(
+        `runtime: 'wine' runs the server under Wine on Linux; this is ${process.platform} ` +
+          (process.platform === 'win32' ? "(on Windows, leave runtime at 'native')" : ''),
+      );
+    }
+    return 'wine';
+  }
+  throw new TypeError(`runtime must be 'native' or 'wine', got ${String(value)}`);
+}
+
+/** Wine's programs cannot use a Linux pipe or Unix socket: the server is reached over TCP on loopback. */
+function wineTransport(transport: Server32Transport): Server32Transport {
+  if (transport === 'unix') {
+    throw new TypeError(
+      "transport 'unix' does not reach a server under Wine (a Windows program has no Unix sockets): " +
+        "leave transport out, or use 'tcp'",
+    );
+  }
+  return 'tcp';
 }
 
 function toList(value: string | readonly string[] | undefined): string[] {

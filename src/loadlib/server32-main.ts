@@ -16,6 +16,7 @@ import { Connection } from '../rpc/connection.js';
 import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
+import { connectControl } from './server32-socket-control.js';
 
 markServer32Process();
 // Ctrl-C in the client's terminal reaches this process too; the client decides when the server stops.
@@ -54,8 +55,11 @@ const host = new Server32Host(
   },
 );
 
-const connection = new Connection(parentChannel(3), {
+// Windows Node.js (under Wine, or on Windows) connects back to the client instead: see server32-socket-control.
+const control = await connectControl();
+const connection = new Connection(control?.stream ?? parentChannel(3), {
   root: host,
+  authKey: control?.key,
   side: 'server',
   peerName: 'the Client64',
   maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
