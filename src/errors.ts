@@ -240,6 +240,24 @@ export class Server32RuntimeNotFoundError extends FarcallError {
   }
 }
 
+/**
+ * A function of an `'oledll'` library returned a failure HRESULT (msl-loadlib's OleDLL raises `OSError`).
+ * `hresult` is the code as an unsigned 32-bit number (`0x80004005` for E_FAIL); the message gives it in hex
+ * with the system's text for it.
+ */
+export class HResultError extends FarcallError {
+  /** The HRESULT, unsigned (e.g. 0x80004005). */
+  readonly hresult: number;
+  /** The function that returned it. */
+  readonly functionName: string;
+
+  constructor(functionName: string, hresult: number, message: string) {
+    super(message, 'ERR_FARCALL_HRESULT');
+    this.hresult = hresult;
+    this.functionName = functionName;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // network
 // ---------------------------------------------------------------------------------------------------------

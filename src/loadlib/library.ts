@@ -11,16 +11,26 @@ import * as koffi from 'koffi';
 import { LibraryLoadError } from '../errors.js';
 import { processBits, readBinaryArch } from './binary-arch.js';
 import { defaultLibraryExtension, findLibraryFile, type LibrarySearchResult } from './library-path.js';
+import { checkHResult } from './oledll.js';
+import {
+  declareDecoratedClassic,
+  declareDecoratedPrototype,
+  decoratesStdcall,
+  isMissingSymbol,
+} from './stdcall-names.js';
 
 /**
  * How a library's functions are called: `'cdll'` (the C convention, `__cdecl`) or `'windll'`
  * (`__stdcall`, the Win32 API convention). `'windll'` only differs from `'cdll'` on 32-bit Windows;
  * elsewhere it behaves as `'cdll'`, as every other platform has one calling convention.
  */
-export type LibType = 'cdll' | 'windll';
+export type LibType = 'cdll' | 'windll' | 'oledll';
 
-/** The libtypes `LoadLibrary` accepts. */
-export const LIBTYPES: readonly LibType[] = ['cdll', 'windll'];
+/**
+ * The libtypes `LoadLibrary` accepts. `'oledll'` is `'windll'` whose functions return an HRESULT: a
+ * failure code throws an `HResultError` (see `./oledll.ts`).
+ */
+export const LIBTYPES: readonly LibType[] = ['cdll', 'windll', 'oledll'];
 
 /** A koffi type: a type name (`'int'`, `'double *'`), a type object, or an `out`/`inout` marker. */
 export type KoffiTypeSpec = string | koffi.TypeObject | ReturnType<typeof koffi.out>;
@@ -40,7 +50,7 @@ export interface LoadLibraryOptions {
   deep?: boolean | undefined;
 }
 
-const MSL_ONLY_LIBTYPES = ['oledll', 'net', 'clr', 'java', 'com', 'activex'];
+const MSL_ONLY_LIBTYPES = ['net', 'clr', 'java', 'com', 'activex'];
 
 /**
  * Loads a shared library (`.so`, `.dll`, `.dylib`) into this process with koffi.
@@ -71,7 +81,7 @@ export class LoadLibrary {
 
   /**
    * @param path - the library: a path, or a name on the search paths; the extension may be left out
-   * @param libtype - `'cdll'` (default) or `'windll'`; the name is case-insensitive, as in msl-loadlib
+   * @param libtype - `'cdll'` (default), `'windll'` or `'oledll'`; the name is case-insensitive, as in msl-loadlib
    * @param options - search folders and koffi's load flags
    * @throws LibraryLoadError when the file is not found, has the wrong bitness, lacks a dependency, is
    *   not a shared library, or `libtype` is not one of {@link LIBTYPES}
@@ -84,7 +94,7 @@ export class LoadLibrary {
       );
     }
     this.libtype = checkLibType(path, libtype);
-    this.callingConvention = this.libtype === 'windll' && process.platform === 'win32' ? '__stdcall' : '';
+    this.callingConvention = this.libtype !== 'cdll' && process.platform === 'win32' ? '__stdcall' : '';
 
     const search = findLibraryFile(path, { searchPaths: options.searchPaths });
     const found = search.found;
@@ -139,6 +149,36 @@ export class LoadLibrary {
   func(prototype: string): KoffiFunction;
   func(name: string, result: KoffiTypeSpec, args: KoffiTypeSpec[]): KoffiFunction;
   func(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
+    const fn = this.#declare(nameOrPrototype, result, args);
+    return this.libtype === 'oledll' ? checkHResult(functionName(nameOrPrototype, result), fn) : fn;
+  }
+
+  #declare(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
+    try {
+      return this.#declareAsGiven(nameOrPrototype, result, args);
+    } catch (error) {
+      const stdcall =
+        this.callingConvention === '__stdcall' ||
+        /\b__stdcall\b/.test(result === undefined ? nameOrPrototype : '');
+      if (!isMissingSymbol(error) || !stdcall || !decoratesStdcall()) throw error;
+      const tried: string[] = [];
+      const fn =
+        result === undefined
+          ? declareDecoratedPrototype(this.lib, withConvention(nameOrPrototype, '__stdcall'), tried)
+          : declareDecoratedClassic(this.lib, nameOrPrototype, result as never, (args ?? []) as never, tried);
+      if (fn !== undefined) return fn;
+      const name = functionName(nameOrPrototype, result);
+      throw new LibraryLoadError(
+        this.path,
+        `Cannot find the function '${name}' in ${this.path}, nor its __stdcall decorated names ` +
+          `${tried.map((t) => `'${t}'`).join(', ')}. Check the name and the arguments (the number after '@' is ` +
+          "the arguments' bytes); 'objdump -p' or 'dumpbin /exports' lists what the DLL exports.",
+        { cause: error },
+      );
+    }
+  }
+
+  #declareAsGiven(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
     const lib = this.lib;
     if (result === undefined) return lib.func(withConvention(nameOrPrototype, this.callingConvention));
     if (this.callingConvention === '') return lib.func(nameOrPrototype, result, args ?? []);
@@ -172,7 +212,7 @@ export class LoadLibrary {
 
 function checkLibType(path: string, libtype: unknown): LibType {
   const name = typeof libtype === 'string' ? libtype.toLowerCase() : libtype;
-  if (name === 'cdll' || name === 'windll') return name;
+  if (name === 'cdll' || name === 'windll' || name === 'oledll') return name;
   const valid = LIBTYPES.map((t) => `'${t}'`).join(', ');
   const extra =
     typeof name === 'string' && MSL_ONLY_LIBTYPES.includes(name)
@@ -181,7 +221,8 @@ function checkLibType(path: string, libtype: unknown): LibType {
   throw new LibraryLoadError(
     path,
     `Cannot load ${path}: libtype ${describe(libtype)} is not supported${extra}. Use one of ${valid}: ` +
-      `'cdll' for the C calling convention, 'windll' for __stdcall (32-bit Windows).`,
+      `'cdll' for the C calling convention, 'windll' for __stdcall (32-bit Windows), 'oledll' for __stdcall ` +
+      'functions that return an HRESULT.',
   );
 }
 
@@ -290,6 +331,12 @@ function withConvention(prototype: string, convention: string): string {
   if (convention === '' || /\b__(?:cdecl|stdcall|fastcall|thiscall)\b/.test(prototype)) return prototype;
   // "int add(int a, int b)" → "int __stdcall add(int a, int b)": the convention goes before the name.
   return prototype.replace(/([A-Za-z_]\w*)\s*\(/, `${convention} $1(`);
+}
+
+/** The function's name, from a prototype (`'HRESULT hr_fail(void)'` → `'hr_fail'`) or the classic form. */
+function functionName(nameOrPrototype: string, result: KoffiTypeSpec | undefined): string {
+  if (result !== undefined) return nameOrPrototype;
+  return /([A-Za-z_][\w@]*)\s*\(/.exec(nameOrPrototype)?.[1] ?? nameOrPrototype;
 }
 
 function errorMessage(err: unknown): string {

@@ -14,15 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readSync,
-  rmSync,
-  type Stats,
-  fstatSync as statFd,
-} from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,7 +248,7 @@ function readTail(path: string): string {
     return '';
   }
   try {
-    const stats: Stats = statFd(fd);
+    const stats = fstatSync(fd);
     const length = Math.min(stats.size, MAX_OUTPUT_BYTES);
     const buffer = Buffer.alloc(length);
     const n = readSync(fd, buffer, 0, length, stats.size - length);

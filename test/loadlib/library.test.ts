@@ -134,8 +134,8 @@ describe('LoadLibrary calls every function of the example contract (64-bit, in t
 });
 
 describe('LoadLibrary libtypes', () => {
-  it("accepts 'cdll' and 'windll', case-insensitively, and 'cdll' is the default", () => {
-    expect(LIBTYPES).toEqual(['cdll', 'windll']);
+  it("accepts 'cdll', 'windll' and 'oledll', case-insensitively, and 'cdll' is the default", () => {
+    expect(LIBTYPES).toEqual(['cdll', 'windll', 'oledll']);
     const cdll = new LoadLibrary(lib64);
     const windll = new LoadLibrary(lib64, 'WinDLL' as 'windll');
     try {
