@@ -12,6 +12,7 @@ import { LibraryLoadError } from '../errors.js';
 import { processBits, readBinaryArch } from './binary-arch.js';
 import { defaultLibraryExtension, findLibraryFile, type LibrarySearchResult } from './library-path.js';
 import { checkHResult } from './oledll.js';
+import { missingPeImports } from './pe-imports.js';
 import {
   declareDecoratedClassic,
   declareDecoratedPrototype,
@@ -112,7 +113,7 @@ export class LoadLibrary {
       this.#lib = koffi.load(target, loadOptions);
     } catch (err) {
       if (found === undefined && isNoSuchFile(err, target)) throw notFound(path, search);
-      throw explainLoadFailure(target, err);
+      throw explainLoadFailure(target, err, options.searchPaths ?? []);
     }
     this.path = target;
   }
@@ -230,7 +231,10 @@ function checkBitness(path: string): void {
   const binary = readBinaryArch(path);
   if (binary === undefined || binary.arch === 'unknown') return;
   const ours = processBits();
-  if (binary.bits !== ours) throw new LibraryLoadError(path, bitnessMessage(path, binary.bits, ours));
+  if (binary.bits !== ours) {
+    const header = `its ${binary.format === 'pe' ? 'PE' : binary.format === 'elf' ? 'ELF' : 'Mach-O'} header says ${binary.arch}, ${binary.bits}-bit`;
+    throw new LibraryLoadError(path, `${bitnessMessage(path, binary.bits, ours)} (${header})`);
+  }
   if (binary.arch !== process.arch) {
     throw new LibraryLoadError(
       path,
@@ -269,7 +273,7 @@ function notFound(path: string, search: LibrarySearchResult): LibraryLoadError {
   );
 }
 
-function explainLoadFailure(path: string, err: unknown): LibraryLoadError {
+function explainLoadFailure(path: string, err: unknown, searchPaths: readonly string[]): LibraryLoadError {
   const reason = errorMessage(err).replace(/^Failed to load shared library:\s*/, '');
   const name = basename(path);
 
@@ -293,9 +297,20 @@ function explainLoadFailure(path: string, err: unknown): LibraryLoadError {
       cause: err,
     });
   }
-  // Windows says "The specified module could not be found" both for the file and for a dependency; the
-  // file exists (we found it), so it is a dependency.
-  if (/specified module could not be found/i.test(reason)) {
+  // Windows says "The specified module could not be found" (Wine: "Module not found") both for the file
+  // and for a dependency; the file exists (we found it), so it is a dependency: its import table names it.
+  if (/specified module could not be found|module not found/i.test(reason)) {
+    const missingDlls = missingPeImports(path, searchPaths);
+    if (missingDlls !== undefined && missingDlls.length > 0) {
+      const list = missingDlls.join(', ');
+      return new LibraryLoadError(
+        path,
+        `Cannot load ${path}: it depends on ${list}, which ${missingDlls.length === 1 ? 'was' : 'were'} not found ` +
+          `beside it, in the system folders or on PATH (${reason}). Fix: put ${list} beside the library or on ` +
+          'PATH (with Client64, the appendEnvironPath or addDllDirectory options).',
+        { cause: err },
+      );
+    }
     return new LibraryLoadError(
       path,
       `Cannot load ${path}: one of the DLLs it depends on was not found (${reason}). ` +
@@ -319,7 +334,7 @@ function isNoSuchFile(err: unknown, target: string): boolean {
   const reason = errorMessage(err);
   return (
     reason.includes(`${target}: cannot open shared object file`) ||
-    /image not found|no such file/i.test(reason)
+    /image not found|no such file|specified module could not be found|module not found/i.test(reason)
   );
 }
 

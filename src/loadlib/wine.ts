@@ -182,8 +182,11 @@ export function prefixWindowsVersion(prefix: string): string | undefined {
   } catch {
     return undefined;
   }
-  // The key's block: "[Software\\Wine] <time>" up to the next blank line.
-  const block = /^\[Software\\\\Wine\][^\n]*\n([\s\S]*?)(?:\n\n|$)/m.exec(text)?.[1] ?? '';
+  // The key's block: its line ("[Software\\\\Wine] <time>") up to the next blank line.
+  const start = text.search(/^\[Software\\\\Wine\]/m);
+  if (start < 0) return undefined;
+  const end = text.indexOf('\n\n', start);
+  const block = text.slice(start, end < 0 ? text.length : end);
   return /^"Version"="([^"]*)"/m.exec(block)?.[1];
 }
 
