@@ -141,10 +141,10 @@ describe('Windows DLLs under Wine: names, search paths, Unicode paths, HRESULTs'
     expect(fail?.remoteName).toBe('HResultError');
     expect(fail?.remoteCode).toBe('ERR_FARCALL_HRESULT');
     expect(fail?.message).toMatch(/hr_fail\(\) failed with HRESULT 0x80004005 \(E_FAIL\): \S/);
-    const denied = await client.request32('call', 'int hr_echo(int code)', [0x80070005 | 0]).catch((e) => e);
-    expect(String(denied.message)).toContain('HRESULT 0x80070005 (E_ACCESSDENIED)');
-    const invalid = await client.request32('hrDouble', -1).catch((e) => e);
-    expect(String(invalid.message)).toContain('HRESULT 0x80070057 (E_INVALIDARG)');
+    const denied = await client.request32('call', 'int hr_echo(int code)', [0x80070005 | 0]).catch((e: Error) => e);
+    expect(String((denied as Error).message)).toContain('HRESULT 0x80070005 (E_ACCESSDENIED)');
+    const invalid = await client.request32('hrDouble', -1).catch((e: Error) => e);
+    expect(String((invalid as Error).message)).toContain('HRESULT 0x80070057 (E_INVALIDARG)');
     // The server keeps serving after each.
     expect(await client.request32('hrDouble', 2)).toBe(4);
   });
