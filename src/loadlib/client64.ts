@@ -247,10 +247,13 @@ export class Client64 {
     return this.#connection;
   }
 
-  /** Where the server is: `pipe:fd3`, `unix:///tmp/…/server32.sock`, `tcp://127.0.0.1:40123` or `mocked`. */
+  /**
+   * Where the server is: `pipe:fd3`, `unix:///tmp/…/server32.sock`, `tcp://127.0.0.1:40123`, a named pipe
+   * `\\.\pipe\farcall-server32-…` (Windows) or `mocked`.
+   */
   get address(): string {
     if (this.transport === 'mocked') return 'mocked';
-    return this.#reply?.address ?? 'pipe:fd3';
+    return this.#reply?.address ?? this.#process?.controlAddress ?? 'pipe:fd3';
   }
 
   /** The server's process id (the client's own in mocked mode), once ready. */

@@ -72,6 +72,8 @@ export class Server32Process {
   readonly channel: Duplex;
   /** The key the control channel's peer proves itself with; undefined for the pipe on fd 3. */
   readonly controlKey: string | undefined;
+  /** Where the control channel was made: `pipe:fd3`, a named pipe (Windows) or `tcp://127.0.0.1:…` (Wine). */
+  readonly controlAddress: string;
   readonly #files: OutputFiles | undefined;
   /** Resolves when the process has exited and its output has been read (never rejects). */
   readonly ended: Promise<ExitStatus>;
@@ -86,11 +88,12 @@ export class Server32Process {
 
   private constructor(
     child: ChildProcess,
-    control?: { channel: Duplex; key: string; output: OutputFiles } | undefined,
+    control?: { channel: Duplex; key: string; output: OutputFiles; address: string } | undefined,
   ) {
     this.child = child;
     this.channel = control?.channel ?? childChannel(child, 3);
     this.controlKey = control?.key;
+    this.controlAddress = control?.address ?? 'pipe:fd3';
     this.#files = control?.output;
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#stdout.append(chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#stderr.append(chunk));
@@ -104,7 +107,7 @@ export class Server32Process {
       // 'close' follows 'exit' once stdout and stderr are drained; a grandchild holding them open must
       // not hold us up.
       await Promise.race([closed, delay(500)]);
-      this.#files?.finish();
+      await this.#files?.finish();
       this.#status = status;
       this.unrefAll();
       return status;
@@ -140,6 +143,7 @@ export class Server32Process {
         channel: spawned.channel,
         key: spawned.controlKey,
         output: spawned.output,
+        address: spawned.address,
       });
     }
     const child = spawn(runtime.command, [...runtime.args, main], {
@@ -168,6 +172,7 @@ export class Server32Process {
       channel: spawned.channel,
       key: spawned.controlKey,
       output: spawned.output,
+      address: spawned.address,
     });
   }
 
@@ -241,8 +246,21 @@ export function describeExit(status: ExitStatus): string {
     const why = SIGNAL_MEANINGS[status.signal];
     return `was killed by signal ${status.signal}${why === undefined ? '' : ` (${why})`}`;
   }
+  const ntstatus = status.code === null ? undefined : NTSTATUS_MEANINGS[status.code];
+  if (ntstatus !== undefined)
+    return `exited with code 0x${(status.code as number).toString(16)} (${ntstatus})`;
   return `exited with code ${status.code}`;
 }
+
+/** Windows: a process killed by an exception exits with its NTSTATUS code. */
+const NTSTATUS_MEANINGS: Record<number, string> = {
+  3221225477: 'an access violation: the library read or wrote memory it does not own',
+  3221225725: 'a stack overflow in the library',
+  3221225501: 'an illegal instruction in the library',
+  3221225620: 'an integer division by zero in the library',
+  3221226505: 'a stack buffer overrun detected in the library',
+  3221226356: 'heap corruption in the library',
+};
 
 const SIGNAL_MEANINGS: Partial<Record<NodeJS.Signals, string>> = {
   SIGSEGV: 'a segmentation fault: the library read or wrote memory it does not own',

@@ -38,6 +38,8 @@ export interface SocketControlledChild {
   channel: ControlChannel;
   /** The key the server proves itself with (the Connection's `authKey`). */
   controlKey: string;
+  /** Where the client listened: `tcp://127.0.0.1:40123` or `\\.\pipe\farcall-server32-…`. */
+  address: string;
   /** The server's stdout and stderr files. */
   output: OutputFiles;
 }
@@ -83,7 +85,8 @@ export async function spawnWithSocketControl(
     });
   } catch (error) {
     server.close();
-    output.finish();
+    output.closeFds();
+    await output.finish();
     throw error;
   } finally {
     output.closeFds();
@@ -97,7 +100,7 @@ export async function spawnWithSocketControl(
     if (!channel.attached) channel.destroy();
     server.close();
   });
-  return { child, channel, controlKey, output };
+  return { child, channel, controlKey, address, output };
 }
 
 /**
@@ -232,11 +235,21 @@ export class OutputFiles {
     return this.#final?.stderr ?? readTail(join(this.#dir, 'stderr.txt'));
   }
 
-  /** Reads both files one last time and removes the folder (idempotent). */
-  finish(): void {
-    if (this.#final !== undefined) return;
-    this.#final = { stdout: this.stdout, stderr: this.stderr };
-    rmSync(this.#dir, { recursive: true, force: true });
+  /**
+   * Reads both files one last time and removes the folder (idempotent; never rejects). Windows cannot
+   * remove a file another process still has open, and a crashed server's handles close a moment after
+   * its exit is reported: it retries for up to two seconds.
+   */
+  async finish(): Promise<void> {
+    if (this.#final === undefined) this.#final = { stdout: this.stdout, stderr: this.stderr };
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        rmSync(this.#dir, { recursive: true, force: true });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 }
 
