@@ -199,11 +199,18 @@ export class ControlChannel extends Duplex {
   }
 }
 
-/** The server's stdout and stderr files, in a private folder removed once the server has ended. */
+/**
+ * The server's stdout and stderr files, in a private folder. Off Windows the folder is removed as soon
+ * as the server has its file descriptors (this process reads through its own), so nothing is left on
+ * disk even when this process is killed; on Windows, where an open file cannot be removed, once the
+ * server has ended.
+ */
 export class OutputFiles {
   readonly #dir: string;
   stdoutFd: number;
   stderrFd: number;
+  /** This process's read descriptors, once the folder is gone (off Windows). */
+  #readers: { stdout: number; stderr: number } | undefined;
   #final: { stdout: string; stderr: string } | undefined;
 
   constructor() {
@@ -212,8 +219,19 @@ export class OutputFiles {
     this.stderrFd = openSync(join(this.#dir, 'stderr.txt'), 'w');
   }
 
-  /** Closes this process's copies of the file descriptors (the child has its own). */
+  /** Closes this process's copies of the write descriptors (the child has its own). */
   closeFds(): void {
+    if (process.platform !== 'win32' && this.stdoutFd >= 0 && this.#readers === undefined) {
+      try {
+        this.#readers = {
+          stdout: openSync(join(this.#dir, 'stdout.txt'), 'r'),
+          stderr: openSync(join(this.#dir, 'stderr.txt'), 'r'),
+        };
+        rmSync(this.#dir, { recursive: true, force: true });
+      } catch {
+        // read by path, removed in finish()
+      }
+    }
     for (const fd of [this.stdoutFd, this.stderrFd]) {
       try {
         closeSync(fd);
@@ -227,21 +245,42 @@ export class OutputFiles {
 
   /** What the server wrote on stdout so far (its last MiB). */
   get stdout(): string {
-    return this.#final?.stdout ?? readTail(join(this.#dir, 'stdout.txt'));
+    return this.#final?.stdout ?? this.#read('stdout');
   }
 
   /** What the server wrote on stderr so far (its last MiB). */
   get stderr(): string {
-    return this.#final?.stderr ?? readTail(join(this.#dir, 'stderr.txt'));
+    return this.#final?.stderr ?? this.#read('stderr');
+  }
+
+  #read(which: 'stdout' | 'stderr'): string {
+    const fd = this.#readers?.[which];
+    if (fd !== undefined) return readTail(fd);
+    let opened: number;
+    try {
+      opened = openSync(join(this.#dir, `${which}.txt`), 'r');
+    } catch {
+      return '';
+    }
+    try {
+      return readTail(opened);
+    } finally {
+      closeSync(opened);
+    }
   }
 
   /**
-   * Reads both files one last time and removes the folder (idempotent; never rejects). Windows cannot
+   * Reads both files one last time and removes what is left (idempotent; never rejects). Windows cannot
    * remove a file another process still has open, and a crashed server's handles close a moment after
    * its exit is reported: it retries for up to two seconds.
    */
   async finish(): Promise<void> {
     if (this.#final === undefined) this.#final = { stdout: this.stdout, stderr: this.stderr };
+    if (this.#readers !== undefined) {
+      closeSync(this.#readers.stdout);
+      closeSync(this.#readers.stderr);
+      this.#readers = undefined;
+    }
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
         rmSync(this.#dir, { recursive: true, force: true });
@@ -253,13 +292,7 @@ export class OutputFiles {
   }
 }
 
-function readTail(path: string): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
+function readTail(fd: number): string {
   try {
     const stats = fstatSync(fd);
     const length = Math.min(stats.size, MAX_OUTPUT_BYTES);
@@ -267,8 +300,8 @@ function readTail(path: string): string {
     const n = readSync(fd, buffer, 0, length, stats.size - length);
     const text = buffer.subarray(0, n).toString('utf8');
     return stats.size > length ? `[${stats.size - length} earlier bytes dropped]\n${text}` : text;
-  } finally {
-    closeSync(fd);
+  } catch {
+    return '';
   }
 }
 

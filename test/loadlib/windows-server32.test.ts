@@ -1,13 +1,15 @@
 // Server32 in 32-bit Windows Node.js under Wine, driven from this (64-bit Linux) Node.js:
 // new Client64(module, { runtime: 'wine' }). The DLLs are farcall's own, built with MinGW
 // (scripts/build-windows-dlls.sh). Wine starts slowly: one server serves every test that can share it.
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionClosedError, Server32Error } from '../../src/errors.js';
+import { ConnectionClosedError, ResponseTimeoutError, Server32Error } from '../../src/errors.js';
 import type { Client64 } from '../../src/loadlib/client64.js';
-import { childPids, server32TempDirs, waitUntilGone } from './helpers.js';
+import { childPids, fixture, server32TempDirs, waitUntilGone } from './helpers.js';
 import { buildWindowsDlls, dll, startError, WINDOWS_DLLS, wineClient } from './windows-helpers.js';
 
 beforeAll(() => buildWindowsDlls(), 120_000);
@@ -141,7 +143,9 @@ describe('Windows DLLs under Wine: names, search paths, Unicode paths, HRESULTs'
     expect(fail?.remoteName).toBe('HResultError');
     expect(fail?.remoteCode).toBe('ERR_FARCALL_HRESULT');
     expect(fail?.message).toMatch(/hr_fail\(\) failed with HRESULT 0x80004005 \(E_FAIL\): \S/);
-    const denied = await client.request32('call', 'int hr_echo(int code)', [0x80070005 | 0]).catch((e: Error) => e);
+    const denied = await client
+      .request32('call', 'int hr_echo(int code)', [0x80070005 | 0])
+      .catch((e: Error) => e);
     expect(String((denied as Error).message)).toContain('HRESULT 0x80070005 (E_ACCESSDENIED)');
     const invalid = await client.request32('hrDouble', -1).catch((e: Error) => e);
     expect(String((invalid as Error).message)).toContain('HRESULT 0x80070057 (E_INVALIDARG)');
@@ -181,4 +185,60 @@ describe('bad input to a Windows server under Wine', () => {
     if (pid !== undefined) expect(await waitUntilGone(pid, 10_000)).toBe(true);
     expect(server32TempDirs().filter((d) => !before.includes(d))).toEqual([]);
   });
+});
+
+describe('the life of a Windows server under Wine', () => {
+  it('a call past rpcTimeout rejects with ResponseTimeoutError and the client keeps serving; shutdown leaves nothing', async () => {
+    const before = server32TempDirs();
+    const client = wineClient({ rpcTimeout: 500 });
+    await client.ready;
+    const pids = childPids();
+    // On the thread pool (fn.async): the server's event loop stays free to answer the next call.
+    await expect(client.request32('sleepAsync', 3000)).rejects.toBeInstanceOf(ResponseTimeoutError);
+    expect(await client.request32('add', 1, 1)).toBe(2);
+    const output = await client.shutdownServer32();
+    expect(output).toEqual({ stdout: '', stderr: '' });
+    for (const pid of pids) expect(await waitUntilGone(pid, 10_000)).toBe(true);
+    // Off Windows the output files are unlinked as soon as the server has them open.
+    expect(server32TempDirs().filter((d) => !before.includes(d))).toEqual([]);
+    await expect(client.request32('add', 1, 1)).rejects.toBeInstanceOf(ConnectionClosedError);
+  });
+
+  it('the server prints on stdout and stderr: shutdownServer32 returns it (files, not pipes, under Wine)', async () => {
+    const client = wineClient();
+    await client.ready;
+    await client.request32('print', 'to stdout', 'to stderr');
+    const output = await client.shutdownServer32();
+    expect(output.stdout).toContain('to stdout');
+    expect(output.stderr).toContain('to stderr');
+  });
+
+  it('when the 64-bit program is killed (SIGKILL), its Wine server exits too, and no file is left', async () => {
+    const before = server32TempDirs();
+    const driver = spawn(process.execPath, [fixture('wine-client-driver.mjs')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the driver did not start its server: ${out}`)),
+        90_000,
+      );
+      driver.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('ready 3')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      driver.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+      });
+    });
+    const servers = childPids(driver.pid);
+    expect(servers.length).toBeGreaterThan(0);
+    expect(server32TempDirs().filter((d) => !before.includes(d))).toEqual([]);
+    driver.kill('SIGKILL');
+    for (const pid of servers) expect(await waitUntilGone(pid, 15_000)).toBe(true);
+  }, 120_000);
 });
