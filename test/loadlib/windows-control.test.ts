@@ -8,10 +8,8 @@ import { AuthenticationError } from '../../src/errors.js';
 import { spawnWithSocketControl } from '../../src/loadlib/server32-socket-control.js';
 import { Connection } from '../../src/rpc/connection.js';
 
-const main = resolveBuiltModule(
-  new URL('../../src/loadlib/x.js', import.meta.url).href,
-  './server32-main.js',
-);
+/** farcall's built server program (npm test builds dist/ first). */
+const main = new URL('../../dist/loadlib/server32-main.js', import.meta.url).href;
 
 /** Starts server32-main after `delayMs` (so that a test can connect first). */
 function startServer(delayMs: number) {
