@@ -230,6 +230,15 @@ function checkLibType(path: string, libtype: unknown): LibType {
 function checkBitness(path: string): void {
   const binary = readBinaryArch(path);
   if (binary === undefined || binary.arch === 'unknown') return;
+  if (binary.format === 'pe' && process.platform !== 'win32') {
+    throw new LibraryLoadError(
+      path,
+      `Cannot load ${path}: it is a Windows DLL (${binary.arch}, ${binary.bits}-bit, read from its PE header) and ` +
+        `this is ${process.platform}, whose loader cannot load one. On Linux, call it through Wine: ` +
+        "new Client64(module, { runtime: 'wine' }) runs the server in 32-bit Windows Node.js (set it up once " +
+        'with: npx farcall server32 setup --wine).',
+    );
+  }
   const ours = processBits();
   if (binary.bits !== ours) {
     const header = `its ${binary.format === 'pe' ? 'PE' : binary.format === 'elf' ? 'ELF' : 'Mach-O'} header says ${binary.arch}, ${binary.bits}-bit`;

@@ -4,8 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Server32RuntimeNotFoundError } from '../../src/errors.js';
+import { LibraryLoadError, Server32RuntimeNotFoundError } from '../../src/errors.js';
 import { Client64 } from '../../src/loadlib/client64.js';
+import { LoadLibrary } from '../../src/loadlib/library.js';
 import { readPeImports } from '../../src/loadlib/pe-imports.js';
 import {
   defaultWineDir,
@@ -150,5 +151,21 @@ describe('paths and PE imports', () => {
     writeFileSync(path, garbled);
     const imports = readPeImports(path);
     expect(imports === undefined || Array.isArray(imports)).toBe(true);
+  });
+});
+
+describe('a Windows DLL outside Windows', () => {
+  it('LoadLibrary on Linux says it is a Windows DLL and points to runtime: wine', () => {
+    for (const name of ['farcall_example-32.dll', 'farcall_example-64.dll']) {
+      let error: unknown;
+      try {
+        new LoadLibrary(dll(name));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(LibraryLoadError);
+      expect((error as Error).message).toContain('it is a Windows DLL');
+      expect((error as Error).message).toContain("runtime: 'wine'");
+    }
   });
 });
