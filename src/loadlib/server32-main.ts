@@ -16,7 +16,6 @@ import { Connection } from '../rpc/connection.js';
 import { type Listener, listenTransport, parentChannel } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
-import { connectControl } from './server32-socket-control.js';
 
 markServer32Process();
 // Ctrl-C in the client's terminal reaches this process too; the client decides when the server stops.
@@ -55,8 +54,11 @@ const host = new Server32Host(
   },
 );
 
-// Windows Node.js (under Wine, or on Windows) connects back to the client instead: see server32-socket-control.
-const control = await connectControl();
+// Windows Node.js (under Wine, or on Windows) connects back to the client instead: see server32-socket-control
+// (loaded only then: the pipe's start stays as quick as it was).
+const control = process.env.FARCALL_SERVER32_CONTROL
+  ? await (await import('./server32-socket-control.js')).connectControl()
+  : undefined;
 const connection = new Connection(control?.stream ?? parentChannel(3), {
   root: host,
   authKey: control?.key,
