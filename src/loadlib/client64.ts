@@ -69,7 +69,7 @@ export interface Client64Options {
   runtime?: 'native' | 'wine';
   /** The Wine folder of `runtime: 'wine'` (default `$FARCALL_WINE_DIR`, else `~/.farcall/wine`). */
   wineDir?: string;
-  /** Milliseconds the server may take to start (to construct your class). Default 10 000. */
+  /** Milliseconds the server may take to start (to construct your class). Default 10 000 (`runtime: 'wine'`: 60 000). */
   timeout?: number;
   /** Any other key is passed to the Server32 subclass's constructor. */
   [kwarg: string]: unknown;
@@ -113,6 +113,7 @@ const OPTION_KEYS = new Set([
 
 const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
+const DEFAULT_WINE_START_TIMEOUT_MS = 60_000;
 const DEFAULT_KILL_TIMEOUT_MS = 10_000;
 /** How long a call that lost its connection waits for the process's exit status, to say why it died. */
 const EXIT_STATUS_WAIT_MS = 1000;
@@ -184,7 +185,12 @@ export class Client64 {
     }
     this.transport = this.host === null ? 'mocked' : transport;
     this.rpcTimeout = checkMs('rpcTimeout', options.rpcTimeout, DEFAULT_RPC_TIMEOUT_MS);
-    const timeout = checkMs('timeout', options.timeout, DEFAULT_START_TIMEOUT_MS);
+    // Wine's first start (wineserver, the prefix) takes seconds more than a native one.
+    const timeout = checkMs(
+      'timeout',
+      options.timeout,
+      runtime === 'wine' ? DEFAULT_WINE_START_TIMEOUT_MS : DEFAULT_START_TIMEOUT_MS,
+    );
     const kwargs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) if (!OPTION_KEYS.has(key)) kwargs[key] = value;
 
