@@ -179,6 +179,11 @@ export class Client64 {
       throw new TypeError(`transport must be 'pipe', 'unix' or 'tcp', got ${String(transport)}`);
     }
     if (runtime === 'wine') transport = wineTransport(transport);
+    if (process.platform === 'win32' && transport === 'unix') {
+      throw new TypeError(
+        "transport 'unix' is not available on Windows: leave transport out (a private named pipe) or use 'tcp'",
+      );
+    }
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RangeError(`port must be an integer from 0 to 65535, got ${String(options.port)}`);

@@ -103,6 +103,13 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
     expect(crash.gone).toBe(true);
   });
 
+  it("refuses transport 'unix', which Windows does not offer, naming what to use", () => {
+    expect(step('unix')).toEqual({
+      name: 'TypeError',
+      message: expect.stringContaining("transport 'unix' is not available on Windows"),
+    });
+  });
+
   it('leaves no temporary folder behind', () => {
     expect(step('leftovers')).toEqual({ tempDirs: [] });
   });

@@ -92,6 +92,9 @@ describe('a 32-bit Windows server under Wine (one server, decorated __stdcall na
       expect(await client.request32('call', 'int __cdecl add_stdcall(int a, int b)', [1, 2])).toBe(3);
     }
     expect(await client.request32('add', 2, 2)).toBe(4);
+    // And the other way round: a cdecl function declared __stdcall.
+    expect(await client.request32('call', 'int __stdcall add(int a, int b)', [5, 6])).toBe(11);
+    expect(await client.request32('add', 2, 2)).toBe(4);
   });
 });
 
