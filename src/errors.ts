@@ -148,6 +148,11 @@ export const ERROR_CODES = {
    * `bash node_modules/farcall/scripts/setup-server32.sh`, or point `server32Dir` at the runtime.
    */
   ERR_FARCALL_SERVER32_RUNTIME_NOT_FOUND: 'Server32RuntimeNotFoundError',
+  /**
+   * An `'oledll'` function returned a failing HRESULT; `hresult` holds it and the message gives its system
+   * text. Fix: what the text says (a wrong argument, a missing COM registration, a device not ready).
+   */
+  ERR_FARCALL_HRESULT: 'HResultError',
 
   // network
   /**
@@ -417,6 +422,24 @@ export class Server32RuntimeNotFoundError extends FarcallError {
     super(message, 'ERR_FARCALL_SERVER32_RUNTIME_NOT_FOUND');
     this.dir = dir;
     this.looked = looked;
+  }
+}
+
+/**
+ * A function of an `'oledll'` library returned a failure HRESULT (msl-loadlib's OleDLL raises `OSError`).
+ * `hresult` is the code as an unsigned 32-bit number (`0x80004005` for E_FAIL); the message gives it in hex
+ * with the system's text for it.
+ */
+export class HResultError extends FarcallError {
+  /** The HRESULT, unsigned (e.g. 0x80004005). */
+  readonly hresult: number;
+  /** The function that returned it. */
+  readonly functionName: string;
+
+  constructor(functionName: string, hresult: number, message: string) {
+    super(message, 'ERR_FARCALL_HRESULT');
+    this.hresult = hresult;
+    this.functionName = functionName;
   }
 }
 

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { resolveBuiltModule } from '../internal/module-path.js';
 import { findServer32Runtime, probeServer32Version } from './runtime.js';
+import { setupCommand } from './setup-command.js';
 
 interface Server32CommandOptions {
   version?: boolean;
@@ -29,6 +30,7 @@ interface Server32CommandOptions {
  */
 export function server32Command(): Command {
   return new Command('server32')
+    .addCommand(setupCommand())
     .description("the 32-bit Node.js runtime that Client64's Server32 runs in")
     .option('--version', "print the 32-bit runtime's Node.js version, architecture and folder")
     .option('--interactive', 'open a REPL in the 32-bit Node.js with `loadlib` and `koffi` loaded')

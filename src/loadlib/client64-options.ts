@@ -43,7 +43,16 @@ export interface Client64Options {
   rpcTimeout?: number;
   /** Where the 32-bit runtime is (default `$FARCALL_SERVER32_DIR`, else `~/.farcall/server32`). */
   server32Dir?: string;
-  /** Milliseconds the server may take to start (to construct your class). Default 10 000. */
+  /**
+   * `'native'` (default): the 32-bit Node.js of this platform. `'wine'` (Linux): 32-bit Windows Node.js
+   * under Wine, to call a Windows DLL from Linux; the server is then reached over TCP on loopback
+   * (`transport` is `'tcp'`) and paths are handed over as Wine's `Z:` paths. Set it up once with
+   * `npx farcall server32 setup --wine`.
+   */
+  runtime?: 'native' | 'wine';
+  /** The Wine folder of `runtime: 'wine'` (default `$FARCALL_WINE_DIR`, else `~/.farcall/wine`). */
+  wineDir?: string;
+  /** Milliseconds the server may take to start (to construct your class). Default 10 000 (`runtime: 'wine'`: 60 000). */
   timeout?: number;
   /**
    * Passed to your Server32 subclass's constructor, in its third argument (`options`), with its types
@@ -65,6 +74,8 @@ export const CLIENT64_OPTION_KEYS: readonly (keyof Client64Options)[] = [
   'rpcTimeout',
   'server32Dir',
   'timeout',
+  'runtime',
+  'wineDir',
   'serverOptions',
 ];
 

@@ -35,9 +35,11 @@ import {
 } from './server32-host.js';
 import type { Server32Process, Server32ProcessOptions } from './server32-process.js';
 import { createServer32Proxy, type Server32Proxy } from './server32-proxy.js';
+import { forWine } from './wine.js';
 
 const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
+const DEFAULT_WINE_START_TIMEOUT_MS = 60_000;
 const DEFAULT_KILL_TIMEOUT_MS = 10_000;
 /** How long a call that lost its connection waits for the process's exit status, to say why it died. */
 const EXIT_STATUS_WAIT_MS = 1000;
@@ -126,9 +128,16 @@ export class Client64 {
     checkOptions(options);
     this.module32 = checkModule32(module32);
     this.host = options.host === undefined ? '127.0.0.1' : options.host;
-    const transport = options.transport ?? (options.port !== undefined ? 'tcp' : 'pipe');
+    const runtime = checkRuntime(options.runtime);
+    let transport = options.transport ?? (options.port !== undefined ? 'tcp' : 'pipe');
     if (!['pipe', 'unix', 'tcp'].includes(transport)) {
       throw new TypeError(`transport must be 'pipe', 'unix' or 'tcp', got ${String(transport)}`);
+    }
+    if (runtime === 'wine') transport = wineTransport(transport);
+    if (process.platform === 'win32' && transport === 'unix') {
+      throw new TypeError(
+        "transport 'unix' is not available on Windows: leave transport out (a private named pipe) or use 'tcp'",
+      );
     }
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -136,12 +145,17 @@ export class Client64 {
     }
     this.transport = this.host === null ? 'mocked' : transport;
     this.rpcTimeout = checkMs('rpcTimeout', options.rpcTimeout, DEFAULT_RPC_TIMEOUT_MS);
-    const timeout = checkMs('timeout', options.timeout, DEFAULT_START_TIMEOUT_MS);
+    // Wine's first start (wineserver, the prefix) takes seconds more than a native one.
+    const timeout = checkMs(
+      'timeout',
+      options.timeout,
+      runtime === 'wine' ? DEFAULT_WINE_START_TIMEOUT_MS : DEFAULT_START_TIMEOUT_MS,
+    );
     const kwargs: Record<string, unknown> = { ...options.serverOptions };
 
     const appendEnvironPath = toList(options.appendEnvironPath);
     const addDllDirectory = toList(options.addDllDirectory);
-    const request: Server32StartRequest = {
+    let request: Server32StartRequest = {
       module32: this.module32,
       appendSysPath: toList(options.appendSysPath),
       librarySearchPaths: [...appendEnvironPath, ...addDllDirectory],
@@ -149,6 +163,7 @@ export class Client64 {
       port,
       kwargs,
     };
+    if (runtime === 'wine' && this.host !== null) request = forWine(request);
     this.ready =
       this.transport === 'mocked'
         ? this.#startMocked(request, timeout)
@@ -157,6 +172,8 @@ export class Client64 {
             appendEnvironPath,
             addDllDirectory,
             appendSysPath: request.appendSysPath,
+            runtime,
+            wineDir: options.wineDir,
           });
     // The same failure reaches whoever awaits `ready` or calls request32; never an unhandled rejection.
     this.ready.catch(() => {
@@ -221,10 +238,13 @@ export class Client64 {
     return this.toString();
   }
 
-  /** Where the server is: `pipe:fd3`, `unix:///tmp/…/server32.sock`, `tcp://127.0.0.1:40123` or `mocked`. */
+  /**
+   * Where the server is: `pipe:fd3`, `unix:///tmp/…/server32.sock`, `tcp://127.0.0.1:40123`, a named pipe
+   * `\\.\pipe\farcall-server32-…` (Windows) or `mocked`.
+   */
   get address(): string {
     if (this.transport === 'mocked') return 'mocked';
-    return this.#reply?.address ?? 'pipe:fd3';
+    return this.#reply?.address ?? this.#process?.controlAddress ?? 'pipe:fd3';
   }
 
   /** The server's process id (the client's own in mocked mode), once ready. */
@@ -415,12 +435,13 @@ export class Client64 {
     // Loaded when needed: a server module imports farcall/loadlib too, and the 32-bit server never
     // spawns a server nor opens a socket to one — its start stays quick.
     const { Server32Process } = await import('./server32-process.js');
-    const process32 = Server32Process.spawn(processOptions);
+    const process32 = await Server32Process.spawn(processOptions);
     this.#process = process32;
     process32.ref();
     const control = new Server32Connection(
       process32.channel,
       {
+        authKey: process32.controlKey,
         side: 'client',
         peerName: 'the 32-bit server',
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
@@ -687,6 +708,31 @@ function closeTo(a: string, b: string): boolean {
 
 function describeValue(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+function checkRuntime(value: unknown): 'native' | 'wine' {
+  if (value === undefined || value === 'native') return 'native';
+  if (value === 'wine') {
+    if (process.platform !== 'linux') {
+      throw new TypeError(
+        `runtime: 'wine' runs the server under Wine on Linux; this is ${process.platform} ` +
+          (process.platform === 'win32' ? "(on Windows, leave runtime at 'native')" : ''),
+      );
+    }
+    return 'wine';
+  }
+  throw new TypeError(`runtime must be 'native' or 'wine', got ${String(value)}`);
+}
+
+/** Wine's programs cannot use a Linux pipe or Unix socket: the server is reached over TCP on loopback. */
+function wineTransport(transport: Server32Transport): Server32Transport {
+  if (transport === 'unix') {
+    throw new TypeError(
+      "transport 'unix' does not reach a server under Wine (a Windows program has no Unix sockets): " +
+        "leave transport out, or use 'tcp'",
+    );
+  }
+  return 'tcp';
 }
 
 function toList(value: string | readonly string[] | undefined): string[] {

@@ -23,6 +23,7 @@ export {
   type LoadLibraryOptions,
 } from './library.js';
 export { defaultLibraryExtension, findLibraryFile, librarySearchDirs } from './library-path.js';
+export { formatHResult, hresultMessage } from './oledll.js';
 export {
   defaultServer32Dir,
   findServer32Runtime,
@@ -35,3 +36,11 @@ export {
 export { Server32 } from './server32.js';
 export type { Server32StartReply } from './server32-host.js';
 export type { Server32Proxy, Server32ProxyClient, Server32ProxyMember } from './server32-proxy.js';
+export {
+  defaultWineDir,
+  findWineServer32Runtime,
+  SETUP_WINE_COMMAND,
+  toWinePath,
+  type WineRuntimeOptions,
+  type WineServer32Runtime,
+} from './wine.js';

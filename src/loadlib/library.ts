@@ -12,16 +12,27 @@ import { LibraryLoadError } from '../errors.js';
 import { processBits, readBinaryArch } from './binary-arch.js';
 import { checkedFunction } from './checked-function.js';
 import { defaultLibraryExtension, findLibraryFile, type LibrarySearchResult } from './library-path.js';
+import { checkHResult } from './oledll.js';
+import { missingPeImports } from './pe-imports.js';
+import {
+  declareDecoratedClassic,
+  declareDecoratedPrototype,
+  decoratesStdcall,
+  isMissingSymbol,
+} from './stdcall-names.js';
 
 /**
  * How a library's functions are called: `'cdll'` (the C convention, `__cdecl`) or `'windll'`
  * (`__stdcall`, the Win32 API convention). `'windll'` only differs from `'cdll'` on 32-bit Windows;
  * elsewhere it behaves as `'cdll'`, as every other platform has one calling convention.
  */
-export type LibType = 'cdll' | 'windll';
+export type LibType = 'cdll' | 'windll' | 'oledll';
 
-/** The libtypes `LoadLibrary` accepts. */
-export const LIBTYPES: readonly LibType[] = ['cdll', 'windll'];
+/**
+ * The libtypes `LoadLibrary` accepts. `'oledll'` is `'windll'` whose functions return an HRESULT: a
+ * failure code throws an `HResultError` (see `./oledll.ts`).
+ */
+export const LIBTYPES: readonly LibType[] = ['cdll', 'windll', 'oledll'];
 
 /** A koffi type: a type name (`'int'`, `'double *'`), a type object, or an `out`/`inout` marker. */
 export type KoffiTypeSpec = string | koffi.TypeObject | ReturnType<typeof koffi.out>;
@@ -41,7 +52,7 @@ export interface LoadLibraryOptions {
   deep?: boolean | undefined;
 }
 
-const MSL_ONLY_LIBTYPES = ['oledll', 'net', 'clr', 'java', 'com', 'activex'];
+const MSL_ONLY_LIBTYPES = ['net', 'clr', 'java', 'com', 'activex'];
 
 /**
  * Loads a shared library (`.so`, `.dll`, `.dylib`) into this process with koffi.
@@ -73,7 +84,7 @@ export class LoadLibrary {
 
   /**
    * @param path - the library: a path, or a name on the search paths; the extension may be left out
-   * @param libtype - `'cdll'` (default) or `'windll'`; the name is case-insensitive, as in msl-loadlib
+   * @param libtype - `'cdll'` (default), `'windll'` or `'oledll'`; the name is case-insensitive, as in msl-loadlib
    * @param options - search folders and koffi's load flags
    * @throws LibraryLoadError when the file is not found, has the wrong bitness, lacks a dependency, is
    *   not a shared library, or `libtype` is not one of {@link LIBTYPES}
@@ -86,7 +97,7 @@ export class LoadLibrary {
       );
     }
     this.libtype = checkLibType(path, libtype);
-    this.callingConvention = this.libtype === 'windll' && process.platform === 'win32' ? '__stdcall' : '';
+    this.callingConvention = this.libtype !== 'cdll' && process.platform === 'win32' ? '__stdcall' : '';
 
     const search = findLibraryFile(path, { searchPaths: options.searchPaths });
     const found = search.found;
@@ -104,7 +115,7 @@ export class LoadLibrary {
       this.#lib = koffi.load(target, loadOptions);
     } catch (err) {
       if (found === undefined && isNoSuchFile(err, target)) throw notFound(path, search);
-      throw explainLoadFailure(target, err);
+      throw explainLoadFailure(target, err, options.searchPaths ?? []);
     }
     this.path = target;
   }
@@ -151,17 +162,43 @@ export class LoadLibrary {
   func(prototype: string): KoffiFunction;
   func(name: string, result: KoffiTypeSpec, args: KoffiTypeSpec[]): KoffiFunction;
   func(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
-    const lib = this.#rawLib();
-    if (result === undefined) {
-      const fn = lib.func(withConvention(nameOrPrototype, this.callingConvention));
-      return checkedFunction(fn, nameOrPrototype, nameOrPrototype.includes('...'));
+    const fn = this.#declare(nameOrPrototype, result, args);
+    const variadic = result === undefined ? nameOrPrototype.includes('...') : (args ?? []).includes('...');
+    const checked = checkedFunction(fn, nameOrPrototype, variadic);
+    return this.libtype === 'oledll' ? checkHResult(functionName(nameOrPrototype, result), checked) : checked;
+  }
+
+  #declare(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
+    try {
+      return this.#declareAsGiven(nameOrPrototype, result, args);
+    } catch (error) {
+      const stdcall =
+        this.callingConvention === '__stdcall' ||
+        /\b__stdcall\b/.test(result === undefined ? nameOrPrototype : '');
+      if (!isMissingSymbol(error) || !stdcall || !decoratesStdcall()) throw error;
+      const tried: string[] = [];
+      const lib = this.#rawLib();
+      const fn =
+        result === undefined
+          ? declareDecoratedPrototype(lib, withConvention(nameOrPrototype, '__stdcall'), tried)
+          : declareDecoratedClassic(lib, nameOrPrototype, result as never, (args ?? []) as never, tried);
+      if (fn !== undefined) return fn;
+      const name = functionName(nameOrPrototype, result);
+      throw new LibraryLoadError(
+        this.path,
+        `Cannot find the function '${name}' in ${this.path}, nor its __stdcall decorated names ` +
+          `${tried.map((t) => `'${t}'`).join(', ')}. Check the name and the arguments (the number after '@' is ` +
+          "the arguments' bytes); 'objdump -p' or 'dumpbin /exports' lists what the DLL exports.",
+        { cause: error },
+      );
     }
-    const list = args ?? [];
-    const fn =
-      this.callingConvention === ''
-        ? lib.func(nameOrPrototype, result, list)
-        : lib.func(this.callingConvention, nameOrPrototype, result, list);
-    return checkedFunction(fn, nameOrPrototype, list.includes('...'));
+  }
+
+  #declareAsGiven(nameOrPrototype: string, result?: KoffiTypeSpec, args?: KoffiTypeSpec[]): KoffiFunction {
+    const lib = this.#rawLib();
+    if (result === undefined) return lib.func(withConvention(nameOrPrototype, this.callingConvention));
+    if (this.callingConvention === '') return lib.func(nameOrPrototype, result, args ?? []);
+    return lib.func(this.callingConvention, nameOrPrototype, result, args ?? []);
   }
 
   /**
@@ -215,7 +252,7 @@ function checkedHandle(handle: koffi.LibraryHandle): koffi.LibraryHandle {
 
 function checkLibType(path: string, libtype: unknown): LibType {
   const name = typeof libtype === 'string' ? libtype.toLowerCase() : libtype;
-  if (name === 'cdll' || name === 'windll') return name;
+  if (name === 'cdll' || name === 'windll' || name === 'oledll') return name;
   const valid = LIBTYPES.map((t) => `'${t}'`).join(', ');
   const extra =
     typeof name === 'string' && MSL_ONLY_LIBTYPES.includes(name)
@@ -224,15 +261,28 @@ function checkLibType(path: string, libtype: unknown): LibType {
   throw new LibraryLoadError(
     path,
     `Cannot load ${path}: libtype ${describe(libtype)} is not supported${extra}. Use one of ${valid}: ` +
-      `'cdll' for the C calling convention, 'windll' for __stdcall (32-bit Windows).`,
+      `'cdll' for the C calling convention, 'windll' for __stdcall (32-bit Windows), 'oledll' for __stdcall ` +
+      'functions that return an HRESULT.',
   );
 }
 
 function checkBitness(path: string): void {
   const binary = readBinaryArch(path);
   if (binary === undefined || binary.arch === 'unknown') return;
+  if (binary.format === 'pe' && process.platform !== 'win32') {
+    throw new LibraryLoadError(
+      path,
+      `Cannot load ${path}: it is a Windows DLL (${binary.arch}, ${binary.bits}-bit, read from its PE header) and ` +
+        `this is ${process.platform}, whose loader cannot load one. On Linux, call it through Wine: ` +
+        "new Client64(module, { runtime: 'wine' }) runs the server in 32-bit Windows Node.js (set it up once " +
+        'with: npx farcall server32 setup --wine).',
+    );
+  }
   const ours = processBits();
-  if (binary.bits !== ours) throw new LibraryLoadError(path, bitnessMessage(path, binary.bits, ours));
+  if (binary.bits !== ours) {
+    const header = `its ${binary.format === 'pe' ? 'PE' : binary.format === 'elf' ? 'ELF' : 'Mach-O'} header says ${binary.arch}, ${binary.bits}-bit`;
+    throw new LibraryLoadError(path, `${bitnessMessage(path, binary.bits, ours)} (${header})`);
+  }
   if (binary.arch !== process.arch) {
     throw new LibraryLoadError(
       path,
@@ -274,7 +324,7 @@ function notFound(path: string, search: LibrarySearchResult): LibraryLoadError {
   );
 }
 
-function explainLoadFailure(path: string, err: unknown): LibraryLoadError {
+function explainLoadFailure(path: string, err: unknown, searchPaths: readonly string[]): LibraryLoadError {
   const reason = errorMessage(err).replace(/^Failed to load shared library:\s*/, '');
   const name = basename(path);
 
@@ -298,9 +348,20 @@ function explainLoadFailure(path: string, err: unknown): LibraryLoadError {
       cause: err,
     });
   }
-  // Windows says "The specified module could not be found" both for the file and for a dependency; the
-  // file exists (we found it), so it is a dependency.
-  if (/specified module could not be found/i.test(reason)) {
+  // Windows says "The specified module could not be found" (Wine: "Module not found") both for the file
+  // and for a dependency; the file exists (we found it), so it is a dependency: its import table names it.
+  if (/specified module could not be found|module not found/i.test(reason)) {
+    const missingDlls = missingPeImports(path, searchPaths);
+    if (missingDlls !== undefined && missingDlls.length > 0) {
+      const list = missingDlls.join(', ');
+      return new LibraryLoadError(
+        path,
+        `Cannot load ${path}: it depends on ${list}, which ${missingDlls.length === 1 ? 'was' : 'were'} not found ` +
+          `beside it, in the system folders or on PATH (${reason}). Fix: put ${list} beside the library or on ` +
+          'PATH (with Client64, the appendEnvironPath or addDllDirectory options).',
+        { cause: err },
+      );
+    }
     return new LibraryLoadError(
       path,
       `Cannot load ${path}: one of the DLLs it depends on was not found (${reason}). ` +
@@ -324,7 +385,7 @@ function isNoSuchFile(err: unknown, target: string): boolean {
   const reason = errorMessage(err);
   return (
     reason.includes(`${target}: cannot open shared object file`) ||
-    /image not found|no such file/i.test(reason)
+    /image not found|no such file|specified module could not be found|module not found/i.test(reason)
   );
 }
 
@@ -336,6 +397,12 @@ function withConvention(prototype: string, convention: string): string {
   if (convention === '' || /\b__(?:cdecl|stdcall|fastcall|thiscall)\b/.test(prototype)) return prototype;
   // "int add(int a, int b)" → "int __stdcall add(int a, int b)": the convention goes before the name.
   return prototype.replace(/([A-Za-z_]\w*)\s*\(/, `${convention} $1(`);
+}
+
+/** The function's name, from a prototype (`'HRESULT hr_fail(void)'` → `'hr_fail'`) or the classic form. */
+function functionName(nameOrPrototype: string, result: KoffiTypeSpec | undefined): string {
+  if (result !== undefined) return nameOrPrototype;
+  return /([A-Za-z_][\w@]*)\s*\(/.exec(nameOrPrototype)?.[1] ?? nameOrPrototype;
 }
 
 function errorMessage(err: unknown): string {

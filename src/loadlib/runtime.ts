@@ -322,7 +322,8 @@ export function farcallKoffiVersion(): string {
 function fixHint(dir: string, source: DirSource): string {
   if (process.platform === 'win32') {
     return (
-      `Fix: npm install --prefix "${dir}" --force node-win-x86@22 @koromix/koffi-win32-ia32@${safeKoffiVersion()} ` +
+      `Fix: npx farcall server32 setup${source === 'the default directory' ? '' : ` --dir "${dir}"`}, which runs ` +
+      `npm install --prefix "${dir}" --force node-win-x86@22 @koromix/koffi-win32-ia32@${safeKoffiVersion()} ` +
       '(node-win-x86 22.x is the last 32-bit Node.js for Windows).'
     );
   }

@@ -24,8 +24,21 @@ export function describeExit(status: ExitStatus): string {
     const why = SIGNAL_MEANINGS[status.signal];
     return `was killed by signal ${status.signal}${why === undefined ? '' : ` (${why})`}`;
   }
+  const ntstatus = status.code === null ? undefined : NTSTATUS_MEANINGS[status.code];
+  if (ntstatus !== undefined)
+    return `exited with code 0x${(status.code as number).toString(16)} (${ntstatus})`;
   return `exited with code ${status.code}`;
 }
+
+/** Windows: a process killed by an exception exits with its NTSTATUS code. */
+const NTSTATUS_MEANINGS: Record<number, string> = {
+  3221225477: 'an access violation: the library read or wrote memory it does not own',
+  3221225725: 'a stack overflow in the library',
+  3221225501: 'an illegal instruction in the library',
+  3221225620: 'an integer division by zero in the library',
+  3221226505: 'a stack buffer overrun detected in the library',
+  3221226356: 'heap corruption in the library',
+};
 
 const SIGNAL_MEANINGS: Partial<Record<NodeJS.Signals, string>> = {
   SIGSEGV: 'a segmentation fault: the library read or wrote memory it does not own',

@@ -49,9 +49,15 @@ const host = new Server32Host(
   },
 );
 
-// The private pipe on fd 3 (what wire's parentChannel(3) makes, without loading the socket transports).
-const connection = new Connection(new Socket({ fd: 3, readable: true, writable: true }), {
+// Windows Node.js (under Wine, or on Windows) connects back to the client instead: see server32-socket-control
+// (loaded only then: the pipe's start stays as quick as it was). Otherwise the private pipe on fd 3 (what
+// wire's parentChannel(3) makes, without loading the socket transports).
+const control = process.env.FARCALL_SERVER32_CONTROL
+  ? await (await import('./server32-socket-control.js')).connectControl()
+  : undefined;
+const connection = new Connection(control?.stream ?? new Socket({ fd: 3, readable: true, writable: true }), {
   root: host,
+  authKey: control?.key,
   side: 'server',
   peerName: 'the Client64',
   maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,

@@ -10,6 +10,8 @@ import { resolveBuiltModule } from '../internal/module-path.js';
 import { childChannel } from '../wire/transports.js';
 import { findServer32Runtime } from './runtime.js';
 import type { ExitStatus } from './server32-exit.js';
+import { type OutputFiles, spawnWithSocketControl } from './server32-socket-control.js';
+import { findWineServer32Runtime, toWinePath } from './wine.js';
 
 export { describeExit, type ExitStatus } from './server32-exit.js';
 
@@ -22,6 +24,13 @@ export interface Server32ProcessOptions {
   addDllDirectory: readonly string[];
   /** Module folders: added to NODE_PATH (CommonJS `require` in the server module). */
   appendSysPath: readonly string[];
+  /**
+   * `'native'` (default): the 32-bit Node.js of this platform. `'wine'`: 32-bit Windows Node.js under
+   * Wine (Linux), see `./wine.ts`.
+   */
+  runtime?: 'native' | 'wine' | undefined;
+  /** The Wine folder (`runtime: 'wine'`); default `$FARCALL_WINE_DIR`, else `~/.farcall/wine`. */
+  wineDir?: string | undefined;
 }
 
 /** The most output kept per stream: the newest bytes win. */
@@ -52,8 +61,13 @@ class OutputTail {
  */
 export class Server32Process {
   readonly child: ChildProcess;
-  /** The private two-way pipe on fd 3. */
+  /** The private two-way pipe on fd 3, or the socket control channel (Windows, Wine). */
   readonly channel: Duplex;
+  /** The key the control channel's peer proves itself with; undefined for the pipe on fd 3. */
+  readonly controlKey: string | undefined;
+  /** Where the control channel was made: `pipe:fd3`, a named pipe (Windows) or `tcp://127.0.0.1:…` (Wine). */
+  readonly controlAddress: string;
+  readonly #files: OutputFiles | undefined;
   /** Resolves when the process has exited and its output has been read (never rejects). */
   readonly ended: Promise<ExitStatus>;
   readonly #stdout = new OutputTail();
@@ -65,9 +79,15 @@ export class Server32Process {
   /** More streams to this server (a TCP or Unix socket) that keep the program alive only during calls. */
   readonly #extraStreams: Duplex[] = [];
 
-  private constructor(child: ChildProcess) {
+  private constructor(
+    child: ChildProcess,
+    control?: { channel: Duplex; key: string; output: OutputFiles; address: string } | undefined,
+  ) {
     this.child = child;
-    this.channel = childChannel(child, 3);
+    this.channel = control?.channel ?? childChannel(child, 3);
+    this.controlKey = control?.key;
+    this.controlAddress = control?.address ?? 'pipe:fd3';
+    this.#files = control?.output;
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#stdout.append(chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#stderr.append(chunk));
     this.#exitSeen = new Promise((resolve) => {
@@ -80,6 +100,7 @@ export class Server32Process {
       // 'close' follows 'exit' once stdout and stderr are drained; a grandchild holding them open must
       // not hold us up.
       await Promise.race([closed, delay(500)]);
+      await this.#files?.finish();
       this.#status = status;
       this.unrefAll();
       return status;
@@ -91,7 +112,8 @@ export class Server32Process {
    * Starts the 32-bit Node.js on the server program.
    * @throws Server32RuntimeNotFoundError when the runtime is not set up (the message gives the command)
    */
-  static spawn(options: Server32ProcessOptions): Server32Process {
+  static async spawn(options: Server32ProcessOptions): Promise<Server32Process> {
+    if (options.runtime === 'wine') return Server32Process.#spawnWine(options);
     const env: NodeJS.ProcessEnv = { ...process.env };
     const add = (name: string, dirs: readonly string[]): void => {
       if (dirs.length === 0) return;
@@ -107,12 +129,46 @@ export class Server32Process {
     env.MSGPACKR_NATIVE_ACCELERATION_DISABLED ??= 'true';
     const runtime = findServer32Runtime({ server32Dir: options.server32Dir, env });
     const main = resolveBuiltModule(import.meta.url, './server32-main.js');
+    if (process.platform === 'win32') {
+      // Pipes between Windows processes hang under Wine; a named pipe and files work (see the control module).
+      const spawned = await spawnWithSocketControl(runtime.command, [...runtime.args, main], runtime.env, {
+        kind: 'pipe',
+      });
+      return new Server32Process(spawned.child, {
+        channel: spawned.channel,
+        key: spawned.controlKey,
+        output: spawned.output,
+        address: spawned.address,
+      });
+    }
     const child = spawn(runtime.command, [...runtime.args, main], {
       env: runtime.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
     return new Server32Process(child);
+  }
+
+  /** Linux → 32-bit Windows Node.js under Wine: a TCP control channel on loopback, output to files. */
+  static async #spawnWine(options: Server32ProcessOptions): Promise<Server32Process> {
+    const runtime = findWineServer32Runtime({
+      wineDir: options.wineDir,
+      libraryPath: [...options.appendEnvironPath, ...options.addDllDirectory],
+    });
+    const env = runtime.env;
+    if (options.appendSysPath.length > 0)
+      env.NODE_PATH = [env.NODE_PATH, ...options.appendSysPath.map(toWinePath)].join(';');
+    env.UV_THREADPOOL_SIZE ??= '16';
+    const main = toWinePath(resolveBuiltModule(import.meta.url, './server32-main.js'));
+    const spawned = await spawnWithSocketControl(runtime.command, [...runtime.args, main], env, {
+      kind: 'tcp',
+    });
+    return new Server32Process(spawned.child, {
+      channel: spawned.channel,
+      key: spawned.controlKey,
+      output: spawned.output,
+      address: spawned.address,
+    });
   }
 
   /** The process id (undefined if it could not be started). */
@@ -127,11 +183,13 @@ export class Server32Process {
 
   /** Everything the server wrote on stdout (the last MiB). */
   get stdout(): string {
+    if (this.#files !== undefined) return this.#files.stdout;
     return this.#stdout.text;
   }
 
   /** Everything the server wrote on stderr (the last MiB). */
   get stderr(): string {
+    if (this.#files !== undefined) return this.#files.stderr;
     return this.#stderr.text;
   }
 

@@ -1,0 +1,53 @@
+// The README's "farcall/loadlib on Windows" example, word for word: its my-server.mjs and main.mjs are
+// taken from the README, put in the folder layout it shows (with farcall's example DLL as my_lib.dll), and
+// main.mjs runs in 64-bit Windows Node.js under Wine with the runtime `farcall server32 setup` installs.
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWindowsDlls, dll, runWindowsNode } from './windows-helpers.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The code block that follows "`<name>`:" in the README's Windows section. */
+function readmeBlock(name: string): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### farcall/loadlib on Windows'));
+  const at = section.indexOf(`\`${name}\`:`);
+  expect(at, `the README's Windows section has no ${name}`).toBeGreaterThan(0);
+  const block = /```js\n([\s\S]*?)```/.exec(section.slice(at));
+  // The README indents the block inside a numbered list.
+  return (block?.[1] ?? '').replace(/^ {3}/gm, '');
+}
+
+let project: string;
+beforeAll(() => {
+  buildWindowsDlls();
+  project = mkdtempSync(join(tmpdir(), 'farcall-readme-windows-'));
+  mkdirSync(join(project, 'node_modules'));
+  symlinkSync(root, join(project, 'node_modules', 'farcall'));
+  mkdirSync(join(project, 'vendor', 'deps'), { recursive: true });
+  copyFileSync(dll('farcall_example-32.dll'), join(project, 'vendor', 'my_lib.dll'));
+  writeFileSync(join(project, 'my-server.mjs'), readmeBlock('my-server.mjs'));
+  writeFileSync(join(project, 'main.mjs'), readmeBlock('main.mjs'));
+}, 120_000);
+afterAll(() => {
+  rmSync(project, { recursive: true, force: true });
+});
+
+describe("the README's Windows example", () => {
+  it('main.mjs prints 3, computed by my_lib.dll in the 32-bit server', async () => {
+    const run = await runWindowsNode(join(project, 'main.mjs'), [], { cwd: project });
+    expect(run, run.output).toMatchObject({ code: 0, signal: null });
+    expect(run.output.trim().split(/\r?\n/).at(-1)).toBe('3');
+  }, 300_000);
+});
