@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManagerDatabaseError } from '../../src/errors.js';
-import { ManagerDatabase } from '../../src/network/database.js';
+import { ManagerDatabase } from '../../src/network/manager/database.js';
 
 let dir: string;
 let path: string;

@@ -24,26 +24,13 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { machine, type as osType, release } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
-import { ConnectionClosedError, FarcallTimeoutError, JsonDepthError, ManagerStartError } from '../errors.js';
-import { type AdminContext, runAdminRequest } from './admin.js';
 import {
-  loadOrCreateManagerCredentials,
-  localHostname,
-  type ManagerCredentials,
-  TLS_CIPHERS,
-} from './certificates.js';
-import { ManagerDatabase } from './database.js';
-import {
-  type AuthenticationMode,
-  askIdentity,
-  authenticate,
-  type HandshakeContext,
-  login,
-} from './handshake.js';
-import { databasePath } from './home.js';
-import { parseJson, stringifyJson, topLevelString } from './json.js';
-import { type LogLevel, ManagerLog } from './log.js';
-import { type LoginLimits, LoginThrottle } from './login-throttle.js';
+  ConnectionClosedError,
+  FarcallTimeoutError,
+  JsonDepthError,
+  ManagerStartError,
+} from '../../errors.js';
+import { parseJson, stringifyJson, topLevelString } from '../protocol/json.js';
 import {
   type ClientIdentity,
   type ClientSummary,
@@ -61,10 +48,28 @@ import {
   replyMessage,
   type ServiceIdentity,
   type ServiceSummary,
-} from './messages.js';
+} from '../protocol/messages.js';
+import { jsonDecodeErrorMessage, parseTerminalLine } from '../protocol/terminal.js';
+import {
+  loadOrCreateManagerCredentials,
+  localHostname,
+  type ManagerCredentials,
+  TLS_CIPHERS,
+} from '../shared/certificates.js';
+import { databasePath } from '../shared/home.js';
+import { type AdminContext, runAdminRequest } from './admin.js';
+import { ManagerDatabase } from './database.js';
+import {
+  type AuthenticationMode,
+  askIdentity,
+  authenticate,
+  type HandshakeContext,
+  login,
+} from './handshake.js';
+import { type LogLevel, ManagerLog } from './log.js';
+import { type LoginLimits, LoginThrottle } from './login-throttle.js';
 import { type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
 import { answerPlainPeers } from './plain-peer-answer.js';
-import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
 
 /** The default largest line (message) a peer may send after the handshake: 256 MiB. */
 export const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
