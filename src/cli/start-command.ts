@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { LOG_LEVELS, type LogLevel, parseLogLevel } from '../network/manager/log.js';
-import { readyLine, startManager } from '../network/manager/manager.js';
+import { readyLine, startManager } from '../network/manager/start-manager.js';
 import { terminalCredentialPrompt } from '../network/peers/credential-prompt.js';
 import { DEFAULT_PORT } from '../network/protocol/messages.js';
 import { defaultLogFile } from '../network/shared/home.js';

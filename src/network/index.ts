@@ -31,9 +31,19 @@ export {
   ManagerDatabase,
   type UserRecord,
 } from './manager/database.js';
+export {
+  AUTHENTICATION_LINE_LIMIT,
+  DEFAULT_BACKLOG_LIMIT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_READ_LIMIT,
+  DEFAULT_UNFINISHED_LINES_LIMIT,
+  DEFERRED_LINES_LIMIT,
+  IDENTITY_LINE_LIMIT,
+} from './manager/limits.js';
 export type { LogLevel } from './manager/log.js';
 export { LOGIN_LIMITS, type LoginLimits, LoginThrottle } from './manager/login-throttle.js';
-export * from './manager/manager.js';
+export { Manager } from './manager/manager.js';
+export { type ManagerOptions, readyLine, startManager } from './manager/start-manager.js';
 export {
   type CallExtra,
   CallOptions,

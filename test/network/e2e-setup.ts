@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Manager, type ManagerOptions, startManager } from '../../src/network/manager/manager.js';
+import type { Manager } from '../../src/network/manager/manager.js';
+import { type ManagerOptions, startManager } from '../../src/network/manager/start-manager.js';
 import { type Client, type ConnectOptions, connect } from '../../src/network/peers/client.js';
 import type { Service, ServiceStartOptions } from '../../src/network/peers/service.js';
 
