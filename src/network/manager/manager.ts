@@ -9,6 +9,10 @@
  * Service may only answer requests it was sent; requests pending on a Service that leaves fail at once;
  * admin requests go through an allow-list; trusted hostnames are re-read for each connection.
  *
+ * This file is the routing core. Beside it: `start-manager.ts` (options, credentials, listening),
+ * `links.ts` (links and locks), `pending-requests.ts`, `flow-control.ts`, `peer-state.ts`,
+ * `handshake.ts`, `admin.ts` and `peer.ts` (one connection's lines and limits).
+ *
  * @example
  * ```ts
  * import { startManager } from 'farcall/network';
