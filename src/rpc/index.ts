@@ -22,7 +22,7 @@ export {
   registerError,
   unregisterError,
 } from './error-registry.js';
-export { constructible } from './exposure.js';
+export { constructible, expose } from './exposure.js';
 export type { ConnectionSide } from './handshake.js';
 export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
 export {
