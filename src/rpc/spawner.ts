@@ -141,6 +141,8 @@ export class ProcessSpawner implements AsyncDisposable {
   readonly exited: Promise<ProcessExit>;
   readonly #child: ChildProcess;
   readonly #stopTimeout: number;
+  /** Resolves when the child's log pipe has ended and its records were delivered. */
+  readonly #logsDone: Promise<void>;
   #exit: ProcessExit | undefined;
   #stopping: Promise<ProcessExit> | undefined;
 
@@ -150,6 +152,7 @@ export class ProcessSpawner implements AsyncDisposable {
     client: RPCClient,
     exited: Promise<ProcessExit>,
     stopTimeout: number,
+    logsDone: Promise<void>,
   ) {
     this.name = name;
     this.#child = child;
@@ -158,6 +161,7 @@ export class ProcessSpawner implements AsyncDisposable {
     this.address = client.connection.peerAddress;
     this.exited = exited;
     this.#stopTimeout = stopTimeout;
+    this.#logsDone = logsDone;
     void exited.then((exit) => {
       this.#exit = exit;
     });
@@ -209,13 +213,14 @@ export class ProcessSpawner implements AsyncDisposable {
     const prefix = `[${name}] `;
     const stderrTarget = options.stderr === undefined ? process.stderr : options.stderr;
     const stderrTail = new OutputTail(child.stderr as NonNullable<ChildProcess['stderr']>);
+    const logsDone = readChildLogs(child.stdio[LOG_FD] as Readable, {
+      name,
+      pid: child.pid ?? 0,
+      rate: options.maxLogRate ?? DEFAULT_LOG_RATE,
+      deliver: logDelivery(options.onLog, stderrTarget, prefix),
+    });
     const outputDone = Promise.all([
-      readChildLogs(child.stdio[LOG_FD] as Readable, {
-        name,
-        pid: child.pid ?? 0,
-        rate: options.maxLogRate ?? DEFAULT_LOG_RATE,
-        deliver: logDelivery(options.onLog, stderrTarget, prefix),
-      }),
+      logsDone,
       forwardLines(
         child.stdout as NonNullable<ChildProcess['stdout']>,
         options.stdout === undefined ? process.stdout : options.stdout,
@@ -283,6 +288,7 @@ export class ProcessSpawner implements AsyncDisposable {
           outcome.client,
           exited,
           options.stopTimeout ?? DEFAULT_STOP_TIMEOUT_MS,
+          logsDone,
         );
       case 'exited':
         void connecting.then(
@@ -341,7 +347,8 @@ export class ProcessSpawner implements AsyncDisposable {
   /**
    * Stops the child gracefully (idempotent): closes the pipe, on which the child runs the cleanup its
    * `setup` returned, closes its server (telling its other clients) and exits; if it has not exited after
-   * `timeout` ms (default the `stopTimeout` option), it is killed. Resolves with how it exited.
+   * `timeout` ms (default the `stopTimeout` option), it is killed. Resolves with how it exited, once the
+   * records the child logged have reached `onLog` (waiting at most half a second for them).
    */
   stop(timeout = this.#stopTimeout): Promise<ProcessExit> {
     this.#stopping ??= (async () => {
@@ -355,8 +362,10 @@ export class ProcessSpawner implements AsyncDisposable {
         }),
       ]);
       clearTimeout(timer);
-      if (exit !== undefined) return exit;
-      return this.kill();
+      if (exit === undefined) return this.kill();
+      // What the child logged before it exited reaches onLog before stop() resolves (within a grace).
+      await Promise.race([this.#logsDone, delay(OUTPUT_GRACE_MS)]);
+      return exit;
     })();
     return this.#stopping;
   }

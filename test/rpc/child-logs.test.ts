@@ -72,6 +72,12 @@ describe('child logs reach the parent as records', () => {
     expect(records[7].fields).toEqual({ unserializable: expect.stringMatching(/circular/i) });
   });
 
+  test('what the child logs while it stops has reached onLog when stop() resolves', async () => {
+    const { child, records } = await spawnLogger();
+    expect(await child.stop()).toEqual({ code: 0, signal: null });
+    expect(records.at(-1)).toMatchObject({ source: 'loader', message: 'cleanup runs' });
+  });
+
   test('without onLog, records are printed on stderr with the child name', async () => {
     const stderr = collector();
     const child = await ProcessSpawner.spawn({ module: fixture, name: 'quiet', stdout: null, stderr });
