@@ -1,5 +1,6 @@
 // Per-object restriction (RPyC's `restricted`, tests/test_attr_access.py TestRestricted) over a real socket:
 // a view made with expose(obj, names) lets a peer reach only those names, whatever the server's policy.
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { AccessDeniedError } from '../../src/errors.js';
@@ -7,7 +8,8 @@ import { constructible, expose } from '../../src/rpc/exposure.js';
 import { Action, MessageKind } from '../../src/rpc/messages.js';
 import type { AccessPolicyOptions } from '../../src/rpc/policy.js';
 import { deleteAttr, getValue, isProxy, setAttr, type UntypedRemote } from '../../src/rpc/proxy.js';
-import { rawPeer, serverAndClient } from './helpers.js';
+import { ProcessSpawner } from '../../src/rpc/spawner.js';
+import { onCleanup, rawPeer, serverAndClient } from './helpers.js';
 
 /** Every option on: the view must hold whatever the server allows. */
 const EVERYTHING: AccessPolicyOptions = {
@@ -281,5 +283,27 @@ describe('expose(obj, names): proxies to it and its results', () => {
     const { client } = await serverAndClient({ holder: { give: () => view } });
     const lent = await (client.get('holder') as UntypedRemote).give();
     expect(inspect(lent)).toMatch(/exposed Scanner #\d+/);
+  });
+});
+
+describe('expose(obj, names) in another process', () => {
+  test('a view published by a child process holds under allowAll', async () => {
+    const child = await ProcessSpawner.spawn({
+      module: fileURLToPath(new URL('./fixtures/spawner-exposed.mjs', import.meta.url)),
+      policy: EVERYTHING,
+      stdout: null,
+      stderr: null,
+    });
+    onCleanup(() => child.kill().then(() => undefined));
+    const device = child.get('device') as UntypedRemote;
+    expect(await device.read()).toBe(42);
+    expect(await device.rate).toBe(10);
+    for (const name of ['secret', 'reset', 'constructor', '__proto__', 'toString']) {
+      await denial(device[name] as PromiseLike<unknown>);
+    }
+    await denial(device.reset());
+    await setAttr(device, 'rate', 5);
+    expect(await device.rate).toBe(5);
+    await denial(setAttr(device, 'secret', 'x'));
   });
 });
