@@ -111,6 +111,8 @@ const OUTPUT_GRACE_MS = 500;
  *   answered; it rejects at once with {@link ProcessStartError} (carrying the child's stderr) if the child
  *   fails before that, and with `ConnectionTimeoutError` (after killing it) if it is not ready in time.
  * - The child's stdout and stderr reach ours line by line, prefixed with its name: `[worker] ready`.
+ * - What the child logs with `childLogger()` reaches the `onLog` option as records (bounded in size and
+ *   rate), from the child's first line of code on.
  * - The child exits when the parent dies or closes the pipe: it never outlives its owner.
  * - {@link stop} shuts it down gracefully; {@link kill} ends it at once. Pending calls reject with
  *   `ConnectionClosedError` the moment the child is gone.
