@@ -186,7 +186,7 @@ class ChildLogReader {
     if (Buffer.byteLength(line) > MAX_LOG_RECORD_BYTES) return undefined;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(line, withoutProtoKeys);
     } catch {
       return undefined;
     }
@@ -210,4 +210,12 @@ class ChildLogReader {
     if (raw.truncated === true) record.truncated = true;
     return record;
   }
+}
+
+/**
+ * Leaves out `__proto__` keys: JSON.parse makes them own properties, which `Object.assign` or a merge in
+ * the user's `onLog` would turn into a prototype.
+ */
+function withoutProtoKeys(key: string, value: unknown): unknown {
+  return key === '__proto__' ? undefined : value;
 }

@@ -153,6 +153,16 @@ describe('child logs are bounded', () => {
     expect(arrivals[151] - arrivals[0]).toBeGreaterThanOrEqual(1900);
   });
 
+  test('a __proto__ key in the fields a child sends is left out', async () => {
+    const { records, logs } = await spawnLogger();
+    await logs.raw('{"level":"info","message":"sneaky","fields":{"a":1,"__proto__":{"polluted":true}}}\n');
+    await until(() => records.some((r) => r.message === 'sneaky'));
+    const fields = records.find((r) => r.message === 'sneaky')?.fields as Record<string, unknown>;
+    expect(Object.keys(fields)).toEqual(['a']);
+    expect(Object.hasOwn(fields, '__proto__')).toBe(false);
+    expect(Object.assign({}, fields).polluted).toBeUndefined();
+  });
+
   test(`a record longer than ${MAX_LOG_RECORD_BYTES} bytes is cut, and says so`, async () => {
     const { records, logs } = await spawnLogger();
     await logs.big(100_000);
