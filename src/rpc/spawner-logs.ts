@@ -81,7 +81,7 @@ class ChildLogReader {
     };
     source.once('end', end);
     source.once('close', end);
-    source.once('error', end);
+    source.on('error', end);
   }
 
   #onData(chunk: string): void {
