@@ -357,6 +357,11 @@ export class AccessPolicy {
     if (target === null) throw new TypeError(`Cannot delete '${key}' of null`);
     const why = unchangeable(target);
     if (why !== undefined) throw denied(String(name), why);
+    if (view !== undefined) {
+      const holder = findHolder(target, key);
+      if (holder !== undefined && SHARED_PROTOTYPES.has(holder))
+        throw denied(key, 'members every object inherits are never exposed, even when listed');
+    }
     if (!Object.hasOwn(target, key)) throw missing(target, String(name), key);
     if (!Reflect.deleteProperty(target, key))
       throw new TypeError(`'${key}' of ${describeObject(target)} cannot be deleted`);
