@@ -8,7 +8,7 @@ import { MAX_LOG_RECORD_BYTES } from '../../src/rpc/child-log.js';
 import type { UntypedRemote } from '../../src/rpc/proxy.js';
 import { ProcessSpawner, type ProcessSpawnerOptions } from '../../src/rpc/spawner.js';
 import type { ChildLogRecord } from '../../src/rpc/spawner-logs.js';
-import { onCleanup, until } from './helpers.js';
+import { onCleanup } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/spawner-logger.mjs', import.meta.url));
 
@@ -29,6 +29,11 @@ async function spawnLogger(options: Partial<ProcessSpawnerOptions> = {}) {
   });
   onCleanup(() => child.kill().then(() => undefined));
   return { child, records, arrivals, logs: child.get('logs') as UntypedRemote };
+}
+
+/** Polls `condition` every 10 ms, at most 10 s (records cross a pipe; a loaded machine is slow). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 function collector(): PassThrough & { text(): string } {
