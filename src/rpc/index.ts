@@ -9,6 +9,13 @@
  * @module
  */
 
+export {
+  type ChildLogger,
+  childLogger,
+  type LogLevel,
+  MAX_LOG_RECORD_BYTES,
+  MAX_QUEUED_LOG_BYTES,
+} from './child-log.js';
 export { RPCClient, type RPCClientEvents, type RPCClientOptions } from './client.js';
 export {
   Connection,
@@ -22,7 +29,7 @@ export {
   registerError,
   unregisterError,
 } from './error-registry.js';
-export { constructible } from './exposure.js';
+export { constructible, expose } from './exposure.js';
 export type { ConnectionSide } from './handshake.js';
 export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
 export {
@@ -63,3 +70,4 @@ export { type PeerInfo, RPCServer, type RPCServerOptions } from './server.js';
 export { RemoteServer } from './server-handle.js';
 export { type ProcessExit, ProcessSpawner, type ProcessSpawnerOptions } from './spawner.js';
 export type { SpawnerContext } from './spawner-config.js';
+export { type ChildLogRecord, DEFAULT_LOG_RATE } from './spawner-logs.js';
