@@ -64,7 +64,10 @@ describe('the build commands of examples/loadlib/*/README.md', () => {
       if (compiler.startsWith('i686-w64-mingw32-')) {
         expect(readBinaryArch(target)).toEqual({ format: 'pe', arch: 'ia32', bits: 32 });
         const imports = (readPeImports(target) ?? ['(no import table)']).map((name) => name.toLowerCase());
-        expect(imports.filter((name) => !SYSTEM_DLLS.has(name)), 'it imports only system DLLs').toEqual([]);
+        expect(
+          imports.filter((name) => !SYSTEM_DLLS.has(name)),
+          'it imports only system DLLs',
+        ).toEqual([]);
         return;
       }
       const bits = command.includes(' -m32 ') ? 32 : 64;
