@@ -1,6 +1,8 @@
 // The README's "farcall/loadlib on Windows" example, word for word: its my-server.mjs and main.mjs are
 // taken from the README, put in the folder layout it shows (with farcall's example DLL as my_lib.dll), and
 // main.mjs runs in 64-bit Windows Node.js under Wine with the runtime `farcall server32 setup` installs.
+// So does its try-cpp.mjs, on farcall's C++ example DLL (built by scripts/build-windows-dlls.sh with the
+// README's MinGW command, which examples-build.test.ts compiles as written).
 import {
   copyFileSync,
   mkdirSync,
@@ -39,6 +41,7 @@ beforeAll(() => {
   copyFileSync(dll('farcall_example-32.dll'), join(project, 'vendor', 'my_lib.dll'));
   writeFileSync(join(project, 'my-server.mjs'), readmeBlock('my-server.mjs'));
   writeFileSync(join(project, 'main.mjs'), readmeBlock('main.mjs'));
+  writeFileSync(join(project, 'try-cpp.mjs'), readmeBlock('try-cpp.mjs'));
 }, 120_000);
 afterAll(() => {
   rmSync(project, { recursive: true, force: true });
@@ -50,4 +53,20 @@ describe("the README's Windows example", () => {
     expect(run, run.output).toMatchObject({ code: 0, signal: null });
     expect(run.output.trim().split(/\r?\n/).at(-1)).toBe('3');
   }, 300_000);
+
+  it("try-cpp.mjs runs farcall's C++ example DLL through the example's own server module", async () => {
+    const run = await runWindowsNode(join(project, 'try-cpp.mjs'), [], { cwd: project });
+    expect(run, run.output).toMatchObject({ code: 0, signal: null });
+    expect(run.output.trim().split(/\r?\n/).slice(-2)).toEqual(['-128', 'desserts']);
+  }, 300_000);
+
+  it('gives the MinGW command that the C++ example README gives', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const cppReadme = readFileSync(join(root, 'examples', 'loadlib', 'cpp', 'README.md'), 'utf8');
+    const command = /^ *(i686-w64-mingw32-g\+\+ .*)$/m.exec(
+      readme.slice(readme.indexOf('### farcall/loadlib on Windows')),
+    );
+    expect(command?.[1]).toBeDefined();
+    expect(cppReadme).toContain(command?.[1]);
+  });
 });
