@@ -110,6 +110,15 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
     });
   });
 
+  it('when the 64-bit program is killed, its 32-bit server exits too (no orphan)', () => {
+    expect(step('ownerKilled')).toEqual({ aliveBefore: true, gone: true });
+  });
+
+  it("the next start removes the output folder a killed program's server left behind", () => {
+    // One folder left by the killed program; while the next server runs, only its own folder is there.
+    expect(step('sweep')).toEqual({ leftBehind: 1, whileRunning: 1 });
+  });
+
   it('leaves no temporary folder behind', () => {
     expect(step('leftovers')).toEqual({ tempDirs: [] });
   });
