@@ -103,6 +103,16 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
     expect(crash.gone).toBe(true);
   });
 
+  it('finds a DLL on appendEnvironPath and its dependency on addDllDirectory (a second folder)', () => {
+    expect(step('searchPaths')).toEqual({ answer: 42 });
+  });
+
+  it('a DLL whose dependency is missing: the start error names the dependency', () => {
+    const missing = step<{ name: string; message: string }>('missingDependency');
+    expect(missing.name).toBe('ConnectionTimeoutError');
+    expect(missing.message).toContain('it depends on farcall_dep-32.dll, which was not found');
+  });
+
   it("refuses transport 'unix', which Windows does not offer, naming what to use", () => {
     expect(step('unix')).toEqual({
       name: 'TypeError',
