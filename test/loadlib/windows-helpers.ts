@@ -56,13 +56,13 @@ export async function startError(client: Client64): Promise<Error> {
 
 /**
  * Runs `script` (a Linux path) in 64-bit Windows Node.js under Wine, as on a Windows machine: the server
- * runtime from FARCALL_SERVER32_DIR (farcall's Wine folder), koffi's win32-x64 build on NODE_PATH, output
+ * runtime from FARCALL_SERVER32_DIR (`server32Dir`, default farcall's Wine folder), koffi's win32-x64 build on NODE_PATH, output
  * to a file (a Linux pipe breaks a Windows program's stdout). Resolves its exit and output.
  */
 export async function runWindowsNode(
   script: string,
   args: readonly string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; server32Dir?: string } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const runtime = findWineServer32Runtime();
   const wineDir = defaultWineDir();
@@ -78,7 +78,7 @@ export async function runWindowsNode(
       cwd: options.cwd,
       env: {
         ...runtime.env,
-        FARCALL_SERVER32_DIR: toWinePath(runtime.dir),
+        FARCALL_SERVER32_DIR: toWinePath(options.server32Dir ?? runtime.dir),
         NODE_PATH: toWinePath(join(wineDir, 'client64', 'koffi', runtime.koffiVersion, 'node_modules')),
       },
       stdio: ['ignore', out, out],

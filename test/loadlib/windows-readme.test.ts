@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findWineServer32Runtime } from '../../src/loadlib/wine.js';
 import { buildWindowsDlls, dll, runWindowsNode } from './windows-helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,9 +33,24 @@ function readmeBlock(name: string): string {
 }
 
 let project: string;
+/** The 32-bit runtime in the layout `npx farcall server32 setup` gives on Windows (its npm install --prefix). */
+let server32Dir: string;
 beforeAll(() => {
   buildWindowsDlls();
   project = mkdtempSync(join(tmpdir(), 'farcall-readme-windows-'));
+  // The README's folder layout: <dir>\node_modules\node-win-x86\bin\node.exe and
+  // <dir>\node_modules\@koromix\koffi-win32-ia32 (the Wine set-up's own copies, linked).
+  const runtime = findWineServer32Runtime();
+  server32Dir = join(project, 'server32');
+  mkdirSync(join(server32Dir, 'node_modules', '@koromix'), { recursive: true });
+  symlinkSync(
+    join(runtime.dir, 'node_modules', 'node-win-x86'),
+    join(server32Dir, 'node_modules', 'node-win-x86'),
+  );
+  symlinkSync(
+    join(runtime.dir, 'koffi', runtime.koffiVersion, 'node_modules', '@koromix', 'koffi-win32-ia32'),
+    join(server32Dir, 'node_modules', '@koromix', 'koffi-win32-ia32'),
+  );
   mkdirSync(join(project, 'node_modules'));
   symlinkSync(root, join(project, 'node_modules', 'farcall'));
   mkdirSync(join(project, 'vendor', 'deps'), { recursive: true });
@@ -49,13 +65,13 @@ afterAll(() => {
 
 describe("the README's Windows example", () => {
   it('main.mjs prints 3, computed by my_lib.dll in the 32-bit server', async () => {
-    const run = await runWindowsNode(join(project, 'main.mjs'), [], { cwd: project });
+    const run = await runWindowsNode(join(project, 'main.mjs'), [], { cwd: project, server32Dir });
     expect(run, run.output).toMatchObject({ code: 0, signal: null });
     expect(run.output.trim().split(/\r?\n/).at(-1)).toBe('3');
   }, 300_000);
 
   it("try-cpp.mjs runs farcall's C++ example DLL through the example's own server module", async () => {
-    const run = await runWindowsNode(join(project, 'try-cpp.mjs'), [], { cwd: project });
+    const run = await runWindowsNode(join(project, 'try-cpp.mjs'), [], { cwd: project, server32Dir });
     expect(run, run.output).toMatchObject({ code: 0, signal: null });
     expect(run.output.trim().split(/\r?\n/).slice(-2)).toEqual(['-128', 'desserts']);
   }, 300_000);
