@@ -76,6 +76,13 @@ describe("the README's Windows example", () => {
     expect(run.output.trim().split(/\r?\n/).slice(-2)).toEqual(['-128', 'desserts']);
   }, 300_000);
 
+  it('`npx farcall server32 --version` prints the 32-bit Windows Node.js version, 22.x.y', async () => {
+    const cli = join(project, 'node_modules', 'farcall', 'dist', 'cli', 'main.js');
+    const run = await runWindowsNode(cli, ['server32', '--version'], { cwd: project, server32Dir });
+    expect(run, run.output).toMatchObject({ code: 0, signal: null });
+    expect(run.output.trim().split(/\r?\n/).at(-1)).toMatch(/^22\.\d+\.\d+$/);
+  }, 300_000);
+
   it('gives the MinGW command that the C++ example README gives', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const cppReadme = readFileSync(join(root, 'examples', 'loadlib', 'cpp', 'README.md'), 'utf8');
