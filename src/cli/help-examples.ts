@@ -36,6 +36,10 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'farcall server32                               # which 32-bit runtime Client64 starts',
     'farcall server32 --interactive                 # a 32-bit REPL with koffi and loadlib loaded',
   ],
+  'server32 setup': [
+    'npx farcall server32 setup                     # the 32-bit runtime for this platform',
+    'npx farcall server32 setup --wine --mingw      # Linux: Wine, to call Windows DLLs (and MinGW)',
+  ],
 };
 
 /** The path of `command` below the program, e.g. `'user add'` (the program itself is `''`). */
