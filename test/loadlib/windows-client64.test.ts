@@ -113,6 +113,14 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
     expect(missing.message).toContain('it depends on farcall_dep-32.dll, which was not found');
   });
 
+  it("runs the kernel32 example: Windows' kernel32.dll as 'windll', GetLocalTime as a Date", () => {
+    const kernel32 = step<{ isDate: boolean; skewMs: number; lib: string }>('kernel32Example');
+    expect(kernel32.isDate).toBe(true);
+    // The same machine's clock; the call itself may take a while on a loaded machine.
+    expect(kernel32.skewMs).toBeLessThan(30_000);
+    expect(kernel32.lib.toLowerCase()).toMatch(/\\kernel32\.dll$/);
+  });
+
   it("refuses transport 'unix', which Windows does not offer, naming what to use", () => {
     expect(step('unix')).toEqual({
       name: 'TypeError',
