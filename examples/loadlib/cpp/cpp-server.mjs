@@ -2,8 +2,9 @@
 // offers each of its functions to the Client64 in cpp-client.ts.
 //
 // This module runs in the 32-bit Node.js (Debian's i386 node, version 18; on Windows node-win-x86, 22):
-// plain JavaScript, Node 18 syntax, no TypeScript. It only converts: JavaScript values in, C types to the library, JavaScript
-// values out, so that the values crossing the process boundary are plain data (never pointers).
+// plain JavaScript, Node 18 syntax, no TypeScript. It only converts: JavaScript values in, C types to the
+// library, JavaScript values out, so that the values crossing the process boundary are plain data (never
+// pointers).
 //
 // To wrap your own library: copy this folder, change LIBRARY below, and declare your functions.
 import { join } from 'node:path';
