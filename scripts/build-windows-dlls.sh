@@ -12,10 +12,11 @@
 #   native/build/libfarcall_cpp-32.dll                  examples/loadlib/cpp (native/cpp, g++)
 #   native/build/libfarcall_fortran-32.dll              examples/loadlib/fortran (native/fortran, gfortran)
 #   native/build/libfarcall_example-32.dll              examples/loadlib/echo (the C example contract)
+#   native/build/libfarcall_{cpp,fortran,example}-64.dll  their 64-bit builds (mocked mode on Windows)
 # Every DLL links the compiler's runtime statically, so that it imports only system DLLs (KERNEL32.dll,
 # msvcrt.dll), as a vendor's DLL usually does. Skips a DLL whose output is newer than its sources.
-# Needs gcc-mingw-w64-i686, g++-mingw-w64-i686, gfortran-mingw-w64-i686 and gcc-mingw-w64-x86-64
-# (bash scripts/setup-wine.sh --mingw installs them).
+# Needs gcc-mingw-w64-i686, g++-mingw-w64-i686, gfortran-mingw-w64-i686, gcc-mingw-w64-x86-64,
+# g++-mingw-w64-x86-64 and gfortran-mingw-w64-x86-64 (bash scripts/setup-wine.sh --mingw installs them).
 #
 # Usage: bash scripts/build-windows-dlls.sh [--force]
 set -euo pipefail
@@ -27,9 +28,11 @@ force=0
 [ "${1:-}" = --force ] && force=1
 mkdir -p "$out/deps"
 
-for cc in i686-w64-mingw32-gcc i686-w64-mingw32-g++ i686-w64-mingw32-gfortran x86_64-w64-mingw32-gcc; do
-  command -v "$cc" >/dev/null ||
-    { echo "build-windows-dlls: $cc is missing: apt-get install gcc-mingw-w64-i686 g++-mingw-w64-i686 gfortran-mingw-w64-i686 gcc-mingw-w64-x86-64 (or: bash scripts/setup-wine.sh --mingw)" >&2; exit 1; }
+for arch in i686 x86_64; do
+  for cc in gcc g++ gfortran; do
+    command -v "$arch-w64-mingw32-$cc" >/dev/null ||
+      { echo "build-windows-dlls: $arch-w64-mingw32-$cc is missing: apt-get install {gcc,g++,gfortran}-mingw-w64-{i686,x86-64} (or: bash scripts/setup-wine.sh --mingw)" >&2; exit 1; }
+  done
 done
 
 up_to_date() { # OUTPUT INPUT...
@@ -73,14 +76,20 @@ build "$out/farcall_uses_dep-32.dll" 32 "$src/farcall_uses_dep.c" "$out/deps/far
 build "$out/farcall_hresult-32.dll" 32 "$src/windows/farcall_hresult.c"
 build "$out/farcall_winapi-32.dll" 32 "$src/windows/farcall_winapi.c"
 
-# The examples' DLLs (the commands examples/loadlib/*/README.md give).
-build "$root/native/build/libfarcall_example-32.dll" 32 "$src/farcall_example.c"
-if ! up_to_date "$root/native/build/libfarcall_cpp-32.dll" "$src/cpp/farcall_cpp.cpp" "$src/cpp/farcall_cpp.h"; then
-  compile "$root/native/build/libfarcall_cpp-32.dll" i686-w64-mingw32-g++ -shared -O2 -Wall -Wextra -std=c++17 \
-    -static-libgcc -static-libstdc++ "$src/cpp/farcall_cpp.cpp"
-fi
-if ! up_to_date "$root/native/build/libfarcall_fortran-32.dll" "$src/fortran/farcall_fortran.f90"; then
-  # -static: libgfortran and libquadmath too (they have no -static-lib… flag of their own that covers both).
-  compile "$root/native/build/libfarcall_fortran-32.dll" i686-w64-mingw32-gfortran -shared -O2 -Wall -Wno-attributes \
-    -static "$src/fortran/farcall_fortran.f90"
-fi
+# The examples' DLLs (the commands examples/loadlib/*/README.md give), 32-bit and 64-bit.
+for bits in 32 64; do
+  arch=i686
+  [ "$bits" = 64 ] && arch=x86_64
+  build "$root/native/build/libfarcall_example-$bits.dll" "$bits" "$src/farcall_example.c"
+  target="$root/native/build/libfarcall_cpp-$bits.dll"
+  if ! up_to_date "$target" "$src/cpp/farcall_cpp.cpp" "$src/cpp/farcall_cpp.h"; then
+    compile "$target" "$arch-w64-mingw32-g++" -shared -O2 -Wall -Wextra -std=c++17 \
+      -static-libgcc -static-libstdc++ "$src/cpp/farcall_cpp.cpp"
+  fi
+  target="$root/native/build/libfarcall_fortran-$bits.dll"
+  if ! up_to_date "$target" "$src/fortran/farcall_fortran.f90"; then
+    # -static: libgfortran and libquadmath too (they have no -static-lib… flag of their own that covers both).
+    compile "$target" "$arch-w64-mingw32-gfortran" -shared -O2 -Wall -Wno-attributes -static \
+      "$src/fortran/farcall_fortran.f90"
+  fi
+done

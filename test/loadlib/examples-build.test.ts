@@ -1,7 +1,8 @@
 // Each examples/loadlib/*/README.md gives the exact compiler command that builds its library: every such
 // command compiles as written (into a temporary folder instead of native/build) and gives a library of
 // the bitness it says, so a user who copies it gets what the example loads. The MinGW commands
-// (i686-w64-mingw32-*) give a 32-bit DLL that imports only system DLLs, so it runs on any Windows (and Wine).
+// (i686-w64-mingw32-*, x86_64-w64-mingw32-*) give a 32- or 64-bit DLL that imports only system DLLs, so it
+// runs on any Windows (and Wine).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +23,8 @@ const SYSTEM_LIBRARY_EXAMPLES = new Set(['kernel32']);
 const SYSTEM_DLLS = new Set(['kernel32.dll', 'msvcrt.dll', 'user32.dll', 'advapi32.dll']);
 
 /**
- * [folder, command] for each `gcc|g++|gfortran -m32|-m64 ...` and `i686-w64-mingw32-gcc|g++|gfortran ...`
- * line of the folders' READMEs.
+ * [folder, command] for each `gcc|g++|gfortran -m32|-m64 ...` and `(i686|x86_64)-w64-mingw32-gcc|g++|gfortran
+ * ...` line of the folders' READMEs.
  */
 const commands: [string, string][] = readdirSync(examples, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
@@ -31,7 +32,9 @@ const commands: [string, string][] = readdirSync(examples, { withFileTypes: true
     readFileSync(join(examples, entry.name, 'README.md'), 'utf8')
       .split('\n')
       .map((line) => line.replace(/\s+#.*$/, '').trim())
-      .filter((line) => /^((gcc|g\+\+|gfortran) -m(32|64)|i686-w64-mingw32-(gcc|g\+\+|gfortran)) /.test(line))
+      .filter((line) =>
+        /^((gcc|g\+\+|gfortran) -m(32|64)|(i686|x86_64)-w64-mingw32-(gcc|g\+\+|gfortran)) /.test(line),
+      )
       .map((line): [string, string] => [entry.name, line]),
   );
 
@@ -66,8 +69,9 @@ describe('the build commands of examples/loadlib/*/README.md', () => {
       args[output + 1] = target;
       const { stderr } = await run(compiler, args, { cwd: root, timeout: 60_000 });
       expect(stderr, 'the command compiles without warnings').toBe('');
-      if (compiler.startsWith('i686-w64-mingw32-')) {
-        expect(readBinaryArch(target)).toEqual({ format: 'pe', arch: 'ia32', bits: 32 });
+      if (compiler.includes('-w64-mingw32-')) {
+        const pe = compiler.startsWith('i686-') ? { arch: 'ia32', bits: 32 } : { arch: 'x64', bits: 64 };
+        expect(readBinaryArch(target)).toEqual({ format: 'pe', ...pe });
         const imports = (readPeImports(target) ?? ['(no import table)']).map((name) => name.toLowerCase());
         expect(
           imports.filter((name) => !SYSTEM_DLLS.has(name)),

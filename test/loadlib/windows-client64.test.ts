@@ -121,6 +121,15 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
     expect(kernel32.lib.toLowerCase()).toMatch(/\\kernel32\.dll$/);
   });
 
+  it('mocked mode (host: null) runs each example in 64-bit Windows Node.js with its 64-bit DLL', () => {
+    const mocked = step<Record<string, { lib: string; value: string }>>('mockedExamples');
+    expect(mocked).toEqual({
+      cpp: { lib: expect.stringMatching(/\\libfarcall_cpp-64\.dll$/), value: '-128' },
+      fortran: { lib: expect.stringMatching(/\\libfarcall_fortran-64\.dll$/), value: '120' },
+      echo: { lib: expect.stringMatching(/\\libfarcall_example-64\.dll$/), value: String(2n ** 63n) },
+    });
+  });
+
   it("refuses transport 'unix', which Windows does not offer, naming what to use", () => {
     expect(step('unix')).toEqual({
       name: 'TypeError',
