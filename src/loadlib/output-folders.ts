@@ -63,6 +63,13 @@ export function removeOrphanedOutputFolders(parent: string): string[] {
     }
     if (!Number.isSafeInteger(owner) || owner <= 0 || owner === process.pid || isRunning(owner)) continue;
     try {
+      // The owner file goes last: a server that outlived its client by a moment may still hold its files,
+      // which Windows then keeps listed ("delete pending") until it exits. The folder stays, still owned,
+      // and the next sweep removes it.
+      for (const entry of readdirSync(dir)) {
+        if (entry !== OWNER_FILE) rmSync(join(dir, entry), { recursive: true, force: true });
+      }
+      if (readdirSync(dir).some((entry) => entry !== OWNER_FILE)) continue;
       rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch {

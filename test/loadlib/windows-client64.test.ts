@@ -146,6 +146,10 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
     expect(step('sweep')).toEqual({ leftBehind: 1, whileRunning: 1 });
   });
 
+  it("keeps an ended client's folder while its server still holds a file, and removes it after", () => {
+    expect(step('sweepWhileHeld')).toEqual({ whileHeld: 0, ownedWhileHeld: true, afterwards: 1, gone: true });
+  });
+
   it('leaves no temporary folder behind', () => {
     expect(step('leftovers')).toEqual({ tempDirs: [] });
   });
