@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   ConnectionClosedError,
   ConnectionTimeoutError,
+  ProcessStartError,
   RemoteError,
   ResponseTimeoutError,
   Server32Error,
@@ -48,8 +49,9 @@ const EXIT_STATUS_WAIT_MS = 1000;
  * Starts a 32-bit server on your Server32 module and calls it. Subclass it and add a method per
  * server method, or use {@link Client64.proxy} to get them all, typed.
  *
- * The server starts at construction; `await client.ready` to see it up (a start-up failure rejects with
- * a `ConnectionTimeoutError` that carries the server's own output), or just call: `request32` waits.
+ * The server starts at construction; `await client.ready` to see it up, or just call: `request32` waits.
+ * A server that fails while starting rejects at once with a {@link ProcessStartError} that carries the
+ * server's own output; one not ready within `timeout` is killed and rejects with a `ConnectionTimeoutError`.
  * The server exits when you call `shutdownServer32()`, leave an `await using` block, or when this
  * process exits or dies; an idle client never keeps this process alive.
  *
@@ -104,7 +106,11 @@ export class Client64 {
   readonly transport: Server32Transport | 'mocked';
   /** The per-call deadline in milliseconds (`Infinity`: none). */
   readonly rpcTimeout: number;
-  /** Resolves when the server is up; rejects with ConnectionTimeoutError (or Server32RuntimeNotFoundError). */
+  /**
+   * Resolves when the server is up. Rejects with ProcessStartError when the server fails while starting
+   * (at once, with its output), ConnectionTimeoutError when it is not ready within `timeout`, or
+   * Server32RuntimeNotFoundError when the 32-bit runtime is not set up.
+   */
   readonly ready: Promise<void>;
 
   #connection: Connection | undefined;
@@ -264,7 +270,7 @@ export class Client64 {
    * @throws Server32Error when the server method throws (with the server-side stack in `remoteStack`),
    *   or `name` is no public member; ResponseTimeoutError after `rpcTimeout` (the client stays usable);
    *   ConnectionClosedError when the server is shut down or dies (the message names the signal of a crash);
-   *   ConnectionTimeoutError when the server failed to start
+   *   ProcessStartError or ConnectionTimeoutError when the server failed to start (as {@link Client64.ready})
    * @example
    * ```ts
    * const sum = await client.request32('add', 1, 2);
@@ -545,10 +551,12 @@ export class Client64 {
       const how = status === undefined ? 'stopped answering' : describeExit(status);
       reason = `The 32-bit server ${how} while starting ${this.module32}.`;
     }
-    await process32.ended;
-    return new ConnectionTimeoutError(reason + outputSection(process32.stdout, process32.stderr), timeout, {
-      cause: outcome.kind === 'failed' ? outcome.error : undefined,
-    });
+    const exit = await process32.ended;
+    return new ProcessStartError(
+      reason + outputSection(process32.stdout, process32.stderr),
+      { exitCode: exit.code, signal: exit.signal, stderr: stderrTail(process32.stderr) },
+      { cause: outcome.kind === 'failed' ? outcome.error : exit.error },
+    );
   }
 
   async #startMocked(request: Server32StartRequest, timeout: number): Promise<void> {
@@ -585,9 +593,9 @@ export class Client64 {
       }
       if (outcome.kind === 'failed') {
         const error = outcome.error;
-        throw new ConnectionTimeoutError(
+        throw new ProcessStartError(
           `The mocked server (host: null) could not start ${this.module32}: ${error instanceof RemoteError ? remoteMessage(error) : String(error)}`,
-          timeout,
+          { exitCode: null, signal: null, stderr: '' },
           { cause: error },
         );
       }
@@ -626,6 +634,11 @@ function outputSection(stdout: string, stderr: string): string {
   if (stdout.trim() !== '') text += `\n--- the server's stdout ---\n${stdout.trimEnd()}`;
   if (stderr.trim() !== '') text += `\n--- the server's stderr ---\n${stderr.trimEnd()}`;
   return text;
+}
+
+/** The last 8 KiB of the server's stderr, as ProcessSpawner keeps for `ProcessStartError.stderr`. */
+function stderrTail(stderr: string): string {
+  return stderr.length <= 8192 ? stderr.trimEnd() : stderr.slice(-8192).trimEnd();
 }
 
 /** Waits up to `ms` for the process to end, keeping this process alive meanwhile. */

@@ -270,8 +270,15 @@ export class ProcessSpawner implements AsyncDisposable {
         // The pipe closed first: the child is dying; report how it ended, with its stderr.
         const exit = await Promise.race([exited, delay(OUTPUT_GRACE_MS).then(() => undefined)]);
         if (exit !== undefined) throw await startFailure(exit);
+        // Still running but its pipe failed (a handshake it got wrong): the same situation for the caller.
         child.kill('SIGKILL');
-        throw outcome.error;
+        const stderr = stderrTail.text.trimEnd();
+        throw new ProcessStartError(
+          `${capitalize(describe)} failed before it was ready: ${errorMessage(outcome.error)}. It was killed` +
+            (stderr.length > 0 ? `. Its stderr:\n${stderr}` : ''),
+          { exitCode: null, signal: null, stderr },
+          { cause: outcome.error },
+        );
       }
       case 'timeout': {
         void connecting.then(
@@ -379,4 +386,8 @@ function delay(ms: number): Promise<void> {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
