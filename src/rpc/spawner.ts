@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { ConnectionTimeoutError, ProcessStartError } from '../errors.js';
 import { resolveBuiltModule } from '../internal/module-path.js';
+import { type Logger, partLog } from '../log/logger.js';
 import { childChannel } from '../wire/transports.js';
 import { RPCClient } from './client.js';
 import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
@@ -63,6 +64,12 @@ export interface ProcessSpawnerOptions {
   stdout?: Writable | null;
   /** Where the child's stderr lines go, prefixed with `[name] `; `null` drops them. Default `process.stderr`. */
   stderr?: Writable | null;
+  /**
+   * Receives this side's debug records: the child started (pid), its connection and handshake, every
+   * call (name, id, duration, error class), how it exited. Never argument values or keys. The child logs
+   * to its stderr with `NODE_DEBUG=farcall:rpc` (inherited through `env`). Default none.
+   */
+  logger?: Logger;
 }
 
 /** How a child process ended. */
@@ -176,6 +183,13 @@ export class ProcessSpawner implements AsyncDisposable {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
+    const log = partLog('rpc', options.logger);
+    if (log.debugEnabled) {
+      log.debug(`spawned child '${name}' (pid ${child.pid ?? 'none'}, module ${moduleSpecifier})`);
+      child.once('exit', (code, signal) =>
+        log.debug(`child '${name}' (pid ${child.pid}) exited (${signal ?? `code ${code}`})`),
+      );
+    }
     // Without these, an EPIPE on the lifeline or a second 'error' event would crash the parent.
     child.on('error', () => {});
     child.stdin?.on('error', () => {});
@@ -221,6 +235,7 @@ export class ProcessSpawner implements AsyncDisposable {
         timeout: options.callTimeout,
         authKey: options.authKey,
         maxFrameBytes: options.maxFrameBytes,
+        logger: options.logger,
       });
     } catch (error) {
       child.kill('SIGKILL');
