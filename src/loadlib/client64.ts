@@ -14,6 +14,7 @@ import {
   ResponseTimeoutError,
   Server32Error,
 } from '../errors.js';
+import { elapsed, type PartLog, partLog } from '../log/logger.js';
 import type { Connection } from '../rpc/connection.js';
 import { describeCall } from '../rpc/remote-errors.js';
 import {
@@ -34,6 +35,7 @@ import {
   type Server32StartReply,
   type Server32StartRequest,
 } from './server32-host.js';
+import { server32LogName } from './server32-log-name.js';
 import type { Server32Process, Server32ProcessOptions } from './server32-process.js';
 import { createServer32Proxy, type Server32Proxy } from './server32-proxy.js';
 import { forWine } from './wine.js';
@@ -122,6 +124,7 @@ export class Client64 {
   #socketDir: string | undefined;
   #shutdown: Promise<Server32Output> | undefined;
   #failed = false;
+  readonly #log: PartLog;
 
   /**
    * @param module32 - your Server32 module: a path (absolute, or relative to the working directory), a
@@ -132,6 +135,7 @@ export class Client64 {
    */
   constructor(module32: string | URL, options: Client64Options = {}) {
     checkOptions(options);
+    this.#log = partLog('loadlib', options.logger);
     this.module32 = checkModule32(module32);
     this.host = options.host === undefined ? '127.0.0.1' : options.host;
     const runtime = checkRuntime(options.runtime);
@@ -185,6 +189,7 @@ export class Client64 {
     this.ready.catch(() => {
       this.#failed = true;
     });
+    if (this.#log.debugEnabled) this.#logStart(timeout, Object.keys(kwargs).length);
   }
 
   /**
@@ -414,6 +419,14 @@ export class Client64 {
       }
       if (process32 === undefined) return { stdout: '', stderr: '' };
       const status = await waitWithRef(process32, killTimeout);
+      if (this.#log.debugEnabled) {
+        this.#log.debug(
+          `the 32-bit server (pid ${process32.pid}) of ${this.module32} ` +
+            (status === undefined
+              ? `did not exit within ${killTimeout} ms: killing it`
+              : describeExit(status)),
+        );
+      }
       if (status === undefined) {
         process32.kill('SIGKILL');
         await process32.ended;
@@ -433,6 +446,27 @@ export class Client64 {
 
   // --- starting ------------------------------------------------------------------------------------------
 
+  #logStart(timeout: number, serverOptionCount: number): void {
+    const started = performance.now();
+    this.#log.debug(
+      `starting ${this.module32} (transport ${this.transport}, timeout ${timeout} ms, ` +
+        `${serverOptionCount} serverOptions)`,
+    );
+    this.ready.then(
+      () =>
+        this.#log.debug(
+          `${this.module32} ready in ${elapsed(started)}: server pid ${this.serverPid}, Node.js ` +
+            `${this.serverRuntime?.node} ${this.serverRuntime?.arch}, at ${this.address}, library ` +
+            `${this.lib32Path ?? '(none)'}`,
+        ),
+      (error: unknown) =>
+        this.#log.debug(
+          `${this.module32} failed to start after ${elapsed(started)}: ${(error as Error).name} ` +
+            `${(error as { code?: string }).code ?? ''}`.trimEnd(),
+        ),
+    );
+  }
+
   async #start(
     request: Server32StartRequest,
     timeout: number,
@@ -443,6 +477,9 @@ export class Client64 {
     const { Server32Process } = await import('./server32-process.js');
     const process32 = await Server32Process.spawn(processOptions);
     this.#process = process32;
+    if (this.#log.debugEnabled) {
+      this.#log.debug(`spawned the 32-bit server (pid ${process32.pid}) for ${this.module32}`);
+    }
     process32.ref();
     const control = new Server32Connection(
       process32.channel,
@@ -451,6 +488,8 @@ export class Client64 {
         side: 'client',
         peerName: 'the 32-bit server',
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        log: this.#log,
+        logName: server32LogName,
         handshakeTimeout: timeout,
         timeout: Number.POSITIVE_INFINITY,
       },
@@ -511,6 +550,8 @@ export class Client64 {
         side: 'client',
         peerName: `the 32-bit server at ${address}`,
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        log: this.#log,
+        logName: server32LogName,
         handshakeTimeout: timeout,
         timeout: this.rpcTimeout,
       },
@@ -568,6 +609,8 @@ export class Client64 {
         side: 'client',
         peerName: 'the mocked Server32',
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        log: this.#log,
+        logName: server32LogName,
         timeout: this.rpcTimeout,
       },
       this.#guard,
