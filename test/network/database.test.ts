@@ -4,8 +4,8 @@ import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManagerDatabaseError } from '../../src/errors.js';
-import { ManagerDatabase } from '../../src/network/database.js';
-import { openSqlite } from '../../src/network/sqlite.js';
+import { ManagerDatabase } from '../../src/network/manager/database.js';
+import { openSqlite } from '../../src/network/manager/sqlite.js';
 
 let dir: string;
 let path: string;

@@ -9,9 +9,9 @@
 
 import type { Socket } from 'node:net';
 import { isIPv4 } from 'node:net';
-import { ConnectionClosedError, FarcallTimeoutError } from '../errors.js';
-import { LineDecoder } from '../wire/lines.js';
-import { localHostname } from './certificates.js';
+import { ConnectionClosedError, FarcallTimeoutError } from '../../errors.js';
+import { LineDecoder } from '../../wire/lines.js';
+import { localHostname } from '../shared/certificates.js';
 
 // Lines up to this size are copied into one buffer per write; longer ones are written as they are.
 const COPY_LIMIT = 64 * 1024;
