@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectError, ConnectionTimeoutError, ProcessStartError } from '../src/errors.js';
 import { Client64 } from '../src/loadlib/client64.js';
+import { connect as connectManager } from '../src/network/index.js';
 import { RPCClient } from '../src/rpc/client.js';
 import { ProcessSpawner } from '../src/rpc/spawner.js';
 import { connectTransport } from '../src/wire/transports.js';
@@ -64,12 +65,30 @@ describe('nothing listens at the address: ConnectError', () => {
     const port = await closedPort();
     expectOnly(await RPCClient.connect(`tcp://127.0.0.1:${port}`).catch((e: unknown) => e), ConnectError);
   });
+
+  it('farcall/network connect(): no Manager, plain TCP and TLS', async () => {
+    const port = await closedPort();
+    for (const disableTls of [true, false]) {
+      const error = await connectManager({ host: '127.0.0.1', port, disableTls }).catch((e: unknown) => e);
+      expectOnly(error, ConnectError);
+      expect((error as Error).message).toContain('Make sure a Manager is running on this computer');
+    }
+  });
 });
 
 describe('the peer accepts but does not answer in time: ConnectionTimeoutError', () => {
   it('farcall/rpc RPCClient.connect', async () => {
     const port = await silentPort();
     const error = await RPCClient.connect(`tcp://127.0.0.1:${port}`, { connectTimeout: 300 }).catch(
+      (e: unknown) => e,
+    );
+    expectOnly(error, ConnectionTimeoutError);
+    expect((error as ConnectionTimeoutError).timeoutMs).toBe(300);
+  });
+
+  it('farcall/network connect()', async () => {
+    const port = await silentPort();
+    const error = await connectManager({ host: '127.0.0.1', port, disableTls: true, timeout: 300 }).catch(
       (e: unknown) => e,
     );
     expectOnly(error, ConnectionTimeoutError);

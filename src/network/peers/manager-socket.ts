@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import {
   AbortError,
+  ConnectError,
   ConnectionClosedError,
   ConnectionTimeoutError,
   type FarcallError,
@@ -246,12 +247,12 @@ export function connectError(
     const hint = isLocalhost(host)
       ? 'Make sure a Manager is running on this computer (farcall start).'
       : `Make sure a Manager is running on ${host} and that port ${port} is reachable from here.`;
-    return new ConnectionClosedError(`Cannot connect to ${where}: the connection was refused.\n${hint}`, {
+    return new ConnectError(`Cannot connect to ${where}: the connection was refused.\n${hint}`, {
       cause: error,
     });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new ConnectionClosedError(`Cannot connect to ${where}: the host name '${host}' is unknown.`, {
+    return new ConnectError(`Cannot connect to ${where}: the host name '${host}' is unknown.`, {
       cause: error,
     });
   }
@@ -262,7 +263,7 @@ export function connectError(
       { cause: error },
     );
   }
-  return new ConnectionClosedError(`Cannot connect to ${where}: ${error.message}`, { cause: error });
+  return new ConnectError(`Cannot connect to ${where}: ${error.message}`, { cause: error });
 }
 
 /**
