@@ -85,6 +85,8 @@ export function filterClientConnectKwargs(options: Record<string, unknown>): Con
 /**
  * Connects to a Network Manager as a Client.
  *
+ * @throws ConnectError when no Manager listens at `host:port` (refused, unknown host); ConnectionTimeoutError
+ *   when it does not answer within `timeout`; TLSError, AuthenticationError when the handshake fails
  * @example
  * ```ts
  * import { connect } from 'farcall/network';
