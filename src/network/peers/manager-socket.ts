@@ -18,6 +18,7 @@ import {
   type FarcallError,
   TLSError,
 } from '../../errors.js';
+import { type Logger, partLog } from '../../log/logger.js';
 import { LineDecoder } from '../../wire/lines.js';
 import { parseJson, stringifyJson } from '../protocol/json.js';
 import { DEFAULT_PORT } from '../protocol/messages.js';
@@ -79,6 +80,13 @@ export interface ManagerAddressOptions {
    * question on the terminal when stdin is a TTY; without a terminal a missing credential is an error.
    */
   credentialPrompt?: CredentialPrompt;
+  /**
+   * Receives debug records: connected (TLS or plain, local port) or why not, the handshake (ok, or failed
+   * and why), each request (service, attribute, uid, size, duration, error class), closed. Never a
+   * password or a request's arguments. `NODE_DEBUG=farcall:network` writes the same lines to stderr.
+   * Default none.
+   */
+  logger?: Logger;
 }
 
 /** The names that mean "this computer". */
@@ -110,6 +118,27 @@ export async function openManagerSocket(
   options: ManagerAddressOptions,
   deadline: Deadline,
 ): Promise<OpenedSocket> {
+  const log = partLog('network', options.logger);
+  if (!log.debugEnabled) return openSocket(options, deadline);
+  const where = `${options.host ?? 'localhost'}:${options.port ?? DEFAULT_PORT}`;
+  try {
+    const opened = await openSocket(options, deadline);
+    log.debug(
+      `connected to ${where} (${opened.tls ? 'TLS' : 'plain TCP'}) from local port ${opened.socket.localPort}`,
+    );
+    return opened;
+  } catch (error) {
+    log.debug(`connecting to ${where} failed: ${describeFailure(error)}`);
+    throw error;
+  }
+}
+
+/** `ConnectError: Cannot connect to …`: an error for a log line. */
+export function describeFailure(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function openSocket(options: ManagerAddressOptions, deadline: Deadline): Promise<OpenedSocket> {
   const host = options.host ?? 'localhost';
   const port = options.port ?? DEFAULT_PORT;
   if (options.disableTls) {
