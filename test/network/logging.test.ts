@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/log/logger.js';
-import { connect, Service, startManager } from '../../src/network/index.js';
+import { connect, ManagerDatabase, Service, startManager } from '../../src/network/index.js';
 
 const PASSWORD = 'pw-SECRET-network-31';
 const ARGUMENT = 'arg-SECRET-network-32';
+const LOGIN_PASSWORD = 'login-SECRET-network-33';
 
 function recorder(): { logger: Logger; records: string[] } {
   const records: string[] = [];
@@ -121,6 +122,43 @@ describe('a logger option', () => {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain('SECRET');
     }
+  });
+});
+
+describe('a login (--auth-login)', () => {
+  it('logs who logged in and who failed, never the login password, at every level', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'farcall-net-log-'));
+    homes.push(home);
+    const database = join(home, 'users.sqlite3');
+    const users = new ManagerDatabase(database);
+    await users.addUser('alice', LOGIN_PASSWORD, { isAdmin: true });
+    users.close();
+    const managerLog = recorder();
+    const clientLog = recorder();
+    const manager = await startManager({
+      port: 0,
+      disableTls: true,
+      authLogin: true,
+      database,
+      home,
+      logLevel: 'silent',
+      failureDelay: 0,
+      logger: managerLog.logger,
+    });
+    const reach = { host: '127.0.0.1', port: manager.port, disableTls: true, home, logger: clientLog.logger };
+    const client = await connect({ ...reach, username: 'alice', password: LOGIN_PASSWORD });
+    expect(await client.adminRequest('users_table.usernames')).toEqual(['alice']);
+    await client.disconnect();
+    const wrong = await connect({ ...reach, username: 'alice', password: `${LOGIN_PASSWORD}-wrong` }).catch(
+      (e: unknown) => e,
+    );
+    expect(wrong).toBeInstanceOf(Error);
+    await manager.close();
+    const all = [...managerLog.records, ...clientLog.records].join('\n');
+    expect(all).toMatch(/rejected: wrong login password for "alice"/);
+    expect(all).toMatch(/request 'Manager'\.users_table\.usernames/);
+    expect(all).not.toContain(LOGIN_PASSWORD);
+    expect(all).not.toContain('SECRET');
   });
 });
 
