@@ -130,6 +130,31 @@ describe('farcall start --log-file', () => {
   });
 });
 
+describe('farcall start --auth-password', () => {
+  it('- asks on a terminal; without one it fails with one line naming --auth-password-file', async () => {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'start', '--port', '0', '--disable-tls', '--auth-password', '-'],
+        {
+          env: { ...process.env, FARCALL_HOME: home },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      child.stdin.end();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+      });
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(
+      /^farcall: error: --auth-password -: there is no terminal to type the password on; use --auth-password-file\n$/,
+    );
+  });
+});
+
 describe('farcall start --log-level debug', () => {
   it('shows connections, handshakes and requests, and never the password (terminal and file)', async () => {
     const passwordFile = join(home, 'password.txt');
