@@ -10,6 +10,13 @@
  */
 
 export type { Logger } from '../log/logger.js';
+export {
+  type ChildLogger,
+  childLogger,
+  type LogLevel,
+  MAX_LOG_RECORD_BYTES,
+  MAX_QUEUED_LOG_BYTES,
+} from './child-log.js';
 export { RPCClient, type RPCClientEvents, type RPCClientOptions } from './client.js';
 export {
   Connection,
@@ -24,7 +31,7 @@ export {
   registerError,
   unregisterError,
 } from './error-registry.js';
-export { constructible } from './exposure.js';
+export { constructible, expose } from './exposure.js';
 export type { OwnerConnection } from './forwarding.js';
 export type { ConnectionSide } from './handshake.js';
 export {
@@ -73,3 +80,4 @@ export { type PeerInfo, RPCServer, type RPCServerOptions } from './server.js';
 export { RemoteServer, type ServerHandleOwner } from './server-handle.js';
 export { type ProcessExit, ProcessSpawner, type ProcessSpawnerOptions } from './spawner.js';
 export type { SpawnerContext } from './spawner-config.js';
+export { type ChildLogRecord, DEFAULT_LOG_RATE } from './spawner-logs.js';
