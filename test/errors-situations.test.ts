@@ -107,6 +107,18 @@ describe('a child/server process fails before it is ready: ProcessStartError', (
     expectOnly(error, ProcessStartError);
   });
 
+  it('farcall/rpc ProcessSpawner: the child garbles its pipe and stays alive (killed)', async () => {
+    const error = await ProcessSpawner.spawn({
+      module: rpcFixture('spawner-garbles-pipe.mjs'),
+      stdout: null,
+      stderr: null,
+      timeout: 15_000,
+    }).catch((e: unknown) => e);
+    expectOnly(error, ProcessStartError);
+    expect((error as Error).message).toMatch(/failed before it was ready: .*It was killed/s);
+    expect((error as ProcessStartError).stderr).toContain('wrote garbage on fd 3');
+  });
+
   it('farcall/loadlib Client64: the 32-bit server exits', async () => {
     const client = new Client64(loadlibFixture('exits-while-loading.mjs'), { timeout: 15_000 });
     cleanups.push(async () => void (await client.shutdownServer32()));
