@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { ConnectionTimeoutError, ProcessStartError } from '../errors.js';
 import { resolveBuiltModule } from '../internal/module-path.js';
+import { type Logger, partLog } from '../log/logger.js';
 import { childChannel } from '../wire/transports.js';
 import { formatRecord } from './child-log.js';
 import { RPCClient } from './client.js';
@@ -65,6 +66,12 @@ export interface ProcessSpawnerOptions {
   stdout?: Writable | null;
   /** Where the child's stderr lines go, prefixed with `[name] `; `null` drops them. Default `process.stderr`. */
   stderr?: Writable | null;
+  /**
+   * Receives this side's debug records: the child started (pid), its connection and handshake, every
+   * call (name, id, duration, error class), how it exited. Never argument values or keys. The child logs
+   * to its stderr with `NODE_DEBUG=farcall:rpc` (inherited through `env`). Default none.
+   */
+  logger?: Logger;
   /**
    * Receives each log record the child logs with `childLogger()` (pyacq's log server): level, time, pid,
    * name, source, message and fields, from the child's first line of code on, also while `spawn` is
@@ -209,6 +216,13 @@ export class ProcessSpawner implements AsyncDisposable {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
+    const log = partLog('rpc', options.logger);
+    if (log.debugEnabled) {
+      log.debug(`spawned child '${name}' (pid ${child.pid ?? 'none'}, module ${moduleSpecifier})`);
+      child.once('exit', (code, signal) =>
+        log.debug(`child '${name}' (pid ${child.pid}) exited (${signal ?? `code ${code}`})`),
+      );
+    }
     // Without these, an EPIPE on the lifeline or a second 'error' event would crash the parent.
     child.on('error', () => {});
     child.stdin?.on('error', () => {});
@@ -258,6 +272,7 @@ export class ProcessSpawner implements AsyncDisposable {
         timeout: options.callTimeout,
         authKey: options.authKey,
         maxFrameBytes: options.maxFrameBytes,
+        logger: options.logger,
       });
     } catch (error) {
       child.kill('SIGKILL');
@@ -308,8 +323,15 @@ export class ProcessSpawner implements AsyncDisposable {
         // The pipe closed first: the child is dying; report how it ended, with its stderr.
         const exit = await Promise.race([exited, delay(OUTPUT_GRACE_MS).then(() => undefined)]);
         if (exit !== undefined) throw await startFailure(exit);
+        // Still running but its pipe failed (a handshake it got wrong): the same situation for the caller.
         child.kill('SIGKILL');
-        throw outcome.error;
+        const stderr = stderrTail.text.trimEnd();
+        throw new ProcessStartError(
+          `${capitalize(describe)} failed before it was ready: ${errorMessage(outcome.error)}. It was killed` +
+            (stderr.length > 0 ? `. Its stderr:\n${stderr}` : ''),
+          { exitCode: null, signal: null, stderr },
+          { cause: outcome.error },
+        );
       }
       case 'timeout': {
         void connecting.then(
@@ -442,4 +464,8 @@ function delay(ms: number): Promise<void> {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
