@@ -109,7 +109,7 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
 
   it('a DLL whose dependency is missing: the start error names the dependency', () => {
     const missing = step<{ name: string; message: string }>('missingDependency');
-    expect(missing.name).toBe('ConnectionTimeoutError');
+    expect(missing.name).toBe('ProcessStartError');
     expect(missing.message).toContain('it depends on farcall_dep-32.dll, which was not found');
   });
 
