@@ -91,14 +91,17 @@ export class Server32Host {
   #shutdown: Promise<void> | undefined;
   readonly #listen: Server32Listen | undefined;
   readonly #onStartFailure: ((error: Error) => void) | undefined;
+  readonly #onStarted: (() => void) | undefined;
 
   /**
    * @param listen - opens the extra listener a start request may ask for (the 32-bit process has one)
    * @param onStartFailure - told when `start` fails (the 32-bit process prints the error and exits)
+   * @param onStarted - told when `start` has succeeded, just before its reply is sent
    */
-  constructor(listen?: Server32Listen, onStartFailure?: (error: Error) => void) {
+  constructor(listen?: Server32Listen, onStartFailure?: (error: Error) => void, onStarted?: () => void) {
     this.#listen = listen;
     this.#onStartFailure = onStartFailure;
+    this.#onStarted = onStarted;
   }
 
   /** The constructed server, once started. */
@@ -113,12 +116,15 @@ export class Server32Host {
   async start(request: Server32StartRequest): Promise<Server32StartReply> {
     if (this.#starting) throw new Error('This Server32 host has already been started');
     this.#starting = true;
+    let reply: Server32StartReply;
     try {
-      return await this.#start(request);
+      reply = await this.#start(request);
     } catch (error) {
       this.#onStartFailure?.(error as Error);
       throw error;
     }
+    this.#onStarted?.();
+    return reply;
   }
 
   async #start(request: Server32StartRequest): Promise<Server32StartReply> {
