@@ -469,16 +469,24 @@ function findMember(server: Server32, name: string): Member {
   return { kind: 'missing' };
 }
 
+type BaseClass = abstract new (...args: never[]) => unknown;
+
+/** Each server class's base class, found once: request32 asks on every call. */
+const baseClasses = new WeakMap<object, BaseClass | undefined>();
+
 /** The Server32 base class (of whichever copy of farcall) in `server`'s class chain. */
-function baseClassOf(server: object): (abstract new (...args: never[]) => unknown) | undefined {
-  for (let c = server.constructor as unknown; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+function baseClassOf(server: object): BaseClass | undefined {
+  const own = server.constructor as unknown;
+  if (typeof own === 'function' && baseClasses.has(own)) return baseClasses.get(own);
+  let found: BaseClass | undefined;
+  for (let c = own; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
     if (Object.getOwnPropertySymbols(c).includes(SERVER32_BRAND)) {
-      return c as abstract new (
-        ...args: never[]
-      ) => unknown;
+      found = c as BaseClass;
+      break;
     }
   }
-  return undefined;
+  if (typeof own === 'function') baseClasses.set(own, found);
+  return found;
 }
 
 /** The user's classes from the server's own class up to (not including) the base class. */
