@@ -10,19 +10,32 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 
 // What `npm test` prepares first, so that `npm run bench` works on a fresh clone: the 32-bit runtime
-// (scripts/pretest.mjs, idempotent), dist/ (the benchmarks import it) and the native example libraries
-// (scripts/build-native.sh, as the tests' global setup runs it; it skips what is up to date).
-for (const [command, args] of [
-  [process.execPath, [join(root, 'scripts', 'pretest.mjs')]],
+// (scripts/pretest.mjs, idempotent), dist/ (the benchmarks import it; `npm run build`'s steps: tsc, then
+// the 32-bit server's bundle) and the native example libraries (scripts/build-native.sh, as the tests'
+// global setup runs it; it skips what is up to date).
+for (const [command, args, what] of [
+  [
+    process.execPath,
+    [join(root, 'scripts', 'pretest.mjs')],
+    'setting up the 32-bit runtime (and Wine) failed: run `bash scripts/setup-server32.sh` (as root, or with sudo) and see its message',
+  ],
   [
     process.execPath,
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+    'building dist/ failed',
   ],
-  ['bash', [join(root, 'scripts', 'build-native.sh')]],
+  [process.execPath, [join(root, 'scripts', 'bundle-server32.mjs')], 'bundling the 32-bit server failed'],
+  [
+    'bash',
+    [join(root, 'scripts', 'build-native.sh')],
+    'building the native example libraries failed (g++-multilib and gfortran-multilib: bash scripts/setup-server32.sh installs them)',
+  ],
 ]) {
   const step = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (step.status !== 0) {
-    process.stderr.write(`bench: preparing failed: ${[command, ...args].join(' ')} exited ${step.status}\n`);
+    process.stderr.write(
+      `bench: ${what}\n  (${[command, ...args].join(' ')} exited ${step.status ?? step.error?.message})\n`,
+    );
     process.exit(1);
   }
 }
@@ -32,6 +45,17 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.mjs'))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
+
+// The loadlib benchmarks start the 32-bit runtime: say at once, and how to fix it, if it is not there.
+if (files.some((f) => f.startsWith('loadlib-'))) {
+  const { findServer32Runtime } = await import('../dist/loadlib/runtime.js');
+  try {
+    findServer32Runtime();
+  } catch (error) {
+    process.stderr.write(`bench: the loadlib benchmarks need the 32-bit runtime. ${error.message}\n`);
+    process.exit(1);
+  }
+}
 
 const rows = [];
 let failed = 0;
