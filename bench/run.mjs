@@ -30,6 +30,12 @@ for (const [command, args, what] of [
     [join(root, 'scripts', 'build-native.sh')],
     'building the native example libraries failed (g++-multilib and gfortran-multilib: bash scripts/setup-server32.sh installs them)',
   ],
+  // The Wine benchmark's DLLs, as the Windows tests build them (it skips what is up to date).
+  [
+    'bash',
+    [join(root, 'scripts', 'build-windows-dlls.sh')],
+    'building the Windows test DLLs failed (MinGW: bash scripts/setup-wine.sh --mingw installs it)',
+  ],
 ]) {
   const step = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (step.status !== 0) {
