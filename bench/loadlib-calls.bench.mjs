@@ -1,10 +1,11 @@
 // Client64 → Server32 calls against the floor measured in the same run: a bare length-prefixed echo
-// between this 64-bit node and the 32-bit node over the same transport (the fd-3 pipe).
-//   - request32('add', 1, 2) latency: median ≤ 2 × floor. Measured twice: with every process pinned to one
-//     CPU (taskset; the figure that passes or fails), and unpinned (for information). Unpinned, on this
-//     shared 2-core VM, the scheduler sometimes wakes the server on the other, idle core: each round trip
-//     then pays two cross-core wake-ups (~+40 µs), for farcall's server but not for the lighter bare echo,
-//     so unpinned runs are bimodal (≈1.1× or ≈3× the floor) whatever the code does.
+// between this 64-bit node and the 32-bit node over the same transport (the fd-3 pipe). The floor is the
+// honest one of issue 6 (bench/floor.mjs): the bare server writes each frame in one write as soon as it is
+// complete, the bare client writes header and body in one write; floor and farcall are sampled in
+// alternating blocks of 200 calls.
+//   - request32('add', 1, 2) latency, unpinned (the figure that passes or fails): median ≤ 1.5 × floor.
+//     Also measured with every process pinned to one CPU (taskset), for information: on this shared 2-core
+//     VM the scheduler sometimes wakes the server on the other core, so unpinned runs vary more.
 //   - a 16 MiB Buffer echoed (argument and result): ≤ 40 ms
 //   - 8 concurrent callers of a slow native call (sleep_ms on koffi's thread pool): throughput ≥ 3 × one
 //     sequential caller; and the same for a trivial call (add), for information
@@ -54,9 +55,9 @@ try {
     value: addUs,
     floor: floorUs,
     floorLabel: 'bare echo 64-bit ⇄ 32-bit node, fd-3 pipe',
-    target: pinned ? '≤ 2 × floor' : '(information)',
+    target: pinned ? '(information)' : '≤ 1.5 × floor',
     better: 'lower',
-    pass: pinned ? addUs <= 2 * floorUs : undefined,
+    pass: pinned ? undefined : addUs <= 1.5 * floorUs,
   });
   if (latencyOnly) throw new Done();
 

@@ -1,6 +1,7 @@
 // Client64's server lifecycle against the 32-bit runtime's own start and stop, measured in the same run:
-//   - start to first reply (new Client64 → the first request32 answered): ≤ 500 ms; floor = the bare 32-bit
-//     node started on a tiny echo script, to its first echo over the fd-3 pipe
+//   - start to first reply (new Client64 → the first request32 answered): ≤ 1.2 × floor; floor = the bare
+//     32-bit node started on a tiny echo script, to its first echo over the same kind of channel (an fd-3
+//     pipe); the two alternate, in turns, the medians of 20 rounds
 //   - shutdownServer32(): ≤ 50 ms; floor = closing the bare echo's pipe until that node has exited
 //   - N start/shutdown cycles (`--cycles N`, default 100; the issue's figure is `--cycles 1000`, a few
 //     minutes) leave no process, file descriptor, socket or temporary folder behind. Cycles alternate the
@@ -33,11 +34,12 @@ const startFloor = [];
 const stopFloor = [];
 const startSamples = [];
 const stopSamples = [];
-for (let round = 0; round < 12; round++) {
+const bareRound = async () => {
   const bare = await startBareFloor();
   startFloor.push(bare.startMs);
   stopFloor.push(await bare.close());
-
+};
+const farcallRound = async () => {
   const t0 = performance.now();
   const client = new Client64(exampleServer);
   if ((await client.request32('add', 1, 2)) !== 3) throw new Error('add(1, 2) is not 3');
@@ -45,6 +47,15 @@ for (let round = 0; round < 12; round++) {
   const t1 = performance.now();
   await client.shutdownServer32();
   stopSamples.push(performance.now() - t1);
+};
+// One untimed start of each first: the client's own first start loads its process code.
+await (await startBareFloor()).close();
+const warmUp = new Client64(exampleServer);
+await warmUp.request32('add', 0, 0);
+await warmUp.shutdownServer32();
+for (let round = 0; round < 20; round++) {
+  // Which goes first alternates: a neighbour's burst lands on both alike.
+  for (const run of round % 2 === 0 ? [bareRound, farcallRound] : [farcallRound, bareRound]) await run();
 }
 const startMs = median(startSamples);
 const stopMs = median(stopSamples);
@@ -55,9 +66,9 @@ report({
   value: startMs,
   floor: median(startFloor),
   floorLabel: 'bare 32-bit node to first echo',
-  target: '≤ 500 ms',
+  target: '≤ 1.2 × floor',
   better: 'lower',
-  pass: startMs <= 500,
+  pass: startMs <= 1.2 * median(startFloor),
 });
 report({
   bench: 'loadlib-lifecycle',

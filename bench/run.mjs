@@ -10,21 +10,38 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 
 // What `npm test` prepares first, so that `npm run bench` works on a fresh clone: the 32-bit runtime
-// (scripts/pretest.mjs, idempotent), dist/ (the benchmarks import it), the native example libraries
-// (scripts/build-native.sh, as the tests' global setup runs it; it skips what is up to date) and the
-// Windows DLLs the Wine benchmark loads (scripts/build-windows-dlls.sh, as the Windows tests run it).
-for (const [command, args] of [
-  [process.execPath, [join(root, 'scripts', 'pretest.mjs')]],
+// (scripts/pretest.mjs, idempotent), dist/ (the benchmarks import it; `npm run build`'s steps: tsc, then
+// the 32-bit server's bundle) and the native example libraries (scripts/build-native.sh, as the tests'
+// global setup runs it; it skips what is up to date) and the Windows DLLs the Wine benchmark loads.
+for (const [command, args, what] of [
+  [
+    process.execPath,
+    [join(root, 'scripts', 'pretest.mjs')],
+    'setting up the 32-bit runtime (and Wine) failed: run `bash scripts/setup-server32.sh` (as root, or with sudo) and see its message',
+  ],
   [
     process.execPath,
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+    'building dist/ failed',
   ],
-  ['bash', [join(root, 'scripts', 'build-native.sh')]],
-  ['bash', [join(root, 'scripts', 'build-windows-dlls.sh')]],
+  [process.execPath, [join(root, 'scripts', 'bundle-server32.mjs')], 'bundling the 32-bit server failed'],
+  [
+    'bash',
+    [join(root, 'scripts', 'build-native.sh')],
+    'building the native example libraries failed (g++-multilib and gfortran-multilib: bash scripts/setup-server32.sh installs them)',
+  ],
+  // The Wine benchmark's DLLs, as the Windows tests build them (it skips what is up to date).
+  [
+    'bash',
+    [join(root, 'scripts', 'build-windows-dlls.sh')],
+    'building the Windows test DLLs failed (MinGW: bash scripts/setup-wine.sh --mingw installs it)',
+  ],
 ]) {
   const step = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (step.status !== 0) {
-    process.stderr.write(`bench: preparing failed: ${[command, ...args].join(' ')} exited ${step.status}\n`);
+    process.stderr.write(
+      `bench: ${what}\n  (${[command, ...args].join(' ')} exited ${step.status ?? step.error?.message})\n`,
+    );
     process.exit(1);
   }
 }
@@ -34,6 +51,17 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.mjs'))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
+
+// The loadlib benchmarks start the 32-bit runtime: say at once, and how to fix it, if it is not there.
+if (files.some((f) => f.startsWith('loadlib-'))) {
+  const { findServer32Runtime } = await import('../dist/loadlib/runtime.js');
+  try {
+    findServer32Runtime();
+  } catch (error) {
+    process.stderr.write(`bench: the loadlib benchmarks need the 32-bit runtime. ${error.message}\n`);
+    process.exit(1);
+  }
+}
 
 const rows = [];
 let failed = 0;

@@ -91,14 +91,17 @@ export class Server32Host {
   #shutdown: Promise<void> | undefined;
   readonly #listen: Server32Listen | undefined;
   readonly #onStartFailure: ((error: Error) => void) | undefined;
+  readonly #onStarted: (() => void) | undefined;
 
   /**
    * @param listen - opens the extra listener a start request may ask for (the 32-bit process has one)
    * @param onStartFailure - told when `start` fails (the 32-bit process prints the error and exits)
+   * @param onStarted - told when `start` has succeeded, just before its reply is sent
    */
-  constructor(listen?: Server32Listen, onStartFailure?: (error: Error) => void) {
+  constructor(listen?: Server32Listen, onStartFailure?: (error: Error) => void, onStarted?: () => void) {
     this.#listen = listen;
     this.#onStartFailure = onStartFailure;
+    this.#onStarted = onStarted;
   }
 
   /** The constructed server, once started. */
@@ -113,12 +116,15 @@ export class Server32Host {
   async start(request: Server32StartRequest): Promise<Server32StartReply> {
     if (this.#starting) throw new Error('This Server32 host has already been started');
     this.#starting = true;
+    let reply: Server32StartReply;
     try {
-      return await this.#start(request);
+      reply = await this.#start(request);
     } catch (error) {
       this.#onStartFailure?.(error as Error);
       throw error;
     }
+    this.#onStarted?.();
+    return reply;
   }
 
   async #start(request: Server32StartRequest): Promise<Server32StartReply> {
@@ -463,16 +469,24 @@ function findMember(server: Server32, name: string): Member {
   return { kind: 'missing' };
 }
 
+type BaseClass = abstract new (...args: never[]) => unknown;
+
+/** Each server class's base class, found once: request32 asks on every call. */
+const baseClasses = new WeakMap<object, BaseClass | undefined>();
+
 /** The Server32 base class (of whichever copy of farcall) in `server`'s class chain. */
-function baseClassOf(server: object): (abstract new (...args: never[]) => unknown) | undefined {
-  for (let c = server.constructor as unknown; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+function baseClassOf(server: object): BaseClass | undefined {
+  const own = server.constructor as unknown;
+  if (typeof own === 'function' && baseClasses.has(own)) return baseClasses.get(own);
+  let found: BaseClass | undefined;
+  for (let c = own; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
     if (Object.getOwnPropertySymbols(c).includes(SERVER32_BRAND)) {
-      return c as abstract new (
-        ...args: never[]
-      ) => unknown;
+      found = c as BaseClass;
+      break;
     }
   }
-  return undefined;
+  if (typeof own === 'function') baseClasses.set(own, found);
+  return found;
 }
 
 /** The user's classes from the server's own class up to (not including) the base class. */

@@ -5,9 +5,9 @@
  * Runs inside the 32-bit server, on Debian's i386 Node 18: Node 18 APIs only.
  * @module
  */
-import type { Duplex } from 'node:stream';
 import { partLog } from '../log/logger.js';
 import { Connection } from '../rpc/connection.js';
+import { HandshakeGate } from '../rpc/handshake-gate.js';
 import { type Listener, listenTransport } from '../wire/transports.js';
 import { SERVER32_MAX_MESSAGE_BYTES } from './server32-host.js';
 import { server32LogName } from './server32-log-name.js';
@@ -17,7 +17,11 @@ import { server32LogName } from './server32-log-name.js';
  * under 1 KiB, so a peer without the token cannot make the 32-bit process buffer a large frame.
  */
 export const PRE_AUTH_MAX_BYTES = 64 * 1024;
-/** The most socket connections that may wait for authentication at a time (4); more are closed at once. */
+/**
+ * The most socket connections that may wait for authentication at a time (4). One more closes the
+ * OLDEST waiting one (rpc's `HandshakeGate`), not the newcomer: a local peer that holds 4 silent
+ * connections cannot keep the Client64 out, whose handshake takes a round trip.
+ */
 export const MAX_UNAUTHENTICATED_CONNECTIONS = 4;
 /** Milliseconds a socket peer has to authenticate (5 s), then it is disconnected. */
 export const SOCKET_HANDSHAKE_MS = 5000;
@@ -27,13 +31,8 @@ export const SOCKET_HANDSHAKE_MS = 5000;
  * with `authKey`, under the limits above.
  */
 export function listenForClient(address: string, authKey: string, root: object): Promise<Listener> {
-  const waiting = new Set<Duplex>();
+  const gate = new HandshakeGate(MAX_UNAUTHENTICATED_CONNECTIONS);
   return listenTransport(address, (stream) => {
-    if (waiting.size >= MAX_UNAUTHENTICATED_CONNECTIONS) {
-      stream.destroy();
-      return;
-    }
-    waiting.add(stream);
     let received = 0;
     const count = (chunk: Buffer): void => {
       received += chunk.length;
@@ -51,10 +50,10 @@ export function listenForClient(address: string, authKey: string, root: object):
       handshakeTimeout: SOCKET_HANDSHAKE_MS,
     });
     const authenticatedOrGone = (): void => {
-      waiting.delete(stream);
       stream.off('data', count);
     };
     connection.ready.then(authenticatedOrGone, authenticatedOrGone);
     connection.whenClosed.then(authenticatedOrGone, authenticatedOrGone);
+    gate.admit(connection);
   });
 }

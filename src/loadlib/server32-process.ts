@@ -33,6 +33,17 @@ export interface Server32ProcessOptions {
   wineDir?: string | undefined;
 }
 
+/**
+ * The export condition the 32-bit server runs under: there, `farcall/loadlib` is `server32-bundle`, the
+ * module the server program itself comes from, so the server module's import of it loads nothing more.
+ */
+export const SERVER32_CONDITION = 'farcall-server32';
+
+/** What the 32-bit node runs: its flags and the server program. */
+function serverProgram(main: string): string[] {
+  return [`--conditions=${SERVER32_CONDITION}`, main];
+}
+
 /** The most output kept per stream: the newest bytes win. */
 const MAX_OUTPUT_CHARS = 1024 * 1024;
 
@@ -131,9 +142,12 @@ export class Server32Process {
     const main = resolveBuiltModule(import.meta.url, './server32-main.js');
     if (process.platform === 'win32') {
       // Pipes between Windows processes hang under Wine; a named pipe and files work (see the control module).
-      const spawned = await spawnWithSocketControl(runtime.command, [...runtime.args, main], runtime.env, {
-        kind: 'pipe',
-      });
+      const spawned = await spawnWithSocketControl(
+        runtime.command,
+        [...runtime.args, ...serverProgram(main)],
+        runtime.env,
+        { kind: 'pipe' },
+      );
       return new Server32Process(spawned.child, {
         channel: spawned.channel,
         key: spawned.controlKey,
@@ -141,7 +155,7 @@ export class Server32Process {
         address: spawned.address,
       });
     }
-    const child = spawn(runtime.command, [...runtime.args, main], {
+    const child = spawn(runtime.command, [...runtime.args, ...serverProgram(main)], {
       env: runtime.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       windowsHide: true,
@@ -160,9 +174,14 @@ export class Server32Process {
       env.NODE_PATH = [env.NODE_PATH, ...options.appendSysPath.map(toWinePath)].join(';');
     env.UV_THREADPOOL_SIZE ??= '16';
     const main = toWinePath(resolveBuiltModule(import.meta.url, './server32-main.js'));
-    const spawned = await spawnWithSocketControl(runtime.command, [...runtime.args, main], env, {
-      kind: 'tcp',
-    });
+    const spawned = await spawnWithSocketControl(
+      runtime.command,
+      [...runtime.args, ...serverProgram(main)],
+      env,
+      {
+        kind: 'tcp',
+      },
+    );
     return new Server32Process(spawned.child, {
       channel: spawned.channel,
       key: spawned.controlKey,

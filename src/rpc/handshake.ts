@@ -10,8 +10,9 @@
  * only accepts 'client' ones).
  * @module
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConnectionTimeoutError, ProtocolError } from '../errors.js';
+// node:crypto is loaded only by a connection with a key (see ../internal/crypto).
+import { nodeCrypto, randomBytes } from '../internal/crypto.js';
 import { MessageKind, PROTOCOL_VERSION } from './messages.js';
 
 /** Which end of a connection this is, for the direction label of the authentication MACs. */
@@ -135,7 +136,7 @@ export class Handshake {
     if (
       !(mac instanceof Uint8Array) ||
       mac.byteLength !== expected.byteLength ||
-      !timingSafeEqual(mac, expected)
+      !nodeCrypto().timingSafeEqual(mac, expected)
     ) {
       const hint =
         this.#side === 'client'
@@ -170,7 +171,8 @@ export class Handshake {
 
   /** The answer `side` gives to the challenge `challengerNonce`, bound to its own `responderNonce`. */
   #mac(side: ConnectionSide, challengerNonce: Uint8Array, responderNonce: Uint8Array): Buffer {
-    return createHmac('sha256', this.#key as Buffer)
+    return nodeCrypto()
+      .createHmac('sha256', this.#key as Buffer)
       .update(`farcall-auth-v1 ${side}`)
       .update(challengerNonce)
       .update(responderNonce)

@@ -11,7 +11,6 @@
  * {@link setAttr}, {@link deleteAttr}) or symbols (`Symbol.dispose`), so they never shadow a remote member.
  * @module
  */
-import { inspect } from 'node:util';
 import { ConnectionClosedError, FarcallError } from '../errors.js';
 import { Action, type ActionCode } from './messages.js';
 import { RemoteIterator } from './remote-iterator.js';
@@ -155,6 +154,12 @@ const states = new WeakMap<object, ProxyState>();
 const EMPTY_ARGS: readonly unknown[] = [];
 
 /**
+ * `util.inspect.custom`, which Node.js defines as this registered symbol: named here so that loading the
+ * proxy does not load `node:util` (in the 32-bit server's Node 18, without a code cache, that costs ms).
+ */
+const INSPECT_CUSTOM = Symbol.for('nodejs.util.inspect.custom');
+
+/**
  * Names that serializers, test frameworks and inspectors probe on any object (`JSON.stringify` calls
  * `toJSON`, test matchers call `asymmetricMatch`, DOM checks read `nodeType`; React and Immutable probe
  * `$$…`/`@@…` names). On a proxy they would become remote calls nobody awaits, so they read as undefined.
@@ -190,7 +195,7 @@ function inspectProxy(this: unknown): string {
 
 /** The prototype of every proxy target: Function.prototype plus what util.inspect reads. */
 const proxyTargetPrototype = Object.create(Function.prototype, {
-  [inspect.custom]: { value: inspectProxy },
+  [INSPECT_CUSTOM]: { value: inspectProxy },
   [Symbol.toStringTag]: { value: 'ObjectProxy' },
 }) as object;
 
@@ -303,7 +308,7 @@ function symbolMember(state: ProxyState, key: symbol): unknown {
       return () => `[ObjectProxy ${describeForInspect(state)}]`;
     case Symbol.toStringTag:
       return 'ObjectProxy';
-    case inspect.custom:
+    case INSPECT_CUSTOM:
       return () => `[ObjectProxy ${describeForInspect(state)}]`;
     default:
       return undefined;

@@ -11,8 +11,8 @@
  *   flight when we released keeps the object alive.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { ConnectionClosedError } from '../errors.js';
+import { randomBytes } from '../internal/crypto.js';
 import type { ActionCode } from './messages.js';
 import { type CallOptions, RemoteTarget, type RequestChannel } from './remote-target.js';
 
