@@ -34,6 +34,14 @@ import {
 } from './certificates.js';
 import { ManagerDatabase } from './database.js';
 import {
+  forwardableRequest,
+  isForwardableRequest,
+  isNotification,
+  isServiceAnswer,
+  notificationOf,
+  replyOf,
+} from './fast-route.js';
+import {
   type AuthenticationMode,
   askIdentity,
   authenticate,
@@ -64,6 +72,7 @@ import {
 } from './messages.js';
 import { type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
 import { answerPlainPeers } from './plain-peer-answer.js';
+import { scanRoutingFields } from './routing-fields.js';
 import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
 
 /** The default largest line (message) a peer may send after the handshake: 256 MiB. */
@@ -503,6 +512,21 @@ export class Manager {
         peer.socket.pause();
       }
       return;
+    }
+    // The fast path: a request to a Service, a reply or a notification is routed by its routing members
+    // and forwarded as the bytes it came in, never parsed into values; everything else is parsed below.
+    const fields = scanRoutingFields(line);
+    if (fields !== undefined) {
+      if (state.kind === 'client') {
+        if (isForwardableRequest(fields)) {
+          this.#request(state, forwardableRequest(fields), line);
+          return;
+        }
+      } else if (isServiceAnswer(fields)) {
+        if (isNotification(fields)) this.#notify(state, notificationOf(fields), line);
+        else this.#routeReply(state, replyOf(fields), line);
+        return;
+      }
     }
     const text = line.toString('utf8');
     let value: unknown;

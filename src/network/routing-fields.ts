@@ -134,10 +134,19 @@ function skipString(line: Uint8Array, start: number): number {
   return FAIL;
 }
 
+// Buffer's own UTF-8 decoder of a range, without toString()'s argument handling (a quarter of the cost
+// for the short strings routing reads); toString where a runtime lacks it.
+type SliceDecoder = { utf8Slice?: (start: number, end: number) => string };
+const hasUtf8Slice = typeof (Buffer.prototype as SliceDecoder).utf8Slice === 'function';
+function utf8(line: Buffer, start: number, end: number): string {
+  if (hasUtf8Slice) return (line as SliceDecoder as Required<SliceDecoder>).utf8Slice(start, end);
+  return line.toString('utf8', start, end);
+}
+
 // The value of the string literal line[start, end) (quotes included), as JSON.parse makes it.
 function stringValue(line: Buffer, start: number, end: number, escaped: boolean): string {
-  if (escaped) return JSON.parse(line.toString('utf8', start, end)) as string;
-  return line.toString('utf8', start + 1, end - 1);
+  if (escaped) return JSON.parse(utf8(line, start, end)) as string;
+  return utf8(line, start + 1, end - 1);
 }
 
 // A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. The index after it, or FAIL.
@@ -253,13 +262,59 @@ function kindOf(c: number): JsonKind {
   return 'number';
 }
 
-// The routing key a key literal line[start, end) (quotes included) names, by its bytes, or '' if none.
-function routingKey(line: Buffer, start: number, end: number, escaped: boolean): string {
-  if (escaped) return stringValue(line, start, end, true);
-  const length = end - start - 2;
-  // Every routing key is 3 to 9 ASCII letters: most keys are ruled out by their length alone.
-  if (length < 3 || length > 9) return '';
-  return line.toString('latin1', start + 1, end - 1);
+// The routing members, by number.
+const NOT_ROUTING = 0;
+const SERVICE = 1;
+const UID = 2;
+const REQUESTER = 3;
+const ATTRIBUTE = 4;
+const ARGS = 5;
+const KWARGS = 6;
+const RESULT = 7;
+const ERROR = 8;
+// A Map, not an object: an escaped key may spell `constructor` or `__proto__`.
+const KEY_NAMES = new Map<string, number>(
+  Object.entries({
+    service: SERVICE,
+    uid: UID,
+    requester: REQUESTER,
+    attribute: ATTRIBUTE,
+    args: ARGS,
+    kwargs: KWARGS,
+    result: RESULT,
+    error: ERROR,
+  }),
+);
+
+// Whether line[start, start + word.length) holds `word` (ASCII); the caller checked the length.
+function sameBytes(line: Uint8Array, start: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (line[start + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+// The routing member a key literal line[start, end) (quotes included) names, compared byte by byte
+// (no string is made for a key), or NOT_ROUTING.
+function routingKey(line: Buffer, start: number, end: number, escaped: boolean): number {
+  if (escaped) return KEY_NAMES.get(stringValue(line, start, end, true)) ?? NOT_ROUTING;
+  const from = start + 1;
+  switch (end - start - 2) {
+    case 3:
+      return sameBytes(line, from, 'uid') ? UID : NOT_ROUTING;
+    case 4:
+      return sameBytes(line, from, 'args') ? ARGS : NOT_ROUTING;
+    case 5:
+      return sameBytes(line, from, 'error') ? ERROR : NOT_ROUTING;
+    case 6:
+      if (sameBytes(line, from, 'kwargs')) return KWARGS;
+      return sameBytes(line, from, 'result') ? RESULT : NOT_ROUTING;
+    case 7:
+      return sameBytes(line, from, 'service') ? SERVICE : NOT_ROUTING;
+    case 9:
+      if (sameBytes(line, from, 'requester')) return REQUESTER;
+      return sameBytes(line, from, 'attribute') ? ATTRIBUTE : NOT_ROUTING;
+    default:
+      return NOT_ROUTING;
+  }
 }
 
 /**
@@ -306,37 +361,38 @@ export function scanRoutingFields(line: Buffer): RoutingFields | undefined {
       const valueStart = i;
       i = skipValue(line, i, 1);
       if (i < 0) return undefined;
-      if (key !== '') {
+      if (key !== NOT_ROUTING) {
         const kind = kindOf(line[valueStart]);
         // sawEscape still describes the value when it was a string (skipValue's last skipString).
-        const text = kind === 'string' ? stringValue(line, valueStart, i, sawEscape) : undefined;
+        const text =
+          kind === 'string' && key <= ATTRIBUTE ? stringValue(line, valueStart, i, sawEscape) : undefined;
         switch (key) {
-          case 'service':
+          case SERVICE:
             fields.service = text;
             fields.serviceKind = kind;
             break;
-          case 'uid':
+          case UID:
             fields.uid = text;
             fields.uidKind = kind;
             break;
-          case 'requester':
+          case REQUESTER:
             fields.requester = text;
             fields.requesterKind = kind;
             break;
-          case 'attribute':
+          case ATTRIBUTE:
             fields.attribute = text;
             fields.attributeKind = kind;
             break;
-          case 'args':
+          case ARGS:
             fields.argsKind = kind;
             break;
-          case 'kwargs':
+          case KWARGS:
             fields.kwargsKind = kind;
             break;
-          case 'result':
+          case RESULT:
             fields.resultKind = kind;
             break;
-          case 'error':
+          case ERROR:
             fields.error = kind === 'boolean' ? line[valueStart] === 0x74 : undefined;
             fields.errorKind = kind;
             break;
