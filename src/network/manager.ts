@@ -707,6 +707,8 @@ export class Manager {
 
   // A Service that does not keep up: stop reading the client that fills its socket until it drains,
   // so a flood of requests costs that client time instead of costing the Manager memory.
+  // (Writes of one chunk of input go out together when it is done: the socket reports its need to drain
+  // after that write, and the client is stopped at its next request, one chunk later at most.)
   #throttle(client: ClientState, service: ServiceState): void {
     if (!service.peer.socket.writableNeedDrain || service.blocked.has(client)) return;
     client.peer.socket.pause();
@@ -735,7 +737,7 @@ export class Manager {
   // Every message the Manager writes to a peer on its own behalf or for a Service: a peer that stops
   // reading is disconnected once its unsent backlog passes the limit.
   #checkBacklog(peer: PeerConnection): void {
-    const unsent = peer.socket.writableLength;
+    const unsent = peer.unsentBytes;
     if (unsent <= this.#backlogLimit || peer.socket.destroyed) return;
     this.#log.warning(
       `${peer.networkName} does not read what the Manager sends (${unsent} bytes unsent, over the ` +
