@@ -149,6 +149,35 @@ function stringValue(line: Buffer, start: number, end: number, escaped: boolean)
   return utf8(line, start + 1, end - 1);
 }
 
+// The last value of one member, kept with its bytes: a Service's name, an attribute, a requester repeat
+// from line to line, and comparing a few bytes is cheaper than decoding them again.
+class RepeatedValue {
+  #bytes: Uint8Array = new Uint8Array(0);
+  #text = '';
+
+  // The value of the unescaped string literal line[start, end) (quotes included).
+  read(line: Buffer, start: number, end: number): string {
+    const from = start + 1;
+    const to = end - 1;
+    const bytes = this.#bytes;
+    if (to - from === bytes.length) {
+      let k = 0;
+      while (k < bytes.length && line[from + k] === bytes[k]) k++;
+      if (k === bytes.length) return this.#text;
+    }
+    const text = utf8(line, from, to);
+    // Short values only: a long one is rarely repeated and not worth a copy.
+    if (to - from <= 64) {
+      this.#bytes = Uint8Array.prototype.slice.call(line, from, to);
+      this.#text = text;
+    }
+    return text;
+  }
+}
+const lastService = new RepeatedValue();
+const lastAttribute = new RepeatedValue();
+const lastRequester = new RepeatedValue();
+
 // A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. The index after it, or FAIL.
 // (`-Infinity` fails here: parseJson takes it, plain JSON does not.)
 function skipNumber(line: Uint8Array, i: number): number {
@@ -364,8 +393,17 @@ export function scanRoutingFields(line: Buffer): RoutingFields | undefined {
       if (key !== NOT_ROUTING) {
         const kind = kindOf(line[valueStart]);
         // sawEscape still describes the value when it was a string (skipValue's last skipString).
-        const text =
-          kind === 'string' && key <= ATTRIBUTE ? stringValue(line, valueStart, i, sawEscape) : undefined;
+        let text: string | undefined;
+        if (kind === 'string' && key <= ATTRIBUTE) {
+          if (sawEscape) text = stringValue(line, valueStart, i, true);
+          else if (key === UID) text = utf8(line, valueStart + 1, i - 1);
+          else
+            text = (key === SERVICE ? lastService : key === ATTRIBUTE ? lastAttribute : lastRequester).read(
+              line,
+              valueStart,
+              i,
+            );
+        }
         switch (key) {
           case SERVICE:
             fields.service = text;

@@ -262,6 +262,21 @@ describe('scanRoutingFields', () => {
     expect(fields?.kwargsKind).toBe('object');
   });
 
+  it('reads each line afresh after a line whose values had the same length (no stale repeated value)', () => {
+    const values = ['Echo', 'Echo', 'Echi', 'é€', 'Echo', '', 'x'.repeat(70), 'y'.repeat(70), 'Echo'];
+    for (const value of values) {
+      const line = Buffer.from(
+        JSON.stringify({ service: value, attribute: value, requester: value, uid: value }),
+      );
+      expect(scanRoutingFields(line)).toMatchObject({
+        service: value,
+        attribute: value,
+        requester: value,
+        uid: value,
+      });
+    }
+  });
+
   it('declines the bare NaN, Infinity and -Infinity that only parseJson takes', () => {
     for (const token of ['NaN', 'Infinity', '-Infinity']) {
       expect(scanRoutingFields(Buffer.from(`{"args": [${token}], "service": "S"}`))).toBeUndefined();
