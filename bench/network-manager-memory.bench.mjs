@@ -14,7 +14,7 @@ const TARGET_MB = 150;
 
 if (process.argv[2] === 'manager') {
   // The child: a Manager that reports its RSS on request.
-  const { startManager } = await import('../dist/network/manager.js');
+  const { startManager } = await import('../dist/network/manager/start-manager.js');
   const manager = await startManager({
     port: 0,
     disableTls: true,

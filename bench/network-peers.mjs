@@ -11,7 +11,7 @@ process.on('SIGTERM', () => process.exit(0)); // exit normally, so that --cpu-pr
 
 /** TLS options of the floor's servers: the Manager's own key and certificate (created in `home`). */
 async function serverTls(home) {
-  const { loadOrCreateManagerCredentials } = await import('../dist/network/certificates.js');
+  const { loadOrCreateManagerCredentials } = await import('../dist/network/shared/certificates.js');
   const credentials = loadOrCreateManagerCredentials({ home });
   return { cert: credentials.cert, key: credentials.key };
 }

@@ -46,11 +46,20 @@ up_to_date() {
   done
 }
 
+# need_source FILE: a missing source is named as such (not blamed on the compiler).
+need_source() {
+  if [ ! -f "$1" ]; then
+    echo "build-native: the source $1 is missing (a partial checkout or package?); reinstall farcall" >&2
+    exit 1
+  fi
+}
+
 # build OUTPUT BITS SOURCE [LINK-FLAGS...]: compile into a temporary file, then rename, so that an
 # interrupted build never leaves a truncated library that looks up to date.
 build() {
   local target="$1" bits="$2" source="$3"
   shift 3
+  need_source "$source"
   if up_to_date "$target" "$source" "$src/farcall_example.h"; then return 0; fi
   local tmp="$target.tmp.$$"
   echo "build-native: $(basename "$target")"
@@ -70,6 +79,7 @@ build() {
 compile() {
   local target="$1" bits="$2" package="$3"
   shift 3
+  need_source "${!#}"
   local tmp="$target.tmp.$$"
   echo "build-native: $(basename "$target")"
   if ! "$@" -o "$tmp"; then
@@ -82,6 +92,16 @@ compile() {
   mv -f "$tmp" "$target"
 }
 
+# The C libraries first: the README's example needs only them and a C compiler.
+for bits in 32 64; do
+  build "$out/libfarcall_example-$bits.so" "$bits" "$src/farcall_example.c"
+  build "$out/deps/libfarcall_dep-$bits.so" "$bits" "$src/farcall_dep.c"
+  # Linked by name, without an rpath: the loader finds the dependency only through LD_LIBRARY_PATH.
+  if ! up_to_date "$out/libfarcall_uses_dep-$bits.so" "$out/deps/libfarcall_dep-$bits.so"; then
+    build "$out/libfarcall_uses_dep-$bits.so" "$bits" "$src/farcall_uses_dep.c" \
+      -L"$out/deps" -l:"libfarcall_dep-$bits.so"
+  fi
+done
 for bits in 32 64; do
   target="$out/libfarcall_cpp-$bits.so"
   if ! up_to_date "$target" "$src/cpp/farcall_cpp.cpp" "$src/cpp/farcall_cpp.h"; then
@@ -92,12 +112,5 @@ for bits in 32 64; do
   if ! up_to_date "$target" "$src/fortran/farcall_fortran.f90"; then
     compile "$target" "$bits" "gfortran-multilib and libgfortran5:i386" "$fc" -m"$bits" -shared -fPIC -O2 -Wall -Wno-attributes \
       -Wl,-soname,"$(basename "$target")" "$src/fortran/farcall_fortran.f90"
-  fi
-  build "$out/libfarcall_example-$bits.so" "$bits" "$src/farcall_example.c"
-  build "$out/deps/libfarcall_dep-$bits.so" "$bits" "$src/farcall_dep.c"
-  # Linked by name, without an rpath: the loader finds the dependency only through LD_LIBRARY_PATH.
-  if ! up_to_date "$out/libfarcall_uses_dep-$bits.so" "$out/deps/libfarcall_dep-$bits.so"; then
-    build "$out/libfarcall_uses_dep-$bits.so" "$bits" "$src/farcall_uses_dep.c" \
-      -L"$out/deps" -l:"libfarcall_dep-$bits.so"
   fi
 done

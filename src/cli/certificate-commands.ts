@@ -10,8 +10,8 @@ import {
   generateCertificate,
   generateKey,
   localHostname,
-} from '../network/certificates.js';
-import { keyPath } from '../network/home.js';
+} from '../network/shared/certificates.js';
+import { keyPath } from '../network/shared/home.js';
 import { parsePositiveInteger } from './options.js';
 
 /** Adds `keygen`, `certgen` and `certdump`. */

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { certsDir, databasePath, farcallHome, keysDir, logsDir } from '../network/home.js';
+import { certsDir, databasePath, farcallHome, keysDir, logsDir } from '../network/shared/home.js';
 import { ask } from './options.js';
 
 interface DeleteFlags {

@@ -36,6 +36,10 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'farcall server32                               # which 32-bit runtime Client64 starts',
     'farcall server32 --interactive                 # a 32-bit REPL with koffi and loadlib loaded',
   ],
+  'server32 setup': [
+    'npx farcall server32 setup                     # the 32-bit Node.js and koffi, for Client64',
+    'npx farcall server32 setup --wine              # Linux: 32-bit Windows Node.js under Wine',
+  ],
 };
 
 /** The path of `command` below the program, e.g. `'user add'` (the program itself is `''`). */

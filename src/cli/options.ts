@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError } from 'commander';
-import { ManagerDatabase } from '../network/database.js';
-import { databasePath } from '../network/home.js';
+import { ManagerDatabase } from '../network/manager/database.js';
+import { databasePath } from '../network/shared/home.js';
 
 /** Parses a TCP port number (0 = any free port). */
 export function parsePort(value: string): number {

@@ -3,11 +3,11 @@
  * @module
  */
 import type { Command } from 'commander';
-import { terminalCredentialPrompt } from '../network/device-handshake.js';
-import { defaultLogFile } from '../network/home.js';
-import { LOG_LEVELS, type LogLevel, parseLogLevel } from '../network/log.js';
-import { readyLine, startManager } from '../network/manager.js';
-import { DEFAULT_PORT } from '../network/messages.js';
+import { LOG_LEVELS, type LogLevel, parseLogLevel } from '../network/manager/log.js';
+import { readyLine, startManager } from '../network/manager/start-manager.js';
+import { terminalCredentialPrompt } from '../network/peers/credential-prompt.js';
+import { DEFAULT_PORT } from '../network/protocol/messages.js';
+import { defaultLogFile } from '../network/shared/home.js';
 import {
   commandLineSecretWarning,
   DATABASE_OPTION,

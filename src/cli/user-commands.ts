@@ -3,7 +3,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { terminalCredentialPrompt } from '../network/device-handshake.js';
+import { terminalCredentialPrompt } from '../network/peers/credential-prompt.js';
 import { commandLineSecretWarning, DATABASE_OPTION, secretFromFile, withDatabase } from './options.js';
 
 // Asks for a password on the terminal without echoing it; rejects (with the fix) without a terminal.

@@ -26,6 +26,25 @@
  */
 
 export {
+  type ConnectionRecord,
+  defaultTrustedHostnames,
+  ManagerDatabase,
+  type UserRecord,
+} from './manager/database.js';
+export {
+  AUTHENTICATION_LINE_LIMIT,
+  DEFAULT_BACKLOG_LIMIT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_READ_LIMIT,
+  DEFAULT_UNFINISHED_LINES_LIMIT,
+  DEFERRED_LINES_LIMIT,
+  IDENTITY_LINE_LIMIT,
+} from './manager/limits.js';
+export type { LogLevel } from './manager/log.js';
+export { LOGIN_LIMITS, type LoginLimits, LoginThrottle } from './manager/login-throttle.js';
+export { Manager } from './manager/manager.js';
+export { type ManagerOptions, readyLine, startManager } from './manager/start-manager.js';
+export {
   type CallExtra,
   CallOptions,
   type CallOptionsInit,
@@ -34,11 +53,45 @@ export {
   type Kwargs,
   kwargs,
   splitKwargs,
-} from './call-arguments.js';
+} from './peers/call-arguments.js';
 export {
   type CertificatePrompt,
   certificateCacheFile,
-} from './certificate-cache.js';
+} from './peers/certificate-cache.js';
+export {
+  Client,
+  type ConnectOptions,
+  connect,
+  DEFAULT_REQUEST_TIMEOUT,
+  filterClientConnectKwargs,
+  type IdentitiesOptions,
+} from './peers/client.js';
+export type { CredentialField, CredentialPrompt } from './peers/credential-prompt.js';
+export {
+  Link,
+  type LinkTo,
+  type NotificationHandler,
+  type RemoteMethods,
+  type UntypedService,
+} from './peers/link.js';
+export { LinkedClient, type LinkedClientOf, type LinkedClientOptions } from './peers/linked-client.js';
+export type { ManagerAddressOptions } from './peers/manager-socket.js';
+export { Service, type ServiceOptions, type ServiceStartOptions } from './peers/service.js';
+export {
+  JSON_DEPTH_LIMIT,
+  JSON_WRITE_DEPTH_LIMIT,
+  parseJson,
+  stringifyJson,
+  topLevelString,
+} from './protocol/json.js';
+export type {
+  ClientIdentity,
+  ManagerIdentity,
+  PeerIdentity,
+  ServiceIdentity,
+  ServiceSummary,
+} from './protocol/messages.js';
+export { DEFAULT_PORT } from './protocol/messages.js';
 export {
   certificateFingerprint,
   dumpCertificate,
@@ -47,48 +100,5 @@ export {
   generateCertificate,
   generateKey,
   loadOrCreateManagerCredentials,
-} from './certificates.js';
-export {
-  Client,
-  type ConnectOptions,
-  connect,
-  DEFAULT_REQUEST_TIMEOUT,
-  filterClientConnectKwargs,
-  type IdentitiesOptions,
-} from './client.js';
-export {
-  type ConnectionRecord,
-  defaultTrustedHostnames,
-  ManagerDatabase,
-  type UserRecord,
-} from './database.js';
-export type { CredentialField, CredentialPrompt } from './device-handshake.js';
-export { certsDir, databasePath, farcallHome, keysDir, logsDir } from './home.js';
-export {
-  JSON_DEPTH_LIMIT,
-  JSON_WRITE_DEPTH_LIMIT,
-  parseJson,
-  stringifyJson,
-  topLevelString,
-} from './json.js';
-export {
-  Link,
-  type LinkTo,
-  type NotificationHandler,
-  type RemoteMethods,
-  type UntypedService,
-} from './link.js';
-export { LinkedClient, type LinkedClientOf, type LinkedClientOptions } from './linked-client.js';
-export type { LogLevel } from './log.js';
-export { LOGIN_LIMITS, type LoginLimits, LoginThrottle } from './login-throttle.js';
-export * from './manager.js';
-export type { ManagerAddressOptions } from './manager-socket.js';
-export type {
-  ClientIdentity,
-  ManagerIdentity,
-  PeerIdentity,
-  ServiceIdentity,
-  ServiceSummary,
-} from './messages.js';
-export { DEFAULT_PORT } from './messages.js';
-export { Service, type ServiceOptions, type ServiceStartOptions } from './service.js';
+} from './shared/certificates.js';
+export { certsDir, databasePath, farcallHome, keysDir, logsDir } from './shared/home.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { parseJson, stringifyJson } from '../../src/network/json.js';
+import { parseJson, stringifyJson } from '../../src/network/protocol/json.js';
 import { RawPeer } from './raw-peer.js';
 
 export const CAPTURES_DIR = process.env.FARCALL_CAPTURES ?? '/work/shared/protocols';

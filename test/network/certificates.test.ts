@@ -13,7 +13,7 @@ import {
   loadOrCreateManagerCredentials,
   loadPrivateKey,
   localHostname,
-} from '../../src/network/certificates.js';
+} from '../../src/network/shared/certificates.js';
 
 let home: string;
 beforeEach(() => {

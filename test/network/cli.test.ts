@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/errors.js';
+import { ManagerDatabase } from '../../src/network/manager/database.js';
+import { connect } from '../../src/network/peers/client.js';
 import {
   generateCertificate,
   generateKey,
   loadPrivateKey,
   localHostname,
-} from '../../src/network/certificates.js';
-import { connect } from '../../src/network/client.js';
-import { ManagerDatabase } from '../../src/network/database.js';
+} from '../../src/network/shared/certificates.js';
 import { type RunningManager, runCli, startCliManager } from './cli-process.js';
 import { connectClient, request } from './raw-peer.js';
 

@@ -2,8 +2,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, ConnectionTimeoutError } from '../../src/errors.js';
-import { connect, filterClientConnectKwargs } from '../../src/network/client.js';
-import { Service } from '../../src/network/service.js';
+import { connect, filterClientConnectKwargs } from '../../src/network/peers/client.js';
+import { Service } from '../../src/network/peers/service.js';
 import { type Stage, stage } from './e2e-setup.js';
 
 class Echo extends Service {

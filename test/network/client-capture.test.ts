@@ -2,8 +2,8 @@
 // the Client must send the lines the Python client sent (modulo uids, host names, ports, language, os).
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, MSLNetworkError } from '../../src/errors.js';
-import { kwargs } from '../../src/network/call-arguments.js';
-import { connect } from '../../src/network/client.js';
+import { kwargs } from '../../src/network/peers/call-arguments.js';
+import { connect } from '../../src/network/peers/client.js';
 import { readCapture, ScriptedManager } from './scripted-peer.js';
 
 let peer: ScriptedManager | undefined;

@@ -2,10 +2,10 @@ import { pbkdf2Sync } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManagerDatabaseError } from '../../src/errors.js';
-import { ManagerDatabase } from '../../src/network/database.js';
+import { ManagerDatabase } from '../../src/network/manager/database.js';
+import { openSqlite } from '../../src/network/manager/sqlite.js';
 
 let dir: string;
 let path: string;
@@ -150,7 +150,7 @@ describe('connections log', () => {
 
 // A database file as msl-network's tools write it (its UsersTable, HostnamesTable, ConnectionsTable).
 function mslNetworkDatabase(file: string): void {
-  const raw = new Database(file);
+  const raw = openSqlite(file);
   raw.exec(`
     CREATE TABLE auth_users (pid INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, key BLOB NOT NULL,
       salt BLOB NOT NULL, is_admin BOOLEAN NOT NULL, UNIQUE(username));
@@ -194,8 +194,8 @@ describe("a database made by msl-network's tools", () => {
     expect(db.hasUser('admin')).toBe(false);
     expect(db.listHostnames()).not.toContain('lab-pc-9');
     db.close();
-    const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('SELECT COUNT(*) FROM auth_users').pluck().get()).toBe(0);
+    const raw = openSqlite(path);
+    expect(raw.prepare('SELECT COUNT(*) AS n FROM auth_users').get()?.n).toBe(0);
     raw.close();
     db = new ManagerDatabase(path);
   });
@@ -203,7 +203,7 @@ describe("a database made by msl-network's tools", () => {
   it("converts farcall 0.1's connections table to msl-network's shape", () => {
     db.close();
     rmSync(path, { force: true });
-    const raw = new Database(path);
+    const raw = openSqlite(path);
     raw.exec(
       'CREATE TABLE connections (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, peer TEXT NOT NULL, name TEXT NOT NULL, event TEXT NOT NULL)',
     );

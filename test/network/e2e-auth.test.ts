@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, MSLNetworkError } from '../../src/errors.js';
-import { kwargs, splitKwargs } from '../../src/network/call-arguments.js';
-import { ManagerDatabase } from '../../src/network/database.js';
-import { Service } from '../../src/network/service.js';
+import { ManagerDatabase } from '../../src/network/manager/database.js';
+import { kwargs, splitKwargs } from '../../src/network/peers/call-arguments.js';
+import { Service } from '../../src/network/peers/service.js';
 import { type Stage, stage } from './e2e-setup.js';
 
 class Echo extends Service {

@@ -8,9 +8,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionClosedError, MSLNetworkError, ResponseTimeoutError } from '../../src/errors.js';
-import { callOptions } from '../../src/network/call-arguments.js';
-import { connect } from '../../src/network/client.js';
-import { Service } from '../../src/network/service.js';
+import { callOptions } from '../../src/network/peers/call-arguments.js';
+import { connect } from '../../src/network/peers/client.js';
+import { Service } from '../../src/network/peers/service.js';
 import { startCliManager } from './cli-process.js';
 import { type Stage, stage } from './e2e-setup.js';
 

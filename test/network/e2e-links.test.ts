@@ -1,9 +1,9 @@
 // Links, max_clients, locks and notifications, end to end.
 import { afterEach, describe, expect, it } from 'vitest';
 import { MSLNetworkError } from '../../src/errors.js';
-import { kwargs, splitKwargs } from '../../src/network/call-arguments.js';
-import { LinkedClient } from '../../src/network/linked-client.js';
-import { Service } from '../../src/network/service.js';
+import { kwargs, splitKwargs } from '../../src/network/peers/call-arguments.js';
+import { LinkedClient } from '../../src/network/peers/linked-client.js';
+import { Service } from '../../src/network/peers/service.js';
 import { type Stage, stage } from './e2e-setup.js';
 
 class Heartbeat extends Service {

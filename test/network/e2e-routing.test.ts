@@ -1,8 +1,8 @@
 // Client → Manager → Service over real sockets, with TLS off and on.
 import { afterEach, describe, expect, it } from 'vitest';
 import { MSLNetworkError, ResponseTimeoutError } from '../../src/errors.js';
-import { callOptions, kwargs, splitKwargs } from '../../src/network/call-arguments.js';
-import { Service } from '../../src/network/service.js';
+import { callOptions, kwargs, splitKwargs } from '../../src/network/peers/call-arguments.js';
+import { Service } from '../../src/network/peers/service.js';
 import { type Stage, stage } from './e2e-setup.js';
 
 class Echo extends Service {

@@ -3,9 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Client, type ConnectOptions, connect } from '../../src/network/client.js';
-import { type Manager, type ManagerOptions, startManager } from '../../src/network/manager.js';
-import type { Service, ServiceStartOptions } from '../../src/network/service.js';
+import type { Manager } from '../../src/network/manager/manager.js';
+import { type ManagerOptions, startManager } from '../../src/network/manager/start-manager.js';
+import { type Client, type ConnectOptions, connect } from '../../src/network/peers/client.js';
+import type { Service, ServiceStartOptions } from '../../src/network/peers/service.js';
 
 export interface Stage {
   home: string;

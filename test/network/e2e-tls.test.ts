@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionClosedError, TLSError } from '../../src/errors.js';
-import { certificateFingerprint, loadOrCreateManagerCredentials } from '../../src/network/certificates.js';
-import { connect } from '../../src/network/client.js';
+import { connect } from '../../src/network/peers/client.js';
+import {
+  certificateFingerprint,
+  loadOrCreateManagerCredentials,
+} from '../../src/network/shared/certificates.js';
 import { type Stage, stage } from './e2e-setup.js';
 
 const stages: Stage[] = [];

@@ -11,7 +11,7 @@ import {
   keyPath,
   keysDir,
   logsDir,
-} from '../../src/network/home.js';
+} from '../../src/network/shared/home.js';
 
 const saved = process.env.FARCALL_HOME;
 afterEach(() => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { JsonDepthError } from '../../src/errors.js';
-import { JSON_WRITE_DEPTH_LIMIT, parseJson, stringifyJson, topLevelString } from '../../src/network/json.js';
+import {
+  JSON_WRITE_DEPTH_LIMIT,
+  parseJson,
+  stringifyJson,
+  topLevelString,
+} from '../../src/network/protocol/json.js';
 
 describe('parseJson', () => {
   it('parses plain JSON', () => {

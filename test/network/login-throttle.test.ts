@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOGIN_LIMITS, LoginThrottle } from '../../src/network/login-throttle.js';
+import { LOGIN_LIMITS, LoginThrottle } from '../../src/network/manager/login-throttle.js';
 
 function clocked() {
   let now = 1_000_000;

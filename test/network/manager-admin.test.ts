@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManagerDatabase } from '../../src/network/database.js';
+import { ManagerDatabase } from '../../src/network/manager/database.js';
 import { managerFixture } from './manager-fixture.js';
 import { connectClient, RawPeer, request } from './raw-peer.js';
 

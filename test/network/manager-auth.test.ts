@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localHostname } from '../../src/network/certificates.js';
-import { ManagerDatabase } from '../../src/network/database.js';
+import { ManagerDatabase } from '../../src/network/manager/database.js';
+import { localHostname } from '../../src/network/shared/certificates.js';
 import { managerFixture } from './manager-fixture.js';
 import { connectService, RawPeer, request } from './raw-peer.js';
 

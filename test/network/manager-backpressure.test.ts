@@ -20,6 +20,36 @@ describe('slow peers', () => {
     for (let i = 0; i < count; i++) expect((await service.nextJson(10_000)).uid).toBe(`q${i}`);
   }, 30_000);
 
+  it('reads a held-back client again when its slow service leaves, and fails each of its requests once, in order', async () => {
+    await using f = await managerFixture();
+    const service = await connectService(f.manager.port, 'Slow');
+    const client = await connectClient(f.manager.port, 'Flood');
+    client.sendJson(request('Manager', 'link', ['Slow'], {}, 'l'));
+    expect((await client.nextJson()).error).toBe(false);
+    service.socket.pause();
+    const big = 'b'.repeat(100_000);
+    const count = 400;
+    for (let i = 0; i < count; i++) client.sendJson(request('Slow', 'take', [big], {}, `q${i}`));
+    // Wait (bounded) until the Manager holds the client back: the client's unsent requests stop going
+    // down (a Manager that reads takes 40 MB of loopback in milliseconds).
+    let unsent = -1;
+    for (let i = 0; i < 50 && client.socket.writableLength !== unsent; i++) {
+      unsent = client.socket.writableLength;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(client.socket.writableLength).toBeGreaterThan(1024 * 1024);
+    service.close();
+    // Forwarded requests fail because the service left, the rest because it is gone; none twice or lost.
+    const kinds = new Set<string>();
+    for (let i = 0; i < count; i++) {
+      const reply = await client.nextJson(10_000);
+      expect([reply.uid, reply.error]).toEqual([`q${i}`, true]);
+      kinds.add(String(reply.message).split(':')[0]);
+    }
+    expect([...kinds].sort()).toEqual(['ConnectionAbortedError', 'KeyError']);
+    expect(Object.keys((await settle(client)).services as object)).toEqual([]);
+  }, 30_000);
+
   it('disconnects a client that stops reading while its service floods it, and keeps serving the others', async () => {
     await using f = await managerFixture({ readLimit: 1024 * 1024 });
     const service = await connectService(f.manager.port, 'Firehose');

@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Manager, type ManagerOptions, startManager } from '../../src/network/manager.js';
+import type { Manager } from '../../src/network/manager/manager.js';
+import { type ManagerOptions, startManager } from '../../src/network/manager/start-manager.js';
 
 export interface ManagerFixture {
   manager: Manager;

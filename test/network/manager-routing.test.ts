@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJson } from '../../src/network/json.js';
+import { parseJson } from '../../src/network/protocol/json.js';
 import { managerFixture } from './manager-fixture.js';
 import { connectClient, connectService, request, settle } from './raw-peer.js';
 

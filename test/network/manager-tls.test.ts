@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { connect } from '../../src/network/peers/client.js';
 import {
   certificateFingerprint,
   generateCertificate,
   loadOrCreateManagerCredentials,
-} from '../../src/network/certificates.js';
-import { connect } from '../../src/network/client.js';
+} from '../../src/network/shared/certificates.js';
 import { managerFixture } from './manager-fixture.js';
 import { connectClient, connectService, RawPeer, request } from './raw-peer.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stringifyJson } from '../../src/network/json.js';
+import { stringifyJson } from '../../src/network/protocol/json.js';
 import {
   classifyMessage,
   errorMessage,
@@ -7,7 +7,7 @@ import {
   parseIdentity,
   pythonRepr,
   replyMessage,
-} from '../../src/network/messages.js';
+} from '../../src/network/protocol/messages.js';
 
 describe('builders write the member order of the captures', () => {
   it('handshake requests, replies and errors', () => {

@@ -1,7 +1,7 @@
 // A raw line-speaking socket for Manager tests: plays a Python peer byte by byte, no farcall client code.
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { parseJson, stringifyJson } from '../../src/network/json.js';
+import { parseJson, stringifyJson } from '../../src/network/protocol/json.js';
 import { LineDecoder } from '../../src/wire/lines.js';
 
 export interface RawPeerOptions {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Manager, startManager } from '../../src/network/manager.js';
+import type { Manager } from '../../src/network/manager/manager.js';
+import { startManager } from '../../src/network/manager/start-manager.js';
 import { applyFixes, parseCapture, replay } from './captures.js';
 
 let home: string;

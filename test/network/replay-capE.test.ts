@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringifyJson } from '../../src/network/json.js';
-import { type Manager, startManager } from '../../src/network/manager.js';
+import type { Manager } from '../../src/network/manager/manager.js';
+import { startManager } from '../../src/network/manager/start-manager.js';
+import { stringifyJson } from '../../src/network/protocol/json.js';
 import { applyFixes, type CaptureEntry, type CaptureFix, indexOf, parseCapture, replay } from './captures.js';
 
 let home: string;

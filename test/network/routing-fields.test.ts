@@ -5,8 +5,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonDepthError } from '../../src/errors.js';
-import { JSON_DEPTH_LIMIT, parseJson } from '../../src/network/json.js';
-import { type JsonKind, type RoutingFields, scanRoutingFields } from '../../src/network/routing-fields.js';
+import {
+  type JsonKind,
+  type RoutingFields,
+  scanRoutingFields,
+} from '../../src/network/manager/routing-fields.js';
+import { JSON_DEPTH_LIMIT, parseJson } from '../../src/network/protocol/json.js';
 
 const ROUTING_KEYS = [
   'service',

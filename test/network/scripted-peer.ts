@@ -3,7 +3,7 @@
 // sent (modulo uids, host names, ports, language and os).
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { parseJson, stringifyJson } from '../../src/network/json.js';
+import { parseJson, stringifyJson } from '../../src/network/protocol/json.js';
 
 export interface CaptureStep {
   conn: string;

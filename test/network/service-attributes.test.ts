@@ -1,8 +1,8 @@
 // Which members of a Service clients can reach, and how they are advertised (Python signature style).
 import { describe, expect, it } from 'vitest';
-import { callOptions, isKwargs, kwargs, splitKwargs } from '../../src/network/call-arguments.js';
-import { Service } from '../../src/network/service.js';
-import { formatSignature, resolveAttribute } from '../../src/network/service-attributes.js';
+import { callOptions, isKwargs, kwargs, splitKwargs } from '../../src/network/peers/call-arguments.js';
+import { Service } from '../../src/network/peers/service.js';
+import { formatSignature, resolveAttribute } from '../../src/network/peers/service-attributes.js';
 
 class Instrument extends Service {
   readonly model = 'DMM-7';

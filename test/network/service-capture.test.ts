@@ -2,9 +2,9 @@
 // the Service must answer with the lines the Python Service wrote (modulo host names, ports, language,
 // os; a farcall Service advertises its own methods and adds a stack trace to errors it raises).
 import { afterEach, describe, expect, it } from 'vitest';
-import { kwargs, splitKwargs } from '../../src/network/call-arguments.js';
-import { parseJson, stringifyJson } from '../../src/network/json.js';
-import { Service } from '../../src/network/service.js';
+import { kwargs, splitKwargs } from '../../src/network/peers/call-arguments.js';
+import { Service } from '../../src/network/peers/service.js';
+import { parseJson, stringifyJson } from '../../src/network/protocol/json.js';
 import { readCapture, ScriptedManager } from './scripted-peer.js';
 
 class ValueError extends Error {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SQLiteUnavailableError } from '../../src/errors.js';
-import { loadSqliteDriver, openSqlite } from '../../src/network/sqlite.js';
+import { loadSqliteDriver, openSqlite } from '../../src/network/manager/sqlite.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -7,10 +7,10 @@ import {
   parseTerminalLine,
   scanArguments,
   scanKeywords,
-} from '../../src/network/terminal.js';
+} from '../../src/network/protocol/terminal.js';
 
 const execFileAsync = promisify(execFile);
-const TERMINAL_MODULE = new URL('../../dist/network/terminal.js', import.meta.url).href;
+const TERMINAL_MODULE = new URL('../../dist/network/protocol/terminal.js', import.meta.url).href;
 
 function requestOf(line: string) {
   const input = parseTerminalLine(line);

@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { JSON_DEPTH_LIMIT } from './json.js';
+import { JSON_DEPTH_LIMIT } from '../protocol/json.js';
 
 /** The type of a JSON value, as the scanner reports it for a member. */
 export type JsonKind = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';

@@ -17,7 +17,7 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import { networkInterfaces, hostname as osHostname } from 'node:os';
-import { FarcallError, ManagerDatabaseError } from '../errors.js';
+import { FarcallError, ManagerDatabaseError } from '../../errors.js';
 import {
   deleteMslHostname,
   deleteMslUser,

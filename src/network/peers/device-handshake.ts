@@ -5,10 +5,11 @@
  * again when its first admin request makes the Manager check that it is an administrator.
  * @module
  */
-import { createInterface } from 'node:readline/promises';
-import { AuthenticationError, ConnectionClosedError, MSLNetworkError, TLSError } from '../errors.js';
-import { type Deadline, type ManagerSocket, probeTls } from './manager-socket.js';
-import { isPlainObject, replyMessage } from './messages.js';
+import { AuthenticationError, ConnectionClosedError, MSLNetworkError, TLSError } from '../../errors.js';
+import { isPlainObject, replyMessage } from '../protocol/messages.js';
+import type { CredentialField, CredentialPrompt } from './credential-prompt.js';
+import type { Deadline, ManagerSocket } from './manager-socket.js';
+import { probeTls } from './tls-probe.js';
 
 /** What a device answers with. */
 export interface HandshakeCredentials {
@@ -84,15 +85,6 @@ export function credentialAnswer(
   return credentials.password;
 }
 
-/** The credential a `username`/`password` question asks for. */
-export type CredentialField = 'username' | 'password' | 'passwordManager';
-
-/**
- * Asks a person for a credential the options did not give (msl-network asks on the terminal too).
- * Resolves with the answer.
- */
-export type CredentialPrompt = (field: CredentialField, question: string) => Promise<string>;
-
 /** Which credential a Manager question wants, and the question to ask a person for it. */
 export function credentialQuestion(
   request: ManagerRequest,
@@ -104,30 +96,6 @@ export function credentialQuestion(
   if (MANAGER_NAME.test(subject))
     return { field: 'passwordManager', question: `Enter the password for ${subject} > ` };
   return { field: 'password', question: `Enter the password for ${subject} > ` };
-}
-
-/**
- * Asks on the terminal (stderr; passwords are not echoed). `undefined` when stdin is not a terminal:
- * then a missing credential is an error that names the option to pass.
- */
-export function terminalCredentialPrompt(): CredentialPrompt | undefined {
-  if (!process.stdin.isTTY) return undefined;
-  return async (field, question) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    const secret = field !== 'username';
-    // readline has no public switch for hidden input; muting its echo is the usual way.
-    const writer = rl as unknown as { _writeToOutput: (text: string) => void };
-    const original = writer._writeToOutput.bind(rl);
-    writer._writeToOutput = (text: string) => {
-      if (!secret || text === question) original(text);
-    };
-    try {
-      return await rl.question(question);
-    } finally {
-      if (secret) process.stderr.write('\n');
-      rl.close();
-    }
-  };
 }
 
 /** Turns an error reply received during the handshake into a typed error. */

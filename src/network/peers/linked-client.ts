@@ -2,7 +2,8 @@
  * A Client linked with one Service in a single object: msl-network's `LinkedClient`.
  * @module
  */
-import { ConnectionTimeoutError, MSLNetworkError } from '../errors.js';
+import { ConnectionTimeoutError, MSLNetworkError } from '../../errors.js';
+import type { ManagerIdentity } from '../protocol/messages.js';
 import { type Client, type ConnectOptions, connect, type IdentitiesOptions } from './client.js';
 import {
   type Link,
@@ -13,7 +14,6 @@ import {
   type UntypedService,
 } from './link.js';
 import { DEFAULT_CONNECT_TIMEOUT } from './manager-socket.js';
-import type { ManagerIdentity } from './messages.js';
 
 /** Options of a {@link LinkedClient}: those of `connect()`; `timeout` also bounds the wait for the Service. */
 export interface LinkedClientOptions extends ConnectOptions {

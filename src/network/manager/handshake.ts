@@ -14,19 +14,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { lookupService, reverse } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JsonDepthError } from '../errors.js';
-import type { ManagerDatabase } from './database.js';
-import { parseJson, stringifyJson } from './json.js';
-import type { LoginThrottle } from './login-throttle.js';
+import { JsonDepthError } from '../../errors.js';
+import { parseJson, stringifyJson } from '../protocol/json.js';
 import {
   errorMessage,
   handshakeRequest,
   type IdentityCheck,
   isPlainObject,
   parseIdentity,
-} from './messages.js';
+} from '../protocol/messages.js';
+import { parseTerminalLine } from '../protocol/terminal.js';
+import type { ManagerDatabase } from './database.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { isLoopback, type PeerConnection } from './peer.js';
-import { parseTerminalLine } from './terminal.js';
 
 /** How the Manager authenticates peers. */
 export type AuthenticationMode =

@@ -11,7 +11,7 @@
  * @module
  */
 import { createRequire } from 'node:module';
-import { SQLiteUnavailableError } from '../errors.js';
+import { SQLiteUnavailableError } from '../../errors.js';
 
 /** A value bound to a `?` parameter or read from a column. */
 export type SqlValue = string | number | bigint | Buffer | Uint8Array | null;

@@ -9,9 +9,9 @@
  * Internal to the Manager.
  * @module
  */
-import { FarcallError } from '../errors.js';
+import { FarcallError } from '../../errors.js';
+import { isPlainObject, type Kwargs, type ManagerIdentity, pythonRepr } from '../protocol/messages.js';
 import type { ManagerDatabase } from './database.js';
-import { isPlainObject, type Kwargs, type ManagerIdentity, pythonRepr } from './messages.js';
 
 /** What an admin request can reach. */
 export interface AdminContext {

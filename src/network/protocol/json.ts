@@ -15,7 +15,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { JsonDepthError } from '../errors.js';
+import { JsonDepthError } from '../../errors.js';
 
 /**
  * The deepest nesting of arrays and objects {@link parseJson} accepts: 1000 levels (Python's json

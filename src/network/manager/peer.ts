@@ -9,9 +9,9 @@
 
 import type { Socket } from 'node:net';
 import { isIPv4 } from 'node:net';
-import { ConnectionClosedError, FarcallTimeoutError } from '../errors.js';
-import { LineDecoder } from '../wire/lines.js';
-import { localHostname } from './certificates.js';
+import { ConnectionClosedError, FarcallTimeoutError } from '../../errors.js';
+import { LineDecoder } from '../../wire/lines.js';
+import { localHostname } from '../shared/certificates.js';
 import { LINE_END, OutgoingLines, WriteScope } from './outgoing-lines.js';
 
 // Lines sent ahead during the handshake (not asked for yet) are queued up to this many bytes or lines;

@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
 import forge from 'node-forge';
-import { ManagerStartError, TLSError } from '../errors.js';
+import { ManagerStartError, TLSError } from '../../errors.js';
 import { certificatePath, keyPath } from './home.js';
 
 /**

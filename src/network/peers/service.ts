@@ -3,11 +3,13 @@
  * @module
  */
 import { hostname } from 'node:os';
-import { ConnectionClosedError, MSLNetworkError } from '../errors.js';
+import { ConnectionClosedError, MSLNetworkError } from '../../errors.js';
+import { stringifyJson } from '../protocol/json.js';
+import { isPlainObject } from '../protocol/messages.js';
 import { serviceCallArguments, splitKwargs } from './call-arguments.js';
-import { deviceLanguage, deviceOs } from './client.js';
-import { answerHandshake, isManagerRequest, terminalCredentialPrompt } from './device-handshake.js';
-import { stringifyJson } from './json.js';
+import { terminalCredentialPrompt } from './credential-prompt.js';
+import { answerHandshake, isManagerRequest } from './device-handshake.js';
+import { deviceLanguage, deviceOs } from './device-identity.js';
 import {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_PORT,
@@ -17,7 +19,6 @@ import {
   ManagerSocket,
   openManagerSocket,
 } from './manager-socket.js';
-import { isPlainObject } from './messages.js';
 import { describeAttributes, resolveAttribute, SHUTDOWN_SERVICE } from './service-attributes.js';
 
 /** Options of the {@link Service} constructor. */

@@ -15,7 +15,7 @@ import {
   type NotificationMessage,
   type ReplyMessage,
   type RequestMessage,
-} from './messages.js';
+} from '../protocol/messages.js';
 import type { RoutingFields } from './routing-fields.js';
 
 /**

@@ -16,8 +16,12 @@ import {
   ConnectionTimeoutError,
   type FarcallError,
   TLSError,
-} from '../errors.js';
-import { LineDecoder } from '../wire/lines.js';
+} from '../../errors.js';
+import { LineDecoder } from '../../wire/lines.js';
+import { parseJson, stringifyJson } from '../protocol/json.js';
+import { DEFAULT_PORT } from '../protocol/messages.js';
+import { TLS_CIPHERS } from '../shared/certificates.js';
+import { certsDir } from '../shared/home.js';
 import {
   type CertificatePrompt,
   certificateCacheFile,
@@ -28,13 +32,9 @@ import {
   trustQuestion,
   verifyPresentedCertificate,
 } from './certificate-cache.js';
-import { TLS_CIPHERS } from './certificates.js';
-import type { CredentialPrompt } from './device-handshake.js';
-import { certsDir } from './home.js';
-import { parseJson, stringifyJson } from './json.js';
-import { DEFAULT_PORT } from './messages.js';
+import type { CredentialPrompt } from './credential-prompt.js';
 
-export { DEFAULT_PORT } from './messages.js';
+export { DEFAULT_PORT } from '../protocol/messages.js';
 /** Default deadline to connect and finish the handshake, in milliseconds. */
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 /** Default largest line read from the Manager, in bytes (Python's default is unlimited). */
@@ -263,31 +263,6 @@ export function connectError(
     );
   }
   return new ConnectionClosedError(`Cannot connect to ${where}: ${error.message}`, { cause: error });
-}
-
-/**
- * Checks whether a TLS handshake succeeds at `host:port` — used when a plain-TCP client hears nothing,
- * to tell "the Manager uses TLS" apart from "the Manager is slow".
- */
-export function probeTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tlsConnect({
-      host,
-      port,
-      rejectUnauthorized: false,
-      servername: isIP(host) ? undefined : host,
-      ciphers: TLS_CIPHERS,
-      minVersion: 'TLSv1.2',
-    });
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    const finish = (answer: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.once('secureConnect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
 }
 
 /**

@@ -9,8 +9,8 @@
  * ever guessing across unrelated requests.
  * @module
  */
-import { ResponseTimeoutError } from '../errors.js';
-import { DeadlineTimer } from '../internal/deadline-timer.js';
+import { ResponseTimeoutError } from '../../errors.js';
+import { DeadlineTimer } from '../../internal/deadline-timer.js';
 
 /** One request waiting for its reply. */
 interface PendingRequest {

@@ -19,44 +19,14 @@
  * ```
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { machine, type as osType, release } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { createServer as createTlsServer } from 'node:tls';
-import { ConnectionClosedError, FarcallTimeoutError, JsonDepthError, ManagerStartError } from '../errors.js';
-import { type AdminContext, runAdminRequest } from './admin.js';
-import {
-  loadOrCreateManagerCredentials,
-  localHostname,
-  type ManagerCredentials,
-  TLS_CIPHERS,
-} from './certificates.js';
-import { ManagerDatabase } from './database.js';
-import {
-  forwardableRequest,
-  isForwardableRequest,
-  isNotification,
-  isServiceAnswer,
-  notificationOf,
-  replyOf,
-} from './fast-route.js';
-import {
-  type AuthenticationMode,
-  askIdentity,
-  authenticate,
-  type HandshakeContext,
-  login,
-} from './handshake.js';
-import { databasePath } from './home.js';
-import { parseJson, stringifyJson, topLevelString } from './json.js';
-import { type LogLevel, ManagerLog } from './log.js';
-import { type LoginLimits, LoginThrottle } from './login-throttle.js';
+import { ConnectionClosedError, FarcallTimeoutError, JsonDepthError } from '../../errors.js';
+import { parseJson, stringifyJson, topLevelString } from '../protocol/json.js';
 import {
   type ClientIdentity,
   type ClientSummary,
   classifyMessage,
-  DEFAULT_PORT,
   type ErrorMessage,
   errorMessage,
   isPlainObject,
@@ -69,124 +39,52 @@ import {
   replyMessage,
   type ServiceIdentity,
   type ServiceSummary,
-} from './messages.js';
+} from '../protocol/messages.js';
+import { jsonDecodeErrorMessage, parseTerminalLine } from '../protocol/terminal.js';
+import { localHostname } from '../shared/certificates.js';
+import { type AdminContext, runAdminRequest } from './admin.js';
+import type { ManagerDatabase } from './database.js';
+import {
+  forwardableRequest,
+  isForwardableRequest,
+  isNotification,
+  isServiceAnswer,
+  notificationOf,
+  replyOf,
+} from './fast-route.js';
+import { dropBlocked, isBlocked, throttle, unblock } from './flow-control.js';
+import {
+  type AuthenticationMode,
+  askIdentity,
+  authenticate,
+  type HandshakeContext,
+  login,
+} from './handshake.js';
+import { AUTHENTICATION_LINE_LIMIT, DEFERRED_LINES_LIMIT, IDENTITY_LINE_LIMIT } from './limits.js';
+import { closingBrace, excerpt, findMember, isHandshakeAnswer } from './line-scan.js';
+import {
+  accessRefusal,
+  acquireLock,
+  dropClientLinks,
+  dropServiceLinks,
+  type LinkOutcome,
+  link,
+  releaseLock,
+  unlink,
+} from './links.js';
+import type { ManagerLog } from './log.js';
+import { type LoginLimits, LoginThrottle } from './login-throttle.js';
 import { type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
-import { answerPlainPeers } from './plain-peer-answer.js';
+import {
+  type ClientState,
+  newClientState,
+  newServiceState,
+  type PeerState,
+  requesterOf,
+  type ServiceState,
+} from './peer-state.js';
+import { addPending, dropClientPending, takeAllPending, takePending } from './pending-requests.js';
 import { scanRoutingFields } from './routing-fields.js';
-import { jsonDecodeErrorMessage, parseTerminalLine } from './terminal.js';
-
-/** The default largest line (message) a peer may send after the handshake: 256 MiB. */
-export const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
-/** The default handshake deadline, in milliseconds. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
-/**
- * The largest line a peer may send before it has authenticated (its username or password answer):
- * 16 KiB. A peer that has not proven itself may not make the Manager buffer (or parse) more.
- */
-export const AUTHENTICATION_LINE_LIMIT = 16 * 1024;
-/** The largest identity line (a Service's identity lists its attributes): 1 MiB. */
-export const IDENTITY_LINE_LIMIT = 1024 * 1024;
-/** The default backlog a peer may leave unread before it is disconnected: 64 MiB, or twice `readLimit`. */
-export const DEFAULT_BACKLOG_LIMIT = 64 * 1024 * 1024;
-/** The default limit of all unfinished lines together: 512 MiB, or twice `readLimit` if that is more. */
-export const DEFAULT_UNFINISHED_LINES_LIMIT = 512 * 1024 * 1024;
-/**
- * Lines a client sends while its admin login waits are kept (in order) up to this many bytes; past
- * that the Manager stops reading the client until the login is over.
- */
-export const DEFERRED_LINES_LIMIT = 1024 * 1024;
-
-/** Options of {@link startManager}. */
-export interface ManagerOptions {
-  /** The interface to listen on. Default: `'127.0.0.1'` (this computer only); `'0.0.0.0'` opens it. */
-  host?: string;
-  /** The port. Default: 1875; 0 picks a free port (see {@link Manager.port}). */
-  port?: number;
-  /** Require this Manager password from every peer. */
-  authPassword?: string;
-  /** Require a registered user's login (see `farcall user`). */
-  authLogin?: boolean;
-  /** Accept only peers from trusted hostnames (see `farcall hostname`), re-read for each connection. */
-  authHostname?: boolean;
-  /** The TLS certificate (PEM). Default: the self-signed one in FARCALL_HOME, created on first run. */
-  certFile?: string;
-  /** The TLS private key (PEM). Default: the one in FARCALL_HOME, created on first run. */
-  keyFile?: string;
-  /** The password of an encrypted `keyFile`. */
-  keyFilePassword?: string;
-  /**
-   * Names the default key and certificate (`keys/<name>.key`, `certs/<name>.crt`) and the certificate's
-   * subject. Default: this computer's host name. `farcall start --host H` sets it to H, as msl-network does.
-   */
-  credentialsName?: string;
-  /** Plain TCP instead of TLS. */
-  disableTls?: boolean;
-  /** The SQLite database file. Default: `manager.sqlite3` in FARCALL_HOME. */
-  database?: string;
-  /** Default: `'warning'`. */
-  logLevel?: LogLevel | Uppercase<LogLevel>;
-  /** Append the log to this file instead of stderr. */
-  logFile?: string;
-  /**
-   * Write `logFile` at this level and ALSO write stderr at `logLevel` (what `farcall start` does, with
-   * `'debug'`, as msl-network's Manager keeps a complete file).
-   */
-  logFileLevel?: LogLevel;
-  /** Where the console log goes (see `logFileLevel`). Default: `'stderr'`. */
-  logConsole?: 'stderr' | 'stdout';
-  /** FARCALL_HOME for this Manager (default: `$FARCALL_HOME`, else `~/.farcall`). */
-  home?: string;
-  /** The largest message a peer may send, in bytes; a longer line is dropped and answered with an error. */
-  readLimit?: number;
-  /** The handshake deadline in milliseconds; a peer that has not finished by then is dropped. */
-  handshakeTimeout?: number;
-  /** Base delay in milliseconds before a failed login or password is answered. Default: 250. */
-  failureDelay?: number;
-  /**
-   * The most bytes the Manager keeps unsent for one peer that does not read (its replies, errors and
-   * notifications); past it the peer is disconnected. Default: 64 MiB, or twice `readLimit` if more.
-   */
-  backlogLimit?: number;
-  /**
-   * The most bytes of unfinished lines (no newline yet) the Manager holds for all peers together; the
-   * peer whose line goes past it is disconnected. Default: 512 MiB, or twice `readLimit` if more.
-   */
-  unfinishedLinesLimit?: number;
-  /** Limits on failed logins per address and per account. Default: {@link LOGIN_LIMITS}. */
-  loginLimits?: Partial<LoginLimits>;
-}
-
-interface ClientState {
-  kind: 'client';
-  peer: PeerConnection;
-  networkName: string;
-  summary: ClientSummary;
-  links: Set<ServiceState>;
-  /** Services holding requests of this client that were not answered yet. */
-  pendingAt: Set<ServiceState>;
-  /** Lines that arrived while an admin request of this client was running (kept in order). */
-  deferred: Buffer[] | undefined;
-  /** Bytes in `deferred`. */
-  deferredBytes: number;
-  /** Whether reading is paused because `deferred` is full. */
-  deferredPaused: boolean;
-}
-
-interface ServiceState {
-  kind: 'service';
-  peer: PeerConnection;
-  name: string;
-  summary: ServiceSummary;
-  /** Linked clients, in the order they linked. */
-  links: Set<ClientState>;
-  locks: Map<ClientState, 'shared' | 'exclusive'>;
-  /** Requests sent and not yet answered: client → uid → how many. */
-  pending: Map<ClientState, Map<string, number>>;
-  /** Clients whose reading is paused until this service's socket drains. */
-  blocked: Set<ClientState>;
-}
-
-type PeerState = ClientState | ServiceState;
 
 const MANAGER_ATTRIBUTES = { identity: '() -> dict', link: '(service: str) -> bool' };
 
@@ -419,22 +317,12 @@ export class Manager {
         );
         peer.networkName = byIp;
       }
-      const client: ClientState = {
-        kind: 'client',
-        peer,
-        networkName: peer.networkName,
-        summary: {
-          name: identity.name,
-          address: peer.address,
-          language: identity.language ?? 'unknown',
-          os: identity.os ?? 'unknown',
-        },
-        links: new Set(),
-        pendingAt: new Set(),
-        deferred: undefined,
-        deferredBytes: 0,
-        deferredPaused: false,
-      };
+      const client = newClientState(peer, {
+        name: identity.name,
+        address: peer.address,
+        language: identity.language ?? 'unknown',
+        os: identity.os ?? 'unknown',
+      });
       this.#clients.set(client.networkName, client);
       this.#states.set(peer, client);
       context.log('connected as a client');
@@ -449,22 +337,13 @@ export class Manager {
       this.#sendError(peer, this.name, '', message);
       return false;
     }
-    const service: ServiceState = {
-      kind: 'service',
-      peer,
-      name: identity.name,
-      summary: {
-        attributes: identity.attributes,
-        address: identity.address ?? peer.address,
-        language: identity.language ?? 'unknown',
-        os: identity.os ?? 'unknown',
-        max_clients: identity.max_clients ?? -1,
-      },
-      links: new Set(),
-      locks: new Map(),
-      pending: new Map(),
-      blocked: new Set(),
-    };
+    const service = newServiceState(peer, identity.name, {
+      attributes: identity.attributes,
+      address: identity.address ?? peer.address,
+      language: identity.language ?? 'unknown',
+      os: identity.os ?? 'unknown',
+      max_clients: identity.max_clients ?? -1,
+    });
     this.#services.set(service.name, service);
     this.#states.set(peer, service);
     context.log('connected as a service');
@@ -561,7 +440,7 @@ export class Manager {
     message: string,
   ): void {
     const client = requester === undefined ? undefined : this.#clients.get(requester);
-    if (client !== undefined && this.#takePending(service, client, uid)) {
+    if (client !== undefined && takePending(service, client, uid)) {
       this.#sendError(
         client.peer,
         client.networkName,
@@ -676,12 +555,12 @@ export class Manager {
       this.#sendError(client.peer, client.networkName, uid, `KeyError: ${pythonRepr(text)}`);
       return;
     }
-    const refusal = this.#accessRefusal(client, service);
+    const refusal = accessRefusal(client, service);
     if (refusal !== undefined) {
       this.#sendError(client.peer, client.networkName, uid, refusal);
       return;
     }
-    this.#addPending(service, client, uid);
+    addPending(service, client, uid);
     const complete =
       line !== undefined &&
       typeof request.uid === 'string' &&
@@ -702,29 +581,7 @@ export class Manager {
       };
       service.peer.send(stringifyJson(forwarded));
     }
-    this.#throttle(client, service);
-  }
-
-  // A Service that does not keep up: stop reading the client that fills its socket until it drains,
-  // so a flood of requests costs that client time instead of costing the Manager memory.
-  // (Writes of one chunk of input go out together when it is done: the socket reports its need to drain
-  // after that write, and the client is stopped at its next request, one chunk later at most.)
-  #throttle(client: ClientState, service: ServiceState): void {
-    if (!service.peer.socket.writableNeedDrain || service.blocked.has(client)) return;
-    client.peer.socket.pause();
-    service.blocked.add(client);
-    if (service.blocked.size === 1) service.peer.socket.once('drain', () => this.#unblock(service));
-  }
-
-  // Whether a Service's full socket keeps `client` paused.
-  #isBlocked(client: ClientState): boolean {
-    for (const service of this.#services.values()) if (service.blocked.has(client)) return true;
-    return false;
-  }
-
-  #unblock(service: ServiceState): void {
-    for (const client of service.blocked) if (!client.peer.closed) client.peer.socket.resume();
-    service.blocked.clear();
+    throttle(client, service);
   }
 
   // Replies and notifications to a client. A client that stops reading is disconnected once its unsent
@@ -746,34 +603,13 @@ export class Manager {
     peer.destroy();
   }
 
-  // Whether the locks on `service` keep `client` out: an exclusive lock of another client, or any lock
-  // when `client` is not linked.
-  #lockedAgainst(client: ClientState, service: ServiceState): boolean {
-    if (!service.links.has(client)) return true;
-    for (const [holder, kind] of service.locks) if (holder !== client && kind === 'exclusive') return true;
-    return false;
-  }
-
-  // Why `client` may not use `service` now, or undefined if it may.
-  #accessRefusal(client: ClientState, service: ServiceState): string | undefined {
-    if (service.locks.size > 0 && this.#lockedAgainst(client, service)) {
-      return `PermissionError: ${pythonRepr(service.name)} service is locked`;
-    }
-    if (!service.links.has(client)) {
-      return (
-        `PermissionError: ${client.networkName} is not linked with the ${pythonRepr(service.name)} service; ` +
-        `link with it first (a 'link' request to the Manager)`
-      );
-    }
-    return undefined;
-  }
-
   #managerRequest(client: ClientState, request: RequestMessage): void {
     const uid = typeof request.uid === 'string' ? request.uid : '';
     const args = Array.isArray(request.args) ? request.args : [];
     const kwargs = isPlainObject(request.kwargs) ? request.kwargs : {};
     const reply = (result: unknown) => this.#sendReply(client.peer, client.networkName, uid, result);
     const fail = (message: string) => this.#sendError(client.peer, client.networkName, uid, message);
+    const answer = (outcome: LinkOutcome) => (outcome.ok ? reply(outcome.result) : fail(outcome.message));
     const serviceArgument = (): string | undefined => {
       const name = args.length > 0 ? args[0] : kwargs.service;
       if (typeof name === 'string') return name;
@@ -786,18 +622,17 @@ export class Manager {
         return;
       case 'link': {
         const name = serviceArgument();
-        if (name !== undefined) this.#link(client, name, reply, fail);
+        if (name === undefined) return;
+        const outcome = link(client, this.#services.get(name), name);
+        if (outcome.ok && outcome.linked)
+          this.#log.info(`linked ${client.networkName} with ${pythonRepr(name)}`);
+        answer(outcome);
         return;
       }
       case 'unlink': {
         const name = serviceArgument();
         if (name === undefined) return;
-        const service = this.#services.get(name);
-        if (service !== undefined) {
-          service.links.delete(client);
-          service.locks.delete(client);
-          client.links.delete(service);
-        }
+        unlink(client, this.#services.get(name));
         reply(true);
         return;
       }
@@ -805,91 +640,18 @@ export class Manager {
         const name = serviceArgument();
         if (name === undefined) return;
         const shared = Boolean(args.length > 1 ? args[1] : kwargs.shared);
-        this.#acquireLock(client, name, shared, reply, fail);
+        answer(acquireLock(client, this.#services.get(name), name, shared));
         return;
       }
       case 'release_lock': {
         const name = serviceArgument();
         if (name === undefined) return;
-        const service = this.#services.get(name);
-        if (service === undefined) {
-          const text = `${pythonRepr(name)} service does not exist, ${client.networkName} cannot release the lock`;
-          fail(`KeyError: ${pythonRepr(text)}`);
-          return;
-        }
-        service.locks.delete(client);
-        reply([...service.locks.keys()].map((holder) => holder.networkName));
+        answer(releaseLock(client, this.#services.get(name), name));
         return;
       }
       default:
         void this.#adminRequest(client, request);
     }
-  }
-
-  #link(client: ClientState, name: string, reply: (r: unknown) => void, fail: (m: string) => void): void {
-    const service = this.#services.get(name);
-    if (service === undefined) {
-      const text = `the ${pythonRepr(name)} service does not exist, cannot link with ${client.networkName}`;
-      fail(`KeyError: ${pythonRepr(text)}`);
-      return;
-    }
-    if (service.links.has(client)) {
-      reply(service.summary);
-      return;
-    }
-    if (service.locks.size > 0) {
-      fail(`PermissionError: ${pythonRepr(name)} service is locked`);
-      return;
-    }
-    const max = service.summary.max_clients;
-    if (max > 0 && service.links.size >= max) {
-      fail(
-        `PermissionError: The maximum number of Clients are already linked with ${pythonRepr(name)} ` +
-          `(it accepts ${max}; try again when one unlinks)${linkedList(service.links)}`,
-      );
-      return;
-    }
-    service.links.add(client);
-    client.links.add(service);
-    this.#log.info(`linked ${client.networkName} with ${pythonRepr(name)}`);
-    reply(service.summary);
-  }
-
-  #acquireLock(
-    client: ClientState,
-    name: string,
-    shared: boolean,
-    reply: (r: unknown) => void,
-    fail: (m: string) => void,
-  ): void {
-    const service = this.#services.get(name);
-    // msl-network's sentence first (its clients and users match on it), then what to do.
-    if (service === undefined) {
-      const text = `${pythonRepr(name)} service does not exist, ${client.networkName} cannot acquire a lock`;
-      fail(`KeyError: ${pythonRepr(text)}`);
-      return;
-    }
-    if (!service.links.has(client)) {
-      fail(
-        `PermissionError: ${client.networkName} cannot acquire a lock because it is not linked with the ` +
-          `${pythonRepr(name)} service; link with it first (a 'link' request to the Manager)`,
-      );
-      return;
-    }
-    if (!shared && service.links.size > 1) {
-      fail(
-        `PermissionError: ${client.networkName} cannot acquire an exclusive lock, there are ${service.links.size} ` +
-          `links with the ${pythonRepr(name)} service (ask for a shared lock, or wait until the others unlink)` +
-          linkedList(service.links),
-      );
-      return;
-    }
-    if (shared && [...service.locks].some(([holder, kind]) => holder !== client && kind === 'exclusive')) {
-      fail(`PermissionError: ${pythonRepr(name)} service is locked`);
-      return;
-    }
-    service.locks.set(client, shared ? 'shared' : 'exclusive');
-    reply([...service.links].map((c) => c.networkName));
   }
 
   async #adminRequest(client: ClientState, request: RequestMessage): Promise<void> {
@@ -948,7 +710,7 @@ export class Manager {
       client.deferredBytes = 0;
       if (client.deferredPaused) {
         client.deferredPaused = false;
-        if (!peer.closed && !this.#isBlocked(client)) peer.socket.resume();
+        if (!peer.closed && !isBlocked(client, this.#services.values())) peer.socket.resume();
       }
       for (let i = 0; i < deferred.length; i++) {
         if (peer.closed) break;
@@ -1023,7 +785,7 @@ export class Manager {
       );
       return;
     }
-    if (!this.#takePending(service, client, uid)) {
+    if (!takePending(service, client, uid)) {
       this.#log.warning(
         `${pythonRepr(service.name)} sent a reply to ${requester} (uid ${pythonRepr(uid)}) that answers no request`,
       );
@@ -1056,61 +818,24 @@ export class Manager {
   }
 
   // -----------------------------------------------------------------------------------------------
-  // bookkeeping
+  // leaving
   // -----------------------------------------------------------------------------------------------
 
-  #addPending(service: ServiceState, client: ClientState, uid: string): void {
-    let uids = service.pending.get(client);
-    if (uids === undefined) {
-      uids = new Map();
-      service.pending.set(client, uids);
-      client.pendingAt.add(service);
-    }
-    uids.set(uid, (uids.get(uid) ?? 0) + 1);
-  }
-
-  // Removes one pending request; false if there was none.
-  #takePending(service: ServiceState, client: ClientState, uid: string): boolean {
-    const uids = service.pending.get(client);
-    const count = uids?.get(uid);
-    if (uids === undefined || count === undefined) return false;
-    if (count > 1) uids.set(uid, count - 1);
-    else {
-      uids.delete(uid);
-      if (uids.size === 0) {
-        service.pending.delete(client);
-        client.pendingAt.delete(service);
-      }
-    }
-    return true;
-  }
-
   #removeClient(client: ClientState): void {
-    for (const service of this.#services.values()) service.blocked.delete(client);
+    dropBlocked(client, this.#services.values());
     if (this.#clients.get(client.networkName) === client) this.#clients.delete(client.networkName);
-    for (const service of client.links) {
-      service.links.delete(client);
-      service.locks.delete(client);
-    }
-    for (const service of client.pendingAt) service.pending.delete(client);
-    client.links.clear();
-    client.pendingAt.clear();
+    dropClientLinks(client);
+    dropClientPending(client);
   }
 
   #removeService(service: ServiceState): void {
     if (this.#services.get(service.name) === service) this.#services.delete(service.name);
     const text = `ConnectionAbortedError: the ${pythonRepr(service.name)} service disconnected from ${this.name} before it replied`;
-    for (const [client, uids] of service.pending) {
-      for (const [uid, count] of uids) {
-        for (let i = 0; i < count; i++) this.#sendError(client.peer, client.networkName, uid, text);
-      }
-      client.pendingAt.delete(service);
+    for (const { client, uid } of takeAllPending(service)) {
+      this.#sendError(client.peer, client.networkName, uid, text);
     }
-    service.pending.clear();
-    for (const client of service.links) client.links.delete(service);
-    service.links.clear();
-    service.locks.clear();
-    this.#unblock(service);
+    dropServiceLinks(service);
+    unblock(service);
   }
 
   #sendReply(peer: PeerConnection, requester: string, uid: string, result: unknown): void {
@@ -1154,282 +879,6 @@ export class Manager {
   }
 }
 
-/**
- * The line `farcall start` prints (and logs) when the Manager is ready, worded as msl-network's:
- * `Network Manager running on <host>:<port> (TLS ENABLED)`, naming the `--host` given, else this
- * computer's host name.
- */
-export function readyLine(manager: Manager): string {
-  return `Network Manager running on ${manager.announcedHost}:${manager.port} (TLS ${manager.tlsEnabled ? 'ENABLED' : 'DISABLED'})`;
-}
-
-function authenticationNote(auth: AuthenticationMode): string {
-  switch (auth.kind) {
-    case 'password':
-      return 'using a password for authentication';
-    case 'login':
-      return 'using a login for authentication';
-    case 'hostname':
-      return 'using trusted hosts for authentication';
-    default:
-      return 'not using authentication';
-  }
-}
-
-// msl-network's tail of a link/lock refusal: the linked Clients, one a line, sorted.
-function linkedList(links: Iterable<ClientState>): string {
-  return `\nThe linked Clients are:\n  ${[...links]
-    .map((c) => c.networkName)
-    .sort()
-    .join('\n  ')}`;
-}
-
-function requesterOf(state: PeerState): string {
-  return state.kind === 'client' ? state.networkName : state.name;
-}
-
-// Whether a line (sent during an admin login) is the answer to the Manager's username/password question:
-// a JSON object with `result` and no `service`, or plain text that is not a terminal command.
-function isHandshakeAnswer(line: Buffer): boolean {
-  const text = line.toString('utf8');
-  try {
-    const value = parseJson(text);
-    return isPlainObject(value) && 'result' in value && !('service' in value);
-  } catch {
-    return true;
-  }
-}
-
-// The index of the closing `}` of a JSON object text (ignoring trailing whitespace), or -1.
-function closingBrace(line: Buffer): number {
-  let end = line.length - 1;
-  while (end >= 0 && (line[end] === 0x20 || line[end] === 0x09 || line[end] === 0x0d || line[end] === 0x0a))
-    end--;
-  return end >= 0 && line[end] === 0x7d ? end : -1;
-}
-
-// A string member found in the kept start or end of a dropped line.
-function findMember(sample: OversizeSample, name: string): string | undefined {
-  const pattern = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"`, 'g');
-  for (const text of [sample.tail, sample.head]) {
-    let found: string | undefined;
-    for (const match of text.matchAll(pattern)) found = match[1];
-    if (found !== undefined) {
-      try {
-        return JSON.parse(`"${found}"`) as string;
-      } catch {
-        return found;
-      }
-    }
-  }
-  return undefined;
-}
-
-function excerpt(line: Buffer): string {
-  const text = line.subarray(0, 200).toString('utf8');
-  return line.length > 200 ? `${text}…` : text;
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/**
- * Starts a Network Manager and resolves once it listens. TLS is on unless `disableTls`; without a
- * `certFile`/`keyFile` the Manager creates (on first run) and uses a self-signed certificate in
- * FARCALL_HOME. At most one of `authPassword`, `authLogin`, `authHostname`.
- *
- * @throws {ManagerStartError} when the port is taken, the credentials cannot be loaded, or options clash
- * @example
- * ```ts
- * const manager = await startManager({ port: 0, authPassword: 'abc 123' });
- * // … clients and services connect to manager.port …
- * await manager.close();
- * ```
- */
-export async function startManager(options: ManagerOptions = {}): Promise<Manager> {
-  const modes = [
-    options.authPassword !== undefined,
-    Boolean(options.authLogin),
-    Boolean(options.authHostname),
-  ];
-  if (modes.filter(Boolean).length > 1) {
-    throw new ManagerStartError(
-      'Choose one way to authenticate peers: authPassword, authLogin or authHostname (a Manager cannot use several).',
-    );
-  }
-  if (options.authPassword === '') throw new ManagerStartError('authPassword must not be empty');
-  const port = options.port ?? DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ManagerStartError(`The port must be an integer from 0 to 65535, got ${options.port}`);
-  }
-  const readLimit = options.readLimit ?? DEFAULT_READ_LIMIT;
-  if (!(readLimit > 0))
-    throw new ManagerStartError(`readLimit must be a positive number of bytes, got ${readLimit}`);
-  for (const name of ['backlogLimit', 'unfinishedLinesLimit'] as const) {
-    const value = options[name];
-    if (value !== undefined && !(value > 0))
-      throw new ManagerStartError(`${name} must be a positive number of bytes, got ${value}`);
-  }
-  const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  if (!(handshakeTimeout > 0))
-    throw new ManagerStartError(`handshakeTimeout must be > 0 ms, got ${handshakeTimeout}`);
-
-  const log = new ManagerLog({
-    level: options.logLevel,
-    file: options.logFile,
-    fileLevel: options.logFileLevel,
-    console: options.logConsole,
-  });
-  let credentials: ManagerCredentials | undefined;
-  try {
-    credentials = options.disableTls
-      ? undefined
-      : loadOrCreateManagerCredentials({
-          certFile: options.certFile,
-          keyFile: options.keyFile,
-          keyFilePassword: options.keyFilePassword,
-          host: options.credentialsName,
-          home: options.home,
-        });
-  } catch (error) {
-    log.error(describe(error));
-    await log.close();
-    throw error;
-  }
-  // What msl-network's Manager logs before its ready line, in its order (its tests read the file).
-  if (credentials !== undefined) {
-    log.info(`loaded certificate ${credentials.certFile}`);
-    log.info(
-      credentials.keyFile === credentials.certFile
-        ? 'loaded the private key from the certificate file'
-        : `loaded the private key ${credentials.keyFile}`,
-    );
-    for (const note of credentials.created) log.info(note);
-  }
-  let database: ManagerDatabase;
-  try {
-    // A database in a folder that does not exist yet: make the folder (as msl-network does).
-    if (options.database !== undefined && options.database !== ':memory:') {
-      mkdirSync(dirname(resolve(options.database)), { recursive: true });
-    }
-    database = new ManagerDatabase(options.database ?? databasePath(options.home, { create: true }));
-  } catch (error) {
-    await log.close();
-    throw new ManagerStartError(`Cannot open the Manager's database: ${describe(error)}`, { cause: error });
-  }
-  log.info(`loaded the database ${database.path}`);
-  const auth: AuthenticationMode =
-    options.authPassword !== undefined
-      ? { kind: 'password', password: options.authPassword }
-      : options.authLogin
-        ? { kind: 'login', database }
-        : options.authHostname
-          ? { kind: 'hostname', database }
-          : { kind: 'none' };
-
-  let manager: Manager | undefined;
-  const onSocket = (socket: Socket) => {
-    if (manager === undefined) socket.destroy();
-    else manager.accept(socket);
-  };
-  const server: Server =
-    credentials === undefined
-      ? createNetServer({ noDelay: true }, (socket) => {
-          // A TLS client on a plain Manager: its first bytes are a TLS handshake record. Drop it at
-          // once (the client reports the mismatch) rather than wait for the handshake deadline.
-          socket.once('data', (chunk: Buffer) => {
-            if (chunk.length >= 2 && chunk[0] === 0x16 && chunk[1] === 0x03) socket.destroy();
-          });
-          onSocket(socket);
-        })
-      : createTlsServer(
-          {
-            cert: credentials.cert,
-            key: credentials.key,
-            passphrase: credentials.passphrase,
-            ciphers: TLS_CIPHERS,
-            honorCipherOrder: true,
-            minVersion: 'TLSv1.2',
-            noDelay: true,
-            handshakeTimeout,
-          },
-          onSocket,
-        );
-  if (credentials !== undefined) {
-    // A plain peer meeting this TLS Manager: see plain-peer-answer.ts for who is told what, and when.
-    answerPlainPeers(server, {
-      silentMs: Math.min(250, handshakeTimeout / 2),
-      answer: () =>
-        stringifyJson(
-          errorMessage({
-            message:
-              'ConnectionError: this Network Manager uses TLS; connect with TLS (the default), ' +
-              'or start the Manager with TLS disabled (--disable-tls)',
-            requester: manager?.name ?? 'Manager',
-            uid: '',
-          }),
-        ),
-    });
-  }
-  server.on('connection', (raw: Socket) => {
-    if (manager === undefined) raw.destroy();
-    else manager.track(raw);
-  });
-  server.on('tlsClientError', (error: Error, socket: Socket) => {
-    log.info(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
-  });
-
-  const host = options.host ?? '127.0.0.1';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    database.close();
-    await log.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    const hint =
-      code === 'EADDRINUSE'
-        ? `port ${port} is in use (is another Manager running? choose another port with --port)`
-        : code === 'EADDRNOTAVAIL'
-          ? `${host} is not an address of this computer`
-          : describe(error);
-    throw new ManagerStartError(`The Network Manager cannot listen on ${host}:${port}: ${hint}`, {
-      cause: error,
-    });
-  }
-  server.on('error', (error) => log.error(`server error: ${describe(error)}`));
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  manager = new Manager({
-    server,
-    host,
-    announcedHost: options.host,
-    port: boundPort,
-    tlsEnabled: credentials !== undefined,
-    certFile: credentials?.certFile,
-    database,
-    log,
-    auth,
-    readLimit,
-    handshakeTimeout,
-    failureDelay: options.failureDelay ?? 250,
-    backlogLimit: options.backlogLimit ?? Math.max(DEFAULT_BACKLOG_LIMIT, 2 * readLimit),
-    unfinishedLinesLimit:
-      options.unfinishedLinesLimit ?? Math.max(DEFAULT_UNFINISHED_LINES_LIMIT, 2 * readLimit),
-    loginLimits: options.loginLimits,
-  });
-  log.info(authenticationNote(auth));
-  if (options.host === undefined) {
-    log.info(
-      `listening on ${host}:${boundPort}: this computer only (--host 0.0.0.0 accepts other computers)`,
-    );
-  }
-  log.info(readyLine(manager));
-  return manager;
 }

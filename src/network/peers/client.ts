@@ -4,17 +4,24 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { arch, hostname, platform, release } from 'node:os';
-import { ConnectionClosedError, MSLNetworkError } from '../errors.js';
+import { hostname } from 'node:os';
+import { ConnectionClosedError, MSLNetworkError } from '../../errors.js';
+import { stringifyJson } from '../protocol/json.js';
+import {
+  isPlainObject,
+  type ManagerIdentity,
+  replyMessage,
+  type ServiceSummary,
+} from '../protocol/messages.js';
 import { type CallOptionsInit, splitCallArguments } from './call-arguments.js';
+import { terminalCredentialPrompt } from './credential-prompt.js';
 import {
   answerHandshake,
   credentialAnswer,
   type HandshakeCredentials,
   isManagerRequest,
-  terminalCredentialPrompt,
 } from './device-handshake.js';
-import { stringifyJson } from './json.js';
+import { deviceLanguage, deviceOs } from './device-identity.js';
 import { Link, type LinkTo, linkProxy, type RequestSender, type UntypedService } from './link.js';
 import {
   DEFAULT_CONNECT_TIMEOUT,
@@ -25,7 +32,6 @@ import {
   ManagerSocket,
   openManagerSocket,
 } from './manager-socket.js';
-import { isPlainObject, type ManagerIdentity, replyMessage, type ServiceSummary } from './messages.js';
 import { RequestTable } from './request-table.js';
 
 /** Default deadline of a request, in milliseconds (override per call with `callOptions({ timeout })`). */
@@ -74,18 +80,6 @@ export function filterClientConnectKwargs(options: Record<string, unknown>): Con
     out.passwordManager = options.authPassword;
   }
   return out as ConnectOptions;
-}
-
-/** The identity a farcall device sends: language and operating system. */
-export function deviceLanguage(): string {
-  return `Node.js ${process.versions.node}`;
-}
-
-/** The operating system as msl-network reports it: `Linux 6.1.0 x86_64`. */
-export function deviceOs(): string {
-  const system = { linux: 'Linux', darwin: 'Darwin', win32: 'Windows' }[platform() as string] ?? platform();
-  const machine = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686' }[arch() as string] ?? arch();
-  return `${system} ${release()} ${machine}`;
 }
 
 /**

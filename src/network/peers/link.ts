@@ -3,9 +3,9 @@
  * @module
  */
 
-import { ConnectionClosedError } from '../errors.js';
+import { ConnectionClosedError } from '../../errors.js';
+import type { ServiceSummary } from '../protocol/messages.js';
 import { type CallExtra, type CallOptionsInit, callOptions, kwargs } from './call-arguments.js';
-import type { ServiceSummary } from './messages.js';
 import type { Service } from './service.js';
 
 /** A function that receives a Service's notifications: its `args` and `kwargs`. */

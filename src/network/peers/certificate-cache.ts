@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { TLSError } from '../errors.js';
-import { certificateFingerprint } from './certificates.js';
+import { TLSError } from '../../errors.js';
+import { certificateFingerprint } from '../shared/certificates.js';
 
 /** Asks the person at the terminal whether to trust a certificate; resolves `true` to save it. */
 export type CertificatePrompt = (question: string) => Promise<boolean>;

@@ -1,0 +1,76 @@
+/**
+ * What the Manager keeps about each registered peer: a Client's links and the Services holding its
+ * requests; a Service's links, locks, pending requests and the Clients its full socket holds back.
+ * @module
+ */
+import type { ClientSummary, ServiceSummary } from '../protocol/messages.js';
+import type { PeerConnection } from './peer.js';
+
+/** A registered Client. */
+export interface ClientState {
+  kind: 'client';
+  peer: PeerConnection;
+  networkName: string;
+  summary: ClientSummary;
+  links: Set<ServiceState>;
+  /** Services holding requests of this client that were not answered yet. */
+  pendingAt: Set<ServiceState>;
+  /** Lines that arrived while an admin request of this client was running (kept in order). */
+  deferred: Buffer[] | undefined;
+  /** Bytes in `deferred`. */
+  deferredBytes: number;
+  /** Whether reading is paused because `deferred` is full. */
+  deferredPaused: boolean;
+}
+
+/** A registered Service. */
+export interface ServiceState {
+  kind: 'service';
+  peer: PeerConnection;
+  name: string;
+  summary: ServiceSummary;
+  /** Linked clients, in the order they linked. */
+  links: Set<ClientState>;
+  locks: Map<ClientState, 'shared' | 'exclusive'>;
+  /** Requests sent and not yet answered: client → uid → how many. */
+  pending: Map<ClientState, Map<string, number>>;
+  /** Clients whose reading is paused until this service's socket drains. */
+  blocked: Set<ClientState>;
+}
+
+/** A registered peer. */
+export type PeerState = ClientState | ServiceState;
+
+/** A new Client's state: no links, nothing pending. */
+export function newClientState(peer: PeerConnection, summary: ClientSummary): ClientState {
+  return {
+    kind: 'client',
+    peer,
+    networkName: peer.networkName,
+    summary,
+    links: new Set(),
+    pendingAt: new Set(),
+    deferred: undefined,
+    deferredBytes: 0,
+    deferredPaused: false,
+  };
+}
+
+/** A new Service's state: no links, no locks, nothing pending. */
+export function newServiceState(peer: PeerConnection, name: string, summary: ServiceSummary): ServiceState {
+  return {
+    kind: 'service',
+    peer,
+    name,
+    summary,
+    links: new Set(),
+    locks: new Map(),
+    pending: new Map(),
+    blocked: new Set(),
+  };
+}
+
+/** The `requester` of what the Manager sends a peer on its own behalf: the Client's or Service's name. */
+export function requesterOf(state: PeerState): string {
+  return state.kind === 'client' ? state.networkName : state.name;
+}
