@@ -9,6 +9,12 @@
  * Service may only answer requests it was sent; requests pending on a Service that leaves fail at once;
  * admin requests go through an allow-list; trusted hostnames are re-read for each connection.
  *
+ * This file is the routing core. Beside it: `start-manager.ts` (options, credentials, listening),
+ * `links.ts` (links and locks), `pending-requests.ts`, `flow-control.ts`, `peer-state.ts`,
+ * `handshake.ts`, `admin.ts`, `peer.ts` (one connection's lines and limits) and the fast path:
+ * `routing-fields.ts` (a line's routing members without parsing it), `fast-route.ts` (which lines
+ * take it) and `outgoing-lines.ts` (one write per destination per chunk of input).
+ *
  * @example
  * ```ts
  * import { startManager } from 'farcall/network';

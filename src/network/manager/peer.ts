@@ -1,7 +1,7 @@
 /**
- * One socket accepted by the Manager: its address, its line framing, its writes (coalesced per turn
- * of the event loop), and a queue of lines for the steps that wait for an answer (the handshake, an
- * admin login in the middle of a session).
+ * One socket accepted by the Manager: its address, its line framing, its writes (gathered while one
+ * chunk of input is handled, see `outgoing-lines.ts`), and a queue of lines for the steps that wait for
+ * an answer (the handshake, an admin login in the middle of a session).
  *
  * Internal to the Manager.
  * @module
@@ -270,7 +270,8 @@ export class PeerConnection {
 
   /**
    * Writes a line given as bytes (without its line end), plus an optional suffix text. The bytes are
-   * not copied until the chunk being handled is done (a large line is never copied).
+   * copied once, into the one buffer sent when the chunk being handled is done; more than 1 MiB
+   * (a large line) is written as it is, never copied.
    */
   sendBytes(line: Buffer, suffix?: string): void {
     if (this.#closed) return;
