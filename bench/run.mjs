@@ -10,8 +10,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 
 // What `npm test` prepares first, so that `npm run bench` works on a fresh clone: the 32-bit runtime
-// (scripts/pretest.mjs, idempotent), dist/ (the benchmarks import it) and the native example libraries
-// (scripts/build-native.sh, as the tests' global setup runs it; it skips what is up to date).
+// (scripts/pretest.mjs, idempotent), dist/ (the benchmarks import it), the native example libraries
+// (scripts/build-native.sh, as the tests' global setup runs it; it skips what is up to date) and the
+// Windows DLLs the Wine benchmark loads (scripts/build-windows-dlls.sh, as the Windows tests run it).
 for (const [command, args] of [
   [process.execPath, [join(root, 'scripts', 'pretest.mjs')]],
   [
@@ -19,6 +20,7 @@ for (const [command, args] of [
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
   ],
   ['bash', [join(root, 'scripts', 'build-native.sh')]],
+  ['bash', [join(root, 'scripts', 'build-windows-dlls.sh')]],
 ]) {
   const step = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (step.status !== 0) {

@@ -4,8 +4,8 @@
 #
 # What it does:
 #   1. enables the i386 architecture in dpkg and installs wine, wine32:i386 and wine64 (and, with
-#      --mingw, the MinGW-w64 cross compilers gcc-mingw-w64-i686 and gcc-mingw-w64-x86-64), only when
-#      they are missing;
+#      --mingw, the MinGW-w64 cross compilers for 32- and 64-bit Windows: gcc-, g++- and
+#      gfortran-mingw-w64-i686 and -x86-64), only when they are missing;
 #   2. puts the 32-bit Windows Node.js (npm package node-win-x86, 22.x: the last 32-bit Windows Node.js)
 #      into <dir>/server32/node_modules/node-win-x86 and koffi's Windows build of farcall's koffi version
 #      (@koromix/koffi-win32-ia32) into <dir>/server32/koffi/<version>/node_modules — the layout farcall
@@ -91,7 +91,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- 1. system packages --------------------------------------------------------------------------------
 packages=(wine wine32:i386 wine64)
-[ "$mingw" -eq 1 ] && packages+=(gcc-mingw-w64-i686 gcc-mingw-w64-x86-64)
+[ "$mingw" -eq 1 ] && packages+=(gcc-mingw-w64-i686 g++-mingw-w64-i686 gfortran-mingw-w64-i686
+  gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gfortran-mingw-w64-x86-64)
 missing=()
 for p in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")

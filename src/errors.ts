@@ -88,16 +88,19 @@ export const ERROR_CODES = {
    */
   ERR_FARCALL_CONNECTION_CLOSED: 'ConnectionClosedError',
   /**
-   * A connection could not be made, or a server could not listen: refused, no such socket, address in use.
-   * Fix: start the server first, check the address, or choose another port.
+   * A connection could not be made, or a server could not listen: refused (nothing listens there, e.g. no
+   * Manager running), no such socket, an unknown host name, address in use. Every part throws it for these:
+   * rpc's `connect`, `connectTransport`, network's `connect()`. Fix: start the server (or the Manager)
+   * first, check the address, or choose another port.
    */
   ERR_FARCALL_CONNECT: 'ConnectError',
   /** A deadline passed that no finer code names. Fix: raise the timeout the message names, or find the stall. */
   ERR_FARCALL_TIMEOUT: 'FarcallTimeoutError',
   /**
-   * Connecting to, or starting, a server did not succeed within the deadline, or the server failed while
-   * starting (its diagnostics are in the message). Fix: start the server, raise the connect timeout, or fix
-   * what the server's output says.
+   * Connecting to, or starting, a server did not finish within the deadline: the peer accepted but did not
+   * answer the handshake in time, or a child process (`ProcessSpawner`, `Client64`'s server) was not ready
+   * within its start `timeout` and was killed. A server that fails instead is a `ProcessStartError`. Fix:
+   * raise the timeout the message names, or find what the server waits for.
    */
   ERR_FARCALL_CONNECTION_TIMEOUT: 'ConnectionTimeoutError',
   /**
@@ -127,8 +130,10 @@ export const ERROR_CODES = {
    */
   ERR_FARCALL_AUTHENTICATION: 'AuthenticationError',
   /**
-   * A child process started by `ProcessSpawner` failed before it was ready; the message ends with its
-   * stderr. Fix: what that stderr says (a module that does not import, a `setup()` that throws).
+   * A child process failed before it was ready: one started by `ProcessSpawner` (a module that does not
+   * import, a `setup()` that throws, an early exit), or `Client64`'s 32-bit server (no Server32 subclass, a
+   * constructor that throws, a library that does not load, an exit or crash). Reported at once, not at the
+   * timeout; the message ends with the process's output. Fix: what that output says.
    */
   ERR_FARCALL_PROCESS_START: 'ProcessStartError',
 
@@ -246,7 +251,11 @@ export class ConnectionClosedError extends FarcallError {
   }
 }
 
-/** A connection could not be made, or a server could not listen: refused, no such socket, address in use. */
+/**
+ * A connection could not be made, or a server could not listen: refused (nothing listens, e.g. no Manager
+ * running), no such socket, an unknown host name, address in use. The same class in every part: rpc's
+ * `connect`/`RPCClient.connect`, `connectTransport`, and network's `connect()`.
+ */
 export class ConnectError extends FarcallError {
   constructor(message: string, options?: FarcallErrorOptions) {
     super(message, 'ERR_FARCALL_CONNECT', options);
@@ -269,7 +278,11 @@ export class FarcallTimeoutError extends FarcallError {
   }
 }
 
-/** Connecting to (or starting) a server did not succeed within the deadline, or failed while starting. */
+/**
+ * Connecting to (or starting) a server did not finish within the deadline: the peer accepted the
+ * connection but did not answer in time, or a child process was not ready within its start timeout (it is
+ * killed). A process that fails while starting rejects with {@link ProcessStartError} instead.
+ */
 export class ConnectionTimeoutError extends FarcallTimeoutError {
   constructor(message: string, timeoutMs: number, options?: FarcallErrorOptions) {
     super(message, timeoutMs, 'ERR_FARCALL_CONNECTION_TIMEOUT', options);
@@ -363,8 +376,10 @@ export class AuthenticationError extends FarcallError {
 }
 
 /**
- * A child process started by `ProcessSpawner` failed before it was ready: its module could not be
- * imported, its `setup()` threw, or it exited. The message ends with what the child wrote to stderr.
+ * A child process failed before it was ready, reported at once (not at the start timeout): a
+ * `ProcessSpawner` child whose module could not be imported, whose `setup()` threw, or that exited; or
+ * `Client64`'s 32-bit server that exited, crashed or could not load its module, class or library. The
+ * message ends with what the process wrote (for Client64: its stdout and stderr).
  */
 export class ProcessStartError extends FarcallError {
   /** The child's exit code, or null if a signal ended it (or it never started). */

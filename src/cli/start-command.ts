@@ -80,12 +80,13 @@ export function addStartCommand(program: Command): void {
     .option('-d, --database <path>', DATABASE_OPTION[1])
     .option(
       '-G, --log-level <level>',
-      `what the terminal shows: ${LOG_LEVELS.join(', ')} (any case) or 10-50`,
+      `what the terminal shows: ${LOG_LEVELS.join(', ')} (any case) or 10-50; debug adds every connection, handshake and request`,
       'info',
     )
     .option(
       '-l, --log-file <path>',
-      'the log file, written at debug level (default: a new file in FARCALL_HOME/logs)',
+      'also write the log to this file (appended to), at debug level; the terminal still shows --log-level ' +
+        '(default: a new FARCALL_HOME/logs/manager-YYYY-MM-DD-HH-MM-SS.log per start, as msl-network keeps)',
     )
     .option(
       '--read-limit <bytes>',
@@ -153,6 +154,8 @@ export function addStartCommand(program: Command): void {
         logFile: flags.logFile ?? defaultLogFile(undefined, { create: true }),
         logFileLevel: 'debug',
         logConsole: 'stdout',
+        // Printed below, once, on its own; the file keeps it too.
+        logReadyLineToConsole: false,
         readLimit: flags.readLimit,
       });
       process.stdout.write(`${readyLine(manager)}\n`);

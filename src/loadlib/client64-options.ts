@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Logger } from '../log/logger.js';
+
 /** How the client reaches its server. */
 export type Server32Transport = 'pipe' | 'unix' | 'tcp';
 
@@ -61,6 +63,14 @@ export interface Client64Options {
    * server's command line, so every value arrives as a string, and a value holding `=` or `;` is cut apart.
    */
   serverOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Receives this client's debug records: the server process started (pid, transport), ready (its
+   * Node.js, architecture, library, how long it took) or why not, every call (name, id, size, duration,
+   * error class), shut down (how it exited). Never argument values, `serverOptions` values or tokens.
+   * `NODE_DEBUG=farcall:loadlib` writes the same lines to stderr, and the 32-bit server, which inherits
+   * the environment, then logs its side to its stderr. Default none.
+   */
+  logger?: Logger;
 }
 
 /** The keys of {@link Client64Options}, for the run-time check. */
@@ -77,6 +87,7 @@ export const CLIENT64_OPTION_KEYS: readonly (keyof Client64Options)[] = [
   'runtime',
   'wineDir',
   'serverOptions',
+  'logger',
 ];
 
 /** Options of `Client64.call32`. */

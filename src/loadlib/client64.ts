@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import {
   ConnectionClosedError,
   ConnectionTimeoutError,
+  ProcessStartError,
   RemoteError,
   ResponseTimeoutError,
   Server32Error,
 } from '../errors.js';
+import { elapsed, type PartLog, partLog } from '../log/logger.js';
 import type { Connection } from '../rpc/connection.js';
 import { describeCall } from '../rpc/remote-errors.js';
 import {
@@ -33,6 +35,7 @@ import {
   type Server32StartReply,
   type Server32StartRequest,
 } from './server32-host.js';
+import { server32LogName } from './server32-log-name.js';
 import type { Server32Process, Server32ProcessOptions } from './server32-process.js';
 import { createServer32Proxy, type Server32Proxy } from './server32-proxy.js';
 import { forWine } from './wine.js';
@@ -48,8 +51,9 @@ const EXIT_STATUS_WAIT_MS = 1000;
  * Starts a 32-bit server on your Server32 module and calls it. Subclass it and add a method per
  * server method, or use {@link Client64.proxy} to get them all, typed.
  *
- * The server starts at construction; `await client.ready` to see it up (a start-up failure rejects with
- * a `ConnectionTimeoutError` that carries the server's own output), or just call: `request32` waits.
+ * The server starts at construction; `await client.ready` to see it up, or just call: `request32` waits.
+ * A server that fails while starting rejects at once with a {@link ProcessStartError} that carries the
+ * server's own output; one not ready within `timeout` is killed and rejects with a `ConnectionTimeoutError`.
  * The server exits when you call `shutdownServer32()`, leave an `await using` block, or when this
  * process exits or dies; an idle client never keeps this process alive.
  *
@@ -104,7 +108,11 @@ export class Client64 {
   readonly transport: Server32Transport | 'mocked';
   /** The per-call deadline in milliseconds (`Infinity`: none). */
   readonly rpcTimeout: number;
-  /** Resolves when the server is up; rejects with ConnectionTimeoutError (or Server32RuntimeNotFoundError). */
+  /**
+   * Resolves when the server is up. Rejects with ProcessStartError when the server fails while starting
+   * (at once, with its output), ConnectionTimeoutError when it is not ready within `timeout`, or
+   * Server32RuntimeNotFoundError when the 32-bit runtime is not set up.
+   */
   readonly ready: Promise<void>;
 
   #connection: Connection | undefined;
@@ -116,6 +124,7 @@ export class Client64 {
   #socketDir: string | undefined;
   #shutdown: Promise<Server32Output> | undefined;
   #failed = false;
+  readonly #log: PartLog;
 
   /**
    * @param module32 - your Server32 module: a path (absolute, or relative to the working directory), a
@@ -126,6 +135,7 @@ export class Client64 {
    */
   constructor(module32: string | URL, options: Client64Options = {}) {
     checkOptions(options);
+    this.#log = partLog('loadlib', options.logger);
     this.module32 = checkModule32(module32);
     this.host = options.host === undefined ? '127.0.0.1' : options.host;
     const runtime = checkRuntime(options.runtime);
@@ -179,6 +189,7 @@ export class Client64 {
     this.ready.catch(() => {
       this.#failed = true;
     });
+    if (this.#log.debugEnabled) this.#logStart(timeout, Object.keys(kwargs).length);
   }
 
   /**
@@ -264,7 +275,7 @@ export class Client64 {
    * @throws Server32Error when the server method throws (with the server-side stack in `remoteStack`),
    *   or `name` is no public member; ResponseTimeoutError after `rpcTimeout` (the client stays usable);
    *   ConnectionClosedError when the server is shut down or dies (the message names the signal of a crash);
-   *   ConnectionTimeoutError when the server failed to start
+   *   ProcessStartError or ConnectionTimeoutError when the server failed to start (as {@link Client64.ready})
    * @example
    * ```ts
    * const sum = await client.request32('add', 1, 2);
@@ -408,6 +419,14 @@ export class Client64 {
       }
       if (process32 === undefined) return { stdout: '', stderr: '' };
       const status = await waitWithRef(process32, killTimeout);
+      if (this.#log.debugEnabled) {
+        this.#log.debug(
+          `the 32-bit server (pid ${process32.pid}) of ${this.module32} ` +
+            (status === undefined
+              ? `did not exit within ${killTimeout} ms: killing it`
+              : describeExit(status)),
+        );
+      }
       if (status === undefined) {
         process32.kill('SIGKILL');
         await process32.ended;
@@ -427,6 +446,27 @@ export class Client64 {
 
   // --- starting ------------------------------------------------------------------------------------------
 
+  #logStart(timeout: number, serverOptionCount: number): void {
+    const started = performance.now();
+    this.#log.debug(
+      `starting ${this.module32} (transport ${this.transport}, timeout ${timeout} ms, ` +
+        `${serverOptionCount} serverOptions)`,
+    );
+    this.ready.then(
+      () =>
+        this.#log.debug(
+          `${this.module32} ready in ${elapsed(started)}: server pid ${this.serverPid}, Node.js ` +
+            `${this.serverRuntime?.node} ${this.serverRuntime?.arch}, at ${this.address}, library ` +
+            `${this.lib32Path ?? '(none)'}`,
+        ),
+      (error: unknown) =>
+        this.#log.debug(
+          `${this.module32} failed to start after ${elapsed(started)}: ${(error as Error).name} ` +
+            `${(error as { code?: string }).code ?? ''}`.trimEnd(),
+        ),
+    );
+  }
+
   async #start(
     request: Server32StartRequest,
     timeout: number,
@@ -437,6 +477,9 @@ export class Client64 {
     const { Server32Process } = await import('./server32-process.js');
     const process32 = await Server32Process.spawn(processOptions);
     this.#process = process32;
+    if (this.#log.debugEnabled) {
+      this.#log.debug(`spawned the 32-bit server (pid ${process32.pid}) for ${this.module32}`);
+    }
     process32.ref();
     const control = new Server32Connection(
       process32.channel,
@@ -445,6 +488,8 @@ export class Client64 {
         side: 'client',
         peerName: 'the 32-bit server',
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        log: this.#log,
+        logName: server32LogName,
         handshakeTimeout: timeout,
         timeout: Number.POSITIVE_INFINITY,
       },
@@ -505,6 +550,8 @@ export class Client64 {
         side: 'client',
         peerName: `the 32-bit server at ${address}`,
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        log: this.#log,
+        logName: server32LogName,
         handshakeTimeout: timeout,
         timeout: this.rpcTimeout,
       },
@@ -545,10 +592,12 @@ export class Client64 {
       const how = status === undefined ? 'stopped answering' : describeExit(status);
       reason = `The 32-bit server ${how} while starting ${this.module32}.`;
     }
-    await process32.ended;
-    return new ConnectionTimeoutError(reason + outputSection(process32.stdout, process32.stderr), timeout, {
-      cause: outcome.kind === 'failed' ? outcome.error : undefined,
-    });
+    const exit = await process32.ended;
+    return new ProcessStartError(
+      reason + outputSection(process32.stdout, process32.stderr),
+      { exitCode: exit.code, signal: exit.signal, stderr: stderrTail(process32.stderr) },
+      { cause: outcome.kind === 'failed' ? outcome.error : exit.error },
+    );
   }
 
   async #startMocked(request: Server32StartRequest, timeout: number): Promise<void> {
@@ -560,6 +609,8 @@ export class Client64 {
         side: 'client',
         peerName: 'the mocked Server32',
         maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+        log: this.#log,
+        logName: server32LogName,
         timeout: this.rpcTimeout,
       },
       this.#guard,
@@ -585,9 +636,9 @@ export class Client64 {
       }
       if (outcome.kind === 'failed') {
         const error = outcome.error;
-        throw new ConnectionTimeoutError(
+        throw new ProcessStartError(
           `The mocked server (host: null) could not start ${this.module32}: ${error instanceof RemoteError ? remoteMessage(error) : String(error)}`,
-          timeout,
+          { exitCode: null, signal: null, stderr: '' },
           { cause: error },
         );
       }
@@ -626,6 +677,11 @@ function outputSection(stdout: string, stderr: string): string {
   if (stdout.trim() !== '') text += `\n--- the server's stdout ---\n${stdout.trimEnd()}`;
   if (stderr.trim() !== '') text += `\n--- the server's stderr ---\n${stderr.trimEnd()}`;
   return text;
+}
+
+/** The last 8 KiB of the server's stderr, as ProcessSpawner keeps for `ProcessStartError.stderr`. */
+function stderrTail(stderr: string): string {
+  return stderr.length <= 8192 ? stderr.trimEnd() : stderr.slice(-8192).trimEnd();
 }
 
 /** Waits up to `ms` for the process to end, keeping this process alive meanwhile. */

@@ -3,6 +3,8 @@
  * library of this process's bitness directly (`LoadLibrary`).
  * @module
  */
+
+export type { Logger } from '../log/logger.js';
 export { type BinaryArch, processBits, readBinaryArch } from './binary-arch.js';
 export { Client64 } from './client64.js';
 export type {
@@ -22,7 +24,13 @@ export {
   LoadLibrary,
   type LoadLibraryOptions,
 } from './library.js';
-export { defaultLibraryExtension, findLibraryFile, librarySearchDirs } from './library-path.js';
+export {
+  defaultLibraryExtension,
+  findLibraryFile,
+  type LibrarySearchOptions,
+  type LibrarySearchResult,
+  librarySearchDirs,
+} from './library-path.js';
 export { formatHResult, hresultMessage } from './oledll.js';
 export {
   defaultServer32Dir,

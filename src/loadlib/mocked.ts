@@ -6,8 +6,10 @@
  * @module
  */
 import { Duplex } from 'node:stream';
+import { partLog } from '../log/logger.js';
 import { Connection } from '../rpc/connection.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
+import { server32LogName } from './server32-log-name.js';
 
 /** Two connected in-memory streams: what one writes, the other reads. */
 export function duplexPair(): [Duplex, Duplex] {
@@ -59,6 +61,8 @@ export function startMockedServer(): MockedServer {
     side: 'server',
     peerName: 'the Client64',
     maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+    log: partLog('loadlib'),
+    logName: server32LogName,
   });
   const closed = connection.whenClosed.then(() => host.shutdown());
   return { stream: clientEnd, host, closed };

@@ -193,22 +193,35 @@ export async function probeServer32Version(
 ): Promise<{ version: string; arch: string }> {
   // Loaded when needed: this module is also loaded inside the 32-bit server, whose start must stay quick.
   const { spawn } = await import('node:child_process');
+  const { mkdtempSync, openSync, closeSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  // On Windows the answer goes to files, as the server's output does: between Windows programs under Wine
+  // (farcall's Windows tests) a piped stdout arrives empty or hangs; files work everywhere.
+  const files = process.platform === 'win32' ? mkdtempSync(join(tmpdir(), 'farcall-probe-')) : undefined;
+  const removeFiles = (): void => {
+    if (files !== undefined) rmSync(files, { recursive: true, force: true });
+  };
+  const fd = (name: string): number => openSync(join(files as string, name), 'w');
+  const stdio: ('ignore' | 'pipe' | number)[] =
+    files === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd('stdout.txt'), fd('stderr.txt')];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       runtime.command,
       [...runtime.args, '-p', 'process.versions.node + " " + process.arch'],
-      { env: runtime.env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true },
+      { env: runtime.env, stdio, windowsHide: true },
     );
+    for (const handle of stdio) if (typeof handle === 'number') closeSync(handle);
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       err += chunk;
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
+      removeFiles();
       reject(
         new FarcallTimeoutError(
           `The 32-bit node in ${runtime.dir} did not answer within ${timeoutMs} ms`,
@@ -218,10 +231,16 @@ export async function probeServer32Version(
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
+      removeFiles();
       reject(error);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (files !== undefined) {
+        out = readFileSync(join(files, 'stdout.txt'), 'utf8');
+        err = readFileSync(join(files, 'stderr.txt'), 'utf8');
+        removeFiles();
+      }
       const [version, arch] = out.trim().split(' ');
       if (code === 0 && version && arch) resolvePromise({ version, arch });
       else {

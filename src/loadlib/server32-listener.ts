@@ -6,9 +6,11 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
+import { partLog } from '../log/logger.js';
 import { Connection } from '../rpc/connection.js';
 import { type Listener, listenTransport } from '../wire/transports.js';
 import { SERVER32_MAX_MESSAGE_BYTES } from './server32-host.js';
+import { server32LogName } from './server32-log-name.js';
 
 /**
  * The most bytes a socket peer may send before it has authenticated (64 KiB): the handshake takes well
@@ -44,6 +46,8 @@ export function listenForClient(address: string, authKey: string, root: object):
       side: 'server',
       peerName: 'a Client64 socket connection',
       maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+      log: partLog('loadlib'),
+      logName: server32LogName,
       handshakeTimeout: SOCKET_HANDSHAKE_MS,
     });
     const authenticatedOrGone = (): void => {

@@ -14,10 +14,12 @@
 import { rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { partLog } from '../log/logger.js';
 import { Connection } from '../rpc/connection.js';
 import type { Listener } from '../wire/transports.js';
 import { markServer32Process } from './server32.js';
 import { SERVER32_MAX_MESSAGE_BYTES, Server32Host } from './server32-host.js';
+import { server32LogName } from './server32-log-name.js';
 import { watchOwner } from './server32-owner-watch.js';
 
 // First of all: from now on, this process dies with its owner even while a native call blocks it.
@@ -61,6 +63,8 @@ const connection = new Connection(control?.stream ?? new Socket({ fd: 3, readabl
   side: 'server',
   peerName: 'the Client64',
   maxFrameBytes: SERVER32_MAX_MESSAGE_BYTES,
+  log: partLog('loadlib'),
+  logName: server32LogName,
 });
 
 connection.whenClosed.then(async () => {

@@ -14,11 +14,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { makeOutputFolder, removeOrphanedOutputFolders } from './output-folders.js';
 
 /** The environment variable that tells the server where to connect (`tcp://127.0.0.1:40123` or a pipe path). */
 export const CONTROL_ADDRESS_VARIABLE = 'FARCALL_SERVER32_CONTROL';
@@ -203,7 +204,8 @@ export class ControlChannel extends Duplex {
  * The server's stdout and stderr files, in a private folder. Off Windows the folder is removed as soon
  * as the server has its file descriptors (this process reads through its own), so nothing is left on
  * disk even when this process is killed; on Windows, where an open file cannot be removed, once the
- * server has ended.
+ * server has ended — and, when this process was killed first, by the next start of such a server on the
+ * machine (see output-folders.ts).
  */
 export class OutputFiles {
   readonly #dir: string;
@@ -214,7 +216,8 @@ export class OutputFiles {
   #final: { stdout: string; stderr: string } | undefined;
 
   constructor() {
-    this.#dir = mkdtempSync(join(tmpdir(), 'farcall-server32-'));
+    if (process.platform === 'win32') removeOrphanedOutputFolders(tmpdir());
+    this.#dir = makeOutputFolder(tmpdir());
     this.stdoutFd = openSync(join(this.#dir, 'stdout.txt'), 'w');
     this.stderrFd = openSync(join(this.#dir, 'stderr.txt'), 'w');
   }

@@ -25,8 +25,11 @@
  * @module
  */
 
+export type { Logger } from '../log/logger.js';
 export {
+  type ConnectionPeer,
   type ConnectionRecord,
+  type ConnectionsQuery,
   defaultTrustedHostnames,
   ManagerDatabase,
   type UserRecord,
@@ -40,7 +43,7 @@ export {
   DEFERRED_LINES_LIMIT,
   IDENTITY_LINE_LIMIT,
 } from './manager/limits.js';
-export type { LogLevel } from './manager/log.js';
+export { LOG_LEVELS, type LogLevel } from './manager/log.js';
 export { LOGIN_LIMITS, type LoginLimits, LoginThrottle } from './manager/login-throttle.js';
 export { Manager } from './manager/manager.js';
 export { type ManagerOptions, readyLine, startManager } from './manager/start-manager.js';
@@ -68,10 +71,13 @@ export {
 } from './peers/client.js';
 export type { CredentialField, CredentialPrompt } from './peers/credential-prompt.js';
 export {
+  type AnyMethod,
   Link,
   type LinkTo,
   type NotificationHandler,
   type RemoteMethods,
+  type RequestSender,
+  type ServiceBaseMembers,
   type UntypedService,
 } from './peers/link.js';
 export { LinkedClient, type LinkedClientOf, type LinkedClientOptions } from './peers/linked-client.js';
@@ -86,6 +92,7 @@ export {
 } from './protocol/json.js';
 export type {
   ClientIdentity,
+  ClientSummary,
   ManagerIdentity,
   PeerIdentity,
   ServiceIdentity,
@@ -100,5 +107,14 @@ export {
   generateCertificate,
   generateKey,
   loadOrCreateManagerCredentials,
+  type ManagerCredentials,
+  type ManagerCredentialsOptions,
 } from './shared/certificates.js';
-export { certsDir, databasePath, farcallHome, keysDir, logsDir } from './shared/home.js';
+export {
+  certsDir,
+  databasePath,
+  farcallHome,
+  type HomePathOptions,
+  keysDir,
+  logsDir,
+} from './shared/home.js';

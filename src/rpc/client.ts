@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import { AddressError } from '../errors.js';
+import { type Logger, partLog } from '../log/logger.js';
 import { formatAddress, parseAddress } from '../wire/address.js';
 import { connectTransport } from '../wire/transports.js';
 import { Connection } from './connection.js';
@@ -39,6 +40,12 @@ export interface RPCClientOptions {
    * used. Default none: such proxies come as the peer's own objects and calls on them go through the peer.
    */
   allowOwnerConnections?: readonly string[];
+  /**
+   * Receives debug records: connections opened and closed (address, peer identity), handshakes (ok, or
+   * failed and why), calls (name, id, size, duration, error class). Never argument values, keys or
+   * tokens. `NODE_DEBUG=farcall:rpc` writes the same lines to stderr. Default none.
+   */
+  logger?: Logger;
 }
 
 /** Events of an {@link RPCClient}. */
@@ -93,11 +100,20 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
    */
   static async connect(address: string, options: RPCClientOptions = {}): Promise<RPCClient> {
     const connectTimeout = options.connectTimeout ?? 10_000;
-    const stream = await connectTransport(address, {
-      timeoutMs: connectTimeout,
-      signal: options.signal,
-      tls: options.tls,
-    });
+    const log = partLog('rpc', options.logger);
+    if (log.debugEnabled) log.debug(`connecting to ${address} (timeout ${connectTimeout} ms)`);
+    let stream: Duplex;
+    try {
+      stream = await connectTransport(address, {
+        timeoutMs: connectTimeout,
+        signal: options.signal,
+        tls: options.tls,
+        logger: options.logger,
+      });
+    } catch (error) {
+      if (log.debugEnabled) log.debug(`connecting to ${address} failed: ${(error as Error).message}`);
+      throw error;
+    }
     return RPCClient.fromStream(stream, address, options);
   }
 
@@ -126,6 +142,7 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
       handshakeTimeout: options.connectTimeout ?? 10_000,
       allowOwnerConnections: options.allowOwnerConnections,
       peerName: name,
+      logger: options.logger,
     });
     try {
       await connection.ready;

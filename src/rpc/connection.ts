@@ -12,15 +12,18 @@ import {
   FarcallError,
   PingError,
   ProtocolError,
+  RemoteError,
   ResponseTimeoutError,
 } from '../errors.js';
 import { DeadlineTimer } from '../internal/deadline-timer.js';
+import { byteSize, elapsed, type Logger, type PartLog, partLog } from '../log/logger.js';
 import { Codec } from '../wire/codec.js';
 import { FramedSocket } from '../wire/framed-socket.js';
 import { ByReference, RequestDispatcher, type ServerContext } from './dispatch.js';
 import type { OwnerConnection } from './forwarding.js';
 import { type ConnectionSide, Handshake, type HandshakeStep } from './handshake.js';
 import {
+  ACTION_NAMES,
   Action,
   type ActionCode,
   MessageKind,
@@ -77,6 +80,19 @@ export interface ConnectionOptions {
    * own objects, and calls on them go through the peer.
    */
   allowOwnerConnections?: readonly string[];
+  /**
+   * Receives debug records of this connection: opened, handshake (ok, or failed and why), every call and
+   * request (name, id, size in bytes, duration, error class), closed. Never argument values or keys. Also
+   * on with `NODE_DEBUG=farcall:rpc` (to stderr). Default none.
+   */
+  logger?: Logger;
+  /** @internal The log to write to instead of one made from `logger` (loadlib's connections). */
+  log?: PartLog;
+  /**
+   * @internal Names a request in log lines when the default (`call root.request32`) says too little:
+   * loadlib names `request32('add')`. Must not render argument values other than member names.
+   */
+  logName?: (action: ActionCode, target: Target, path: readonly string[], args: readonly unknown[]) => string;
   /** @internal What an RPCServer adds: published names, importable modules, remote close. */
   server?: ServerContext;
   /**
@@ -117,6 +133,9 @@ class PendingCall {
     readonly path: readonly string[],
     readonly timeoutMs: number,
   ) {}
+  /** When it was sent (`performance.now()`) and its name, only while debug logging is on. */
+  sentAt = 0;
+  label = '';
   /** The caller's AbortSignal and our listener on it, removed when the call settles. */
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -187,8 +206,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   /** Our side refused the peer after its handshake: nothing more of it is served. */
   #refused = false;
   readonly #stats: ConnectionStats = { unknownReplies: 0, malformedMessages: 0, requestsServed: 0 };
+  readonly #log: PartLog;
+  readonly #logName: NonNullable<ConnectionOptions['logName']>;
 
   constructor(stream: Duplex, options: ConnectionOptions = {}) {
+    this.#log = options.log ?? partLog('rpc', options.logger);
+    this.#logName = options.logName ?? callName;
     this.#exports = options.exports ?? new ExportTable();
     this.#defaultTimeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.#onReady = options.onReady;
@@ -234,6 +257,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       if (!this.#handshake.verified && !this.#closed) this.#step(this.#handshake.expired(handshakeMs));
     }, handshakeMs);
     this.#handshakeTimer.unref();
+    if (this.#log.debugEnabled) {
+      this.#log.debug(
+        `connection with ${this.#peerName} opened (${options.side ?? 'client'} side, ` +
+          `${options.authKey === undefined ? 'no authKey' : 'authKey required'})`,
+      );
+    }
     this.#sendNow(
       this.#encodeControl(
         this.#handshake.hello(this.#exports.ownerId, this.#exports.address, this.#ownerConnections.entries),
@@ -365,10 +394,21 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       return Promise.reject(error);
     }
     this.#send(body);
+    const label = this.#log.debugEnabled ? this.#logName(action, target, path, args) : '';
+    if (label !== '') {
+      this.#log.debug(
+        `${id === null ? 'one-way request' : `call #${id}`} ${label} sent to ` +
+          `${this.#peerName} (${args.length} args, ${byteSize(partsLength(body))})`,
+      );
+    }
     if (id === null) return Promise.resolve(undefined);
     const timeoutMs = options.timeout ?? this.#defaultTimeout;
     return new Promise((resolve, reject) => {
       const pending = new PendingCall(resolve, reject, action, target, path, timeoutMs);
+      if (label !== '') {
+        pending.sentAt = performance.now();
+        pending.label = label;
+      }
       if (timeoutMs > 0) this.#deadlines.add(id, timeoutMs);
       const signal = options.signal;
       if (signal !== undefined) {
@@ -389,6 +429,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#settle(id, pending);
+    if (this.#log.debugEnabled) {
+      this.#log.debug(
+        `call #${id} ${pending.label} to ${this.#peerName} got no ` +
+          `reply within ${pending.timeoutMs} ms (ResponseTimeoutError)`,
+      );
+    }
     pending.reject(
       new ResponseTimeoutError(
         `${describeCall(pending.action, pending.target, pending.path)} on ${this.#peerName} got no reply within ` +
@@ -595,6 +641,13 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
         return;
       case 'done': {
         clearTimeout(this.#handshakeTimer);
+        if (this.#log.debugEnabled) {
+          this.#log.debug(
+            `handshake with ${this.#peerName} ok (peer ${this.#handshake.peerOwnerId}` +
+              `${this.#handshake.peerAddress === null ? '' : `, listening at ${this.#handshake.peerAddress}`}, ` +
+              `${this.#handshake.authenticating ? 'authenticated' : 'no authentication'})`,
+          );
+        }
         if (this.#onReady !== undefined) {
           try {
             this.#onReady(this as Connection);
@@ -661,12 +714,22 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       return;
     }
     this.#stats.requestsServed++;
+    const started = this.#log.debugEnabled ? this.#logRequest(requestId, action, target, path, args) : 0;
     let result: unknown;
     try {
       result = this.#dispatcher.perform(action, target, path, args);
     } catch (error) {
+      if (started !== 0) this.#logServed(requestId, started, error);
       this.#replyError(requestId, error);
       return;
+    }
+    if (started !== 0) {
+      if (isThenable(result)) {
+        result.then(
+          () => this.#logServed(requestId, started, undefined),
+          (error: unknown) => this.#logServed(requestId, started, error),
+        );
+      } else this.#logServed(requestId, started, undefined);
     }
     if (requestId === null) {
       if (isThenable(result)) result.then(undefined, () => {});
@@ -678,6 +741,30 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
         (error) => this.#replyError(requestId, error),
       );
     } else this.#reply(requestId, result, returnType as number);
+  }
+
+  /** Logs a request of the peer's as it arrives; returns when (`performance.now()`, never 0). */
+  #logRequest(
+    id: number | null,
+    action: ActionCode,
+    target: Target,
+    path: readonly string[],
+    args: readonly unknown[],
+  ): number {
+    this.#log.debug(
+      `${id === null ? 'one-way request' : `request #${id}`} ${this.#logName(action, target, path, args)} from ` +
+        `${this.#peerName} (${args.length} args)`,
+    );
+    return performance.now() || Number.MIN_VALUE;
+  }
+
+  #logServed(id: number | null, started: number, error: unknown): void {
+    const what = id === null ? 'one-way request' : `request #${id}`;
+    this.#log.debug(
+      error === undefined
+        ? `${what} from ${this.#peerName} served in ${elapsed(started)}`
+        : `${what} from ${this.#peerName} failed in ${elapsed(started)}: ${errorLabel(error)}`,
+    );
   }
 
   #reply(id: number, value: unknown, returnType: number): void {
@@ -717,6 +804,11 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       return;
     }
     this.#settle(id as number, pending);
+    if (this.#log.debugEnabled) {
+      this.#log.debug(
+        `call #${id} ${pending.label} to ${this.#peerName} ` + `returned in ${elapsed(pending.sentAt)}`,
+      );
+    }
     pending.resolve(value);
   }
 
@@ -728,7 +820,14 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       return;
     }
     this.#settle(id as number, pending);
-    pending.reject(errorFromMessage(message));
+    const error = errorFromMessage(message);
+    if (this.#log.debugEnabled) {
+      this.#log.debug(
+        `call #${id} ${pending.label} to ${this.#peerName} ` +
+          `failed in ${elapsed(pending.sentAt)}: ${errorLabel(error)}`,
+      );
+    }
+    pending.reject(error);
   }
 
   #settle(id: number, pending: PendingCall): void {
@@ -763,6 +862,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
     }
     this.#references.clear();
     this.#dispatcher.close();
+    if (this.#log.debugEnabled) this.#logClosed(cause, pending.length);
     if (!this.#handshake.verified) {
       this.#rejectReady(
         cause instanceof FarcallError
@@ -773,6 +873,15 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       );
     }
     this.#resolveClosed(cause);
+  }
+
+  #logClosed(cause: Error | undefined, pendingCalls: number): void {
+    const why = cause === undefined ? 'cleanly' : `${errorLabel(cause)}: ${cause.message}`;
+    if (!this.#handshake.verified) this.#log.debug(`handshake with ${this.#peerName} failed: ${why}`);
+    this.#log.debug(
+      `connection with ${this.#peerName} closed ${cause === undefined ? 'cleanly' : `(${why})`}` +
+        (pendingCalls > 0 ? `; ${pendingCalls} pending calls failed` : ''),
+    );
   }
 
   #closedError(action: ActionCode, target: Target, path: readonly string[]): Error {
@@ -789,6 +898,27 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
       cause === undefined ? undefined : { cause },
     );
   }
+}
+
+/** `call root.add`, `get #3.status`: a request, for a log line (member names only, never values). */
+function callName(action: ActionCode, target: Target, path: readonly string[]): string {
+  const base = target === 0 ? 'root' : typeof target === 'string' ? target : `#${target}`;
+  const member = path.length > 0 ? `${base}.${path.join('.')}` : base;
+  return `${ACTION_NAMES[action] ?? `action ${action}`} ${member}`;
+}
+
+/** `RemoteError ERR_FARCALL_REMOTE`: an error's class and code, for a log line (not its message). */
+function errorLabel(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  const remote = error instanceof RemoteError ? ` (${error.remoteName})` : '';
+  return `${error.name}${remote}${typeof code === 'string' ? ` ${code}` : ''}`;
+}
+
+function partsLength(parts: readonly Buffer[]): number {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  return total;
 }
 
 function abortError(

@@ -18,8 +18,9 @@ const MAX_FIELD_NAME_LENGTH = 128;
 /** Sent separately (message, stack) or never a field (they lead to prototypes). */
 const SKIPPED_FIELDS = new Set(['message', 'stack', '__proto__', 'constructor', 'prototype']);
 
-/** A class the caller registered, by the name a peer sends. */
-type ErrorClass = abstract new (...args: never[]) => Error;
+/** A class of errors that {@link registerError} can rebuild on this side. */
+export type ErrorClass = abstract new (...args: never[]) => Error;
+/** The classes the caller registered, by the name a peer sends. */
 const registry = new Map<string, ErrorClass>();
 
 /**

@@ -9,6 +9,14 @@
  * @module
  */
 
+export type { Logger } from '../log/logger.js';
+export {
+  type ChildLogger,
+  childLogger,
+  type LogLevel,
+  MAX_LOG_RECORD_BYTES,
+  MAX_QUEUED_LOG_BYTES,
+} from './child-log.js';
 export { RPCClient, type RPCClientEvents, type RPCClientOptions } from './client.js';
 export {
   Connection,
@@ -17,14 +25,20 @@ export {
   MAX_HANDSHAKE_FRAME_BYTES,
 } from './connection.js';
 export {
+  type ErrorClass,
   MAX_ERROR_FIELD_BYTES,
   MAX_ERROR_FIELDS,
   registerError,
   unregisterError,
 } from './error-registry.js';
-export { constructible } from './exposure.js';
+export { constructible, expose } from './exposure.js';
+export type { OwnerConnection } from './forwarding.js';
 export type { ConnectionSide } from './handshake.js';
-export { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS, HandshakeGate } from './handshake-gate.js';
+export {
+  DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS,
+  type GatedConnection,
+  HandshakeGate,
+} from './handshake-gate.js';
 export {
   DEFAULT_ITERATION_WINDOW,
   MAX_ITERATION_WINDOW,
@@ -36,12 +50,15 @@ export {
   MessageKind,
   PROTOCOL_VERSION,
   type ReturnType,
+  ReturnTypeCode,
   type Target,
 } from './messages.js';
 export { AccessPolicy, type AccessPolicyOptions, type MemberAccess } from './policy.js';
 export {
+  type ByValueObject,
   deleteAttr,
   getValue,
+  type HasMethods,
   isProxy,
   options,
   type Remote,
@@ -58,8 +75,9 @@ export {
   type UntypedRemoteMember,
 } from './proxy.js';
 export { ExportHolder, ExportTable } from './references.js';
-export type { CallOptions } from './remote-target.js';
+export type { CallOptions, RequestChannel } from './remote-target.js';
 export { type PeerInfo, RPCServer, type RPCServerOptions } from './server.js';
-export { RemoteServer } from './server-handle.js';
+export { RemoteServer, type ServerHandleOwner } from './server-handle.js';
 export { type ProcessExit, ProcessSpawner, type ProcessSpawnerOptions } from './spawner.js';
 export type { SpawnerContext } from './spawner-config.js';
+export { type ChildLogRecord, DEFAULT_LOG_RATE } from './spawner-logs.js';

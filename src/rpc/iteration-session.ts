@@ -5,6 +5,7 @@
  * @module
  */
 import { AccessDeniedError } from '../errors.js';
+import { exposedView } from './exposure.js';
 import { type AccessPolicy, describeObject } from './policy.js';
 
 /** The ITERATE operations (`args[0]`). */
@@ -163,6 +164,13 @@ export class IterationSessions {
 function iteratorOf(value: unknown, policy: AccessPolicy, ownCopy: boolean): PulledIterator {
   if (value === null || value === undefined || (typeof value !== 'object' && typeof value !== 'function'))
     throw new TypeError(`${describeObject(value)} is not iterable`);
+  if (exposedView(value) !== undefined) {
+    throw new AccessDeniedError(
+      'Symbol.asyncIterator',
+      `Iterating ${describeObject(value)} is denied: a view made with expose() has only the members it lists, ` +
+        'and its iterator is not one of them (expose a method that returns an iterator instead)',
+    );
+  }
   for (const symbol of [Symbol.asyncIterator, Symbol.iterator]) {
     const method = (value as Record<symbol, unknown>)[symbol];
     if (typeof method !== 'function') continue;

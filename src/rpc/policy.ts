@@ -23,6 +23,8 @@
 import { EventEmitter } from 'node:events';
 import { Duplex, Readable, Stream, Transform, Writable } from 'node:stream';
 import { AccessDeniedError } from '../errors.js';
+import { type ExposedView, exposedView, isConstructible } from './exposure.js';
+import { FORBIDDEN_NAMES } from './forbidden-names.js';
 
 /** The options of an {@link AccessPolicy}; every one is off by default except `includeRemoteStack`. */
 export interface AccessPolicyOptions {
@@ -58,20 +60,6 @@ export interface AccessPolicyOptions {
 
 /** What a peer wants to do with a member. */
 export type MemberAccess = 'get' | 'call' | 'set' | 'delete';
-
-/**
- * Names no policy lets a peer reach: they lead to prototypes and constructors, and from there to code, or
- * (the legacy accessors) read and redefine any property of any object, `Object.prototype` included.
- */
-const FORBIDDEN_NAMES = new Set([
-  '__proto__',
-  'constructor',
-  'prototype',
-  '__lookupGetter__',
-  '__lookupSetter__',
-  '__defineGetter__',
-  '__defineSetter__',
-]);
 
 /** Members of a binary view that reach the memory around it (a pooled Buffer's 8 KiB slab, a parent). */
 const VIEW_MEMORY_NAMES = new Set(['buffer', 'byteOffset', 'parent', 'offset']);
@@ -262,6 +250,8 @@ export class AccessPolicy {
    * @throws TypeError when the member does not exist.
    */
   getMember(target: unknown, name: unknown, access: 'get' | 'call', ownCopy = false): unknown {
+    const view = exposedView(target);
+    if (view !== undefined) return getExposedMember(view, name, access);
     const key = this.memberName(name, target);
     if (target === null || target === undefined) {
       throw new TypeError(`Cannot read '${String(name)}' of ${String(target)}`);
@@ -331,7 +321,10 @@ export class AccessPolicy {
    * @throws {@link AccessDeniedError} unless `allowSetAttr` (or `allowAll`) permits it.
    */
   setMember(target: unknown, name: unknown, value: unknown): void {
-    const key = this.memberName(name, target);
+    const view = exposedView(target);
+    // A view's listed names are the object's own names: the policy's prefix and '_' rules do not apply.
+    const key = view === undefined ? this.memberName(name, target) : exposedName(view, name);
+    if (view !== undefined) target = view.target;
     if (!this.allowAll && !this.allowSetAttr) {
       throw denied(String(name), "setting members is off; the server's policy needs allowSetAttr");
     }
@@ -353,7 +346,9 @@ export class AccessPolicy {
    * @throws {@link AccessDeniedError} unless `allowDelAttr` (or `allowAll`) permits it.
    */
   deleteMember(target: unknown, name: unknown): void {
-    const key = this.memberName(name, target);
+    const view = exposedView(target);
+    const key = view === undefined ? this.memberName(name, target) : exposedName(view, name);
+    if (view !== undefined) target = view.target;
     if (!this.allowAll && !this.allowDelAttr) {
       throw denied(String(name), "deleting members is off; the server's policy needs allowDelAttr");
     }
@@ -362,6 +357,11 @@ export class AccessPolicy {
     if (target === null) throw new TypeError(`Cannot delete '${key}' of null`);
     const why = unchangeable(target);
     if (why !== undefined) throw denied(String(name), why);
+    if (view !== undefined) {
+      const holder = findHolder(target, key);
+      if (holder !== undefined && SHARED_PROTOTYPES.has(holder))
+        throw denied(key, 'members every object inherits are never exposed, even when listed');
+    }
     if (!Object.hasOwn(target, key)) throw missing(target, String(name), key);
     if (!Reflect.deleteProperty(target, key))
       throw new TypeError(`'${key}' of ${describeObject(target)} cannot be deleted`);
@@ -378,6 +378,8 @@ export class AccessPolicy {
       return value;
     }
     if (depth > 100) throw new TypeError('The value is nested too deeply to be sent by value');
+    const view = exposedView(value);
+    if (view !== undefined) return this.#exposedPlainValue(view, depth);
     if (Array.isArray(value)) return value.map((item) => this.toPlainValue(item, depth + 1));
     if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof Error) return value;
     if (value instanceof Map) {
@@ -408,6 +410,77 @@ export class AccessPolicy {
     }
     return copy;
   }
+
+  /** A view's copy: its listed data fields (readable anyway), whatever `allowPublicAttrs`. */
+  #exposedPlainValue(view: ExposedView, depth: number): Record<string, unknown> {
+    const copy: Record<string, unknown> = {};
+    for (const key of view.members) {
+      const holder = findHolder(view.target, key);
+      if (holder === undefined || SHARED_PROTOTYPES.has(holder)) continue;
+      const item = Reflect.get(view.target, key);
+      if (typeof item === 'function' || item === view.target) continue;
+      copy[key] = this.toPlainValue(item, depth + 1);
+    }
+    return copy;
+  }
+}
+
+/** `name` if the view lists it. @throws {@link AccessDeniedError} for any other name or a symbol. */
+function exposedName(view: ExposedView, name: unknown): string {
+  if (typeof name === 'string' && view.members.has(name)) return name;
+  const listed = view.members.size > 0 ? [...view.members].map((m) => `'${m}'`).join(', ') : 'none';
+  throw denied(
+    String(name),
+    `the object is exposed with only these members: ${listed} (see expose() on the server)`,
+  );
+}
+
+/**
+ * Member `name` of an {@link expose} view for `access`: the view's list decides, not the policy. A method
+ * comes back as a function that runs on the view's object; a result that is the object itself is the view.
+ */
+function getExposedMember(view: ExposedView, name: unknown, access: 'get' | 'call'): unknown {
+  const key = exposedName(view, name);
+  const object = view.target;
+  const holder = findHolder(object, key);
+  if (holder === undefined) throw missing(object, key, key);
+  if (SHARED_PROTOTYPES.has(holder)) {
+    throw denied(
+      key,
+      'members every object inherits (Object.prototype, Function.prototype) are never exposed, even when listed',
+    );
+  }
+  if (VIEW_MEMORY_NAMES.has(key) && ArrayBuffer.isView(object)) {
+    throw denied(key, 'it reaches the memory around a binary view, which may hold other data');
+  }
+  const value = Reflect.get(object, key);
+  if (CODE_EVALUATORS.has(value)) throw denied(key, 'it evaluates code');
+  if (value === object) return view.wrapper;
+  if (typeof value !== 'function') {
+    if (access === 'call')
+      throw new TypeError(`'${key}' of ${describeObject(object)} is not a function (it is ${typeof value})`);
+    return value;
+  }
+  // A listed class the owner marked constructible stays a class (`new proxy.Scanner()`).
+  if (access === 'get' && isConstructible(value)) return value;
+  return exposedMethod(view, key, value);
+}
+
+/** The function a peer gets for method `key` of a view: runs on the object, never hands the object out. */
+function exposedMethod(view: ExposedView, key: string, method: unknown): unknown {
+  const known = view.methods.get(key);
+  if (known !== undefined && known.method === method) return known.callable;
+  const object = view.target;
+  const callable = (...args: unknown[]): unknown => {
+    const result = Reflect.apply(method as (...a: unknown[]) => unknown, object, args);
+    if (result === object) return view.wrapper;
+    if (result instanceof Promise)
+      return result.then((value: unknown) => (value === object ? view.wrapper : value));
+    return result;
+  };
+  Object.defineProperty(callable, 'name', { value: key });
+  view.methods.set(key, { method, callable });
+  return callable;
 }
 
 /** The object in `target`'s prototype chain (itself included) that holds `key`, or undefined. */
@@ -433,6 +506,8 @@ function missing(target: unknown, name: string, key: string): TypeError {
 export function describeObject(value: unknown): string {
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (value === null || typeof value !== 'object') return String(value);
+  const view = exposedView(value);
+  if (view !== undefined) return `exposed ${describeObject(view.target)}`;
   if (Object.prototype.toString.call(value) === '[object Module]') return 'module';
   const prototype = Object.getPrototypeOf(value);
   if (prototype === null || prototype === Object.prototype) return 'object';

@@ -21,8 +21,8 @@ import type { CallOptions, RemoteTarget } from './remote-target.js';
 // Types: Remote<T> maps an interface to what its proxy offers (birpc-style), so calls are type-checked.
 // ---------------------------------------------------------------------------------------------------------
 
-/** Values that travel by value although they have methods. */
-type ByValueObject =
+/** Values that travel by value although they have methods (see {@link RemoteResult}). */
+export type ByValueObject =
   | Date
   | Map<unknown, unknown>
   | Set<unknown>
@@ -31,7 +31,7 @@ type ByValueObject =
   | Error;
 
 /** True if some member of `T` is a function: then `T` is an object with methods, which travels by reference. */
-type HasMethods<T> = true extends {
+export type HasMethods<T> = true extends {
   [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? true : false;
 }[keyof T]
   ? true

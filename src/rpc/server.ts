@@ -7,6 +7,7 @@
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import { AccessDeniedError } from '../errors.js';
+import { type Logger, type PartLog, partLog } from '../log/logger.js';
 import { type Listener, listenTransport } from '../wire/transports.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './dispatch.js';
@@ -85,6 +86,13 @@ export interface RPCServerOptions {
    * used. Default none: such proxies come as the peer's own objects and calls on them go through the peer.
    */
   allowOwnerConnections?: readonly string[];
+  /**
+   * Receives debug records: listening, every client connection opened and closed (address, peer
+   * identity), handshakes (ok, or failed and why), requests (name, id, duration, error class). Never
+   * argument values, keys or tokens. `NODE_DEBUG=farcall:rpc` writes the same lines to stderr. Default
+   * none.
+   */
+  logger?: Logger;
 }
 
 /**
@@ -111,6 +119,7 @@ export class RPCServer implements AsyncDisposable {
   readonly #options: RPCServerOptions;
   readonly #gate: HandshakeGate;
   readonly #importable: readonly string[];
+  readonly #log: PartLog;
   #listener: Listener | undefined;
   #closing: Promise<void> | undefined;
 
@@ -123,6 +132,7 @@ export class RPCServer implements AsyncDisposable {
     this.#policy = AccessPolicy.from(options.policy);
     this.#gate = new HandshakeGate(options.maxUnauthenticatedConnections);
     this.#importable = Object.freeze([...(options.importable ?? [])]);
+    this.#log = partLog('rpc', options.logger);
   }
 
   /** What one connection may do to this server: `canCloseServer` is that connection's own right. */
@@ -156,9 +166,16 @@ export class RPCServer implements AsyncDisposable {
       (stream) => server.serve(stream),
       {
         tls: options.tls,
+        logger: options.logger,
       },
     );
     server.#exports.address = server.#listener.address;
+    if (server.#log.debugEnabled) {
+      server.#log.debug(
+        `RPCServer listening at ${server.#listener.address} ` +
+          `(${options.authKey === undefined ? 'no authKey' : 'authKey required'})`,
+      );
+    }
     return server;
   }
 
@@ -229,6 +246,7 @@ export class RPCServer implements AsyncDisposable {
       exports: this.#exports,
       server: this.#contextFor(publisher, options.canCloseServer === true),
       peerName: options.peerName ?? describeStream(stream),
+      log: this.#log,
       onReady: (ready) => this.#connected(ready, peerAddressOf(stream, options.peerName)),
     });
     if (this.#closing !== undefined) {
@@ -296,6 +314,7 @@ export class RPCServer implements AsyncDisposable {
         this.#timers.clear();
         await Promise.all([...this.#connections].map((connection) => connection.close('the server closed')));
         await this.#listener?.close();
+        if (this.#log.debugEnabled) this.#log.debug(`RPCServer at ${this.address ?? '(no address)'} closed`);
       })();
     }
     return this.#closing;

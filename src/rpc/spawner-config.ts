@@ -3,6 +3,7 @@
  * which the child removes before it imports the user's module.
  * @module
  */
+import type { ChildLogger } from './child-log.js';
 import type { AccessPolicyOptions } from './policy.js';
 
 /** The settings of a spawned child. */
@@ -16,6 +17,8 @@ export interface SpawnerChildConfig {
   maxFrameBytes?: number;
   callTimeout?: number;
   args: readonly string[];
+  /** The fd of the log pipe (see child-log.ts). */
+  logFd?: number;
 }
 
 /** The environment variable that carries the child's {@link SpawnerChildConfig}. */
@@ -27,4 +30,6 @@ export interface SpawnerContext {
   name: string;
   /** The `args` the parent passed. */
   args: readonly string[];
+  /** A logger whose records reach the parent's `onLog` (`childLogger()` with the child's name as source). */
+  log: ChildLogger;
 }

@@ -8,13 +8,18 @@
  * @module
  */
 import { parentChannel } from '../wire/transports.js';
+import { childLogger, flushChildLogs, openChildLogChannel } from './child-log.js';
 import { RPCServer } from './server.js';
 import { SPAWNER_CONFIG_VARIABLE, type SpawnerChildConfig, type SpawnerContext } from './spawner-config.js';
 
 /** How long the cleanup returned by setup() and the server's close may take when the parent goes. */
 const SHUTDOWN_DEADLINE_MS = 3_000;
+/** How long the child waits, before it exits, for its queued log records to reach the pipe. */
+const LOG_FLUSH_DEADLINE_MS = 1_000;
 
 const config = readConfig();
+// Before the user's module runs: what it logs while it loads reaches the parent too.
+if (config.logFd !== undefined) openChildLogChannel(config.logFd, config.name);
 let server: RPCServer | undefined;
 let cleanup: (() => unknown) | undefined;
 let shuttingDown = false;
@@ -61,7 +66,7 @@ async function publish(
     if (typeof setup !== 'function') {
       throw new TypeError(`The export 'setup' of ${config.module} is not a function`);
     }
-    const context: SpawnerContext = { name: config.name, args: config.args };
+    const context: SpawnerContext = { name: config.name, args: config.args, log: childLogger() };
     const result = await (setup as (server: RPCServer, context: SpawnerContext) => unknown)(target, context);
     if (typeof result === 'function') return result as () => unknown;
     const disposable = result as { [Symbol.asyncDispose]?: () => unknown; [Symbol.dispose]?: () => unknown };
@@ -93,6 +98,7 @@ async function shutdown(): Promise<void> {
     process.stderr.write(`cleanup failed: ${describe(error)}\n`);
   }
   await server?.close();
+  await flushChildLogs(LOG_FLUSH_DEADLINE_MS);
   process.exit(0);
 }
 
@@ -101,6 +107,7 @@ async function fail(what: string, error: unknown): Promise<never> {
     process.stderr.write(`${what}: ${describe(error)}\n`, () => resolve()),
   );
   await server?.close();
+  await flushChildLogs(LOG_FLUSH_DEADLINE_MS);
   process.exit(1);
 }
 

@@ -6,15 +6,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { basename, extname, isAbsolute, resolve as resolvePath } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { ConnectionTimeoutError, ProcessStartError } from '../errors.js';
 import { resolveBuiltModule } from '../internal/module-path.js';
+import { type Logger, partLog } from '../log/logger.js';
 import { childChannel } from '../wire/transports.js';
+import { formatRecord } from './child-log.js';
 import { RPCClient } from './client.js';
 import { AccessPolicy, type AccessPolicyOptions } from './policy.js';
 import type { Remote } from './proxy.js';
 import { SPAWNER_CONFIG_VARIABLE, type SpawnerChildConfig } from './spawner-config.js';
+import { type ChildLogRecord, DEFAULT_LOG_RATE, readChildLogs } from './spawner-logs.js';
 import { forwardLines, OutputTail } from './spawner-output.js';
 
 /** Options of {@link ProcessSpawner.spawn}. */
@@ -63,6 +66,34 @@ export interface ProcessSpawnerOptions {
   stdout?: Writable | null;
   /** Where the child's stderr lines go, prefixed with `[name] `; `null` drops them. Default `process.stderr`. */
   stderr?: Writable | null;
+  /**
+   * Receives this side's debug records: the child started (pid), its connection and handshake, every
+   * call (name, id, duration, error class), how it exited. Never argument values or keys. The child logs
+   * to its stderr with `NODE_DEBUG=farcall:rpc` (inherited through `env`). Default none.
+   */
+  logger?: Logger;
+  /**
+   * Receives each log record the child logs with `childLogger()` (pyacq's log server): level, time, pid,
+   * name, source, message and fields, from the child's first line of code on, also while `spawn` is
+   * still waiting for it. A throw is reported on `stderr` and the next records still come. `null` drops
+   * the records. Default: each record is printed to `stderr` as a line,
+   * `[name] info source: message {fields}`.
+   *
+   * @example
+   * ```ts
+   * const worker = await ProcessSpawner.spawn({
+   *   module: './worker.js',
+   *   onLog: (record) => myLogger.log(record.level, `${record.name}/${record.source}: ${record.message}`, record.fields),
+   * });
+   * ```
+   */
+  onLog?: ((record: ChildLogRecord) => void) | null;
+  /**
+   * Log records per second the parent takes from this child, at most (a burst of one second's worth at
+   * once). A faster child's records wait in its queue, and beyond that queue's bound (1 MiB) are dropped
+   * and counted in a `warn` record. Default 1000.
+   */
+  maxLogRate?: number;
 }
 
 /** How a child process ended. */
@@ -74,6 +105,8 @@ export interface ProcessExit {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** The child's fd of its log pipe (fd 3 is the rpc pipe). */
+const LOG_FD = 4;
 const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 /** After the child exits, how long to wait for the rest of its output before reporting. */
 const OUTPUT_GRACE_MS = 500;
@@ -85,6 +118,8 @@ const OUTPUT_GRACE_MS = 500;
  *   answered; it rejects at once with {@link ProcessStartError} (carrying the child's stderr) if the child
  *   fails before that, and with `ConnectionTimeoutError` (after killing it) if it is not ready in time.
  * - The child's stdout and stderr reach ours line by line, prefixed with its name: `[worker] ready`.
+ * - What the child logs with `childLogger()` reaches the `onLog` option as records (bounded in size and
+ *   rate), from the child's first line of code on.
  * - The child exits when the parent dies or closes the pipe: it never outlives its owner.
  * - {@link stop} shuts it down gracefully; {@link kill} ends it at once. Pending calls reject with
  *   `ConnectionClosedError` the moment the child is gone.
@@ -115,6 +150,8 @@ export class ProcessSpawner implements AsyncDisposable {
   readonly exited: Promise<ProcessExit>;
   readonly #child: ChildProcess;
   readonly #stopTimeout: number;
+  /** Resolves when the child's log pipe has ended and its records were delivered. */
+  readonly #logsDone: Promise<void>;
   #exit: ProcessExit | undefined;
   #stopping: Promise<ProcessExit> | undefined;
 
@@ -124,6 +161,7 @@ export class ProcessSpawner implements AsyncDisposable {
     client: RPCClient,
     exited: Promise<ProcessExit>,
     stopTimeout: number,
+    logsDone: Promise<void>,
   ) {
     this.name = name;
     this.#child = child;
@@ -132,6 +170,7 @@ export class ProcessSpawner implements AsyncDisposable {
     this.address = client.connection.peerAddress;
     this.exited = exited;
     this.#stopTimeout = stopTimeout;
+    this.#logsDone = logsDone;
     void exited.then((exit) => {
       this.#exit = exit;
     });
@@ -166,6 +205,7 @@ export class ProcessSpawner implements AsyncDisposable {
       maxFrameBytes: options.maxFrameBytes,
       callTimeout: options.callTimeout,
       args: options.args ?? [],
+      logFd: LOG_FD,
     };
     const entry = resolveBuiltModule(import.meta.url, './spawner-main.js');
     const startedAt = performance.now();
@@ -173,25 +213,36 @@ export class ProcessSpawner implements AsyncDisposable {
     const child = spawn(process.execPath, [...(options.execArgv ?? []), entry, ...(options.args ?? [])], {
       cwd,
       env: { ...process.env, ...options.env, [SPAWNER_CONFIG_VARIABLE]: JSON.stringify(config) },
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
+    const log = partLog('rpc', options.logger);
+    if (log.debugEnabled) {
+      log.debug(`spawned child '${name}' (pid ${child.pid ?? 'none'}, module ${moduleSpecifier})`);
+      child.once('exit', (code, signal) =>
+        log.debug(`child '${name}' (pid ${child.pid}) exited (${signal ?? `code ${code}`})`),
+      );
+    }
     // Without these, an EPIPE on the lifeline or a second 'error' event would crash the parent.
     child.on('error', () => {});
     child.stdin?.on('error', () => {});
     const prefix = `[${name}] `;
+    const stderrTarget = options.stderr === undefined ? process.stderr : options.stderr;
     const stderrTail = new OutputTail(child.stderr as NonNullable<ChildProcess['stderr']>);
+    const logsDone = readChildLogs(child.stdio[LOG_FD] as Readable, {
+      name,
+      pid: child.pid ?? 0,
+      rate: options.maxLogRate ?? DEFAULT_LOG_RATE,
+      deliver: logDelivery(options.onLog, stderrTarget, prefix),
+    });
     const outputDone = Promise.all([
+      logsDone,
       forwardLines(
         child.stdout as NonNullable<ChildProcess['stdout']>,
         options.stdout === undefined ? process.stdout : options.stdout,
         prefix,
       ),
-      forwardLines(
-        child.stderr as NonNullable<ChildProcess['stderr']>,
-        options.stderr === undefined ? process.stderr : options.stderr,
-        prefix,
-      ),
+      forwardLines(child.stderr as NonNullable<ChildProcess['stderr']>, stderrTarget, prefix),
     ]);
     const exited = new Promise<ProcessExit>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -221,6 +272,7 @@ export class ProcessSpawner implements AsyncDisposable {
         timeout: options.callTimeout,
         authKey: options.authKey,
         maxFrameBytes: options.maxFrameBytes,
+        logger: options.logger,
       });
     } catch (error) {
       child.kill('SIGKILL');
@@ -253,6 +305,7 @@ export class ProcessSpawner implements AsyncDisposable {
           outcome.client,
           exited,
           options.stopTimeout ?? DEFAULT_STOP_TIMEOUT_MS,
+          logsDone,
         );
       case 'exited':
         void connecting.then(
@@ -270,8 +323,15 @@ export class ProcessSpawner implements AsyncDisposable {
         // The pipe closed first: the child is dying; report how it ended, with its stderr.
         const exit = await Promise.race([exited, delay(OUTPUT_GRACE_MS).then(() => undefined)]);
         if (exit !== undefined) throw await startFailure(exit);
+        // Still running but its pipe failed (a handshake it got wrong): the same situation for the caller.
         child.kill('SIGKILL');
-        throw outcome.error;
+        const stderr = stderrTail.text.trimEnd();
+        throw new ProcessStartError(
+          `${capitalize(describe)} failed before it was ready: ${errorMessage(outcome.error)}. It was killed` +
+            (stderr.length > 0 ? `. Its stderr:\n${stderr}` : ''),
+          { exitCode: null, signal: null, stderr },
+          { cause: outcome.error },
+        );
       }
       case 'timeout': {
         void connecting.then(
@@ -311,7 +371,8 @@ export class ProcessSpawner implements AsyncDisposable {
   /**
    * Stops the child gracefully (idempotent): closes the pipe, on which the child runs the cleanup its
    * `setup` returned, closes its server (telling its other clients) and exits; if it has not exited after
-   * `timeout` ms (default the `stopTimeout` option), it is killed. Resolves with how it exited.
+   * `timeout` ms (default the `stopTimeout` option), it is killed. Resolves with how it exited, once the
+   * records the child logged have reached `onLog` (waiting at most half a second for them).
    */
   stop(timeout = this.#stopTimeout): Promise<ProcessExit> {
     this.#stopping ??= (async () => {
@@ -325,8 +386,10 @@ export class ProcessSpawner implements AsyncDisposable {
         }),
       ]);
       clearTimeout(timer);
-      if (exit !== undefined) return exit;
-      return this.kill();
+      if (exit === undefined) return this.kill();
+      // What the child logged before it exited reaches onLog before stop() resolves (within a grace).
+      await Promise.race([this.#logsDone, delay(OUTPUT_GRACE_MS)]);
+      return exit;
     })();
     return this.#stopping;
   }
@@ -345,6 +408,28 @@ export class ProcessSpawner implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** Where a child's log records go: `onLog`, or printed as lines on `stderr` when there is none. */
+function logDelivery(
+  onLog: ((record: ChildLogRecord) => void) | null | undefined,
+  stderr: Writable | null,
+  prefix: string,
+): (record: ChildLogRecord) => void {
+  const print = (text: string): void => {
+    if (stderr !== null && !stderr.destroyed && !stderr.writableEnded) stderr.write(text);
+  };
+  if (onLog === null) return () => {};
+  if (onLog === undefined) return (record) => print(prefix + formatRecord(record));
+  return (record) => {
+    try {
+      onLog(record);
+    } catch (error) {
+      print(
+        `${prefix}onLog threw on a log record: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    }
+  };
 }
 
 function resolveModule(module: string | URL, cwd: string): string {
@@ -379,4 +464,8 @@ function delay(ms: number): Promise<void> {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,8 @@
  * pipes), length-prefixed frames and the MessagePack codec that every other part of farcall stands on.
  * @module
  */
+
+export type { Logger } from '../log/logger.js';
 export { type Address, formatAddress, LOOPBACK_HOST, parseAddress, toAddress } from './address.js';
 export {
   Codec,

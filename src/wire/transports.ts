@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import * as tls from 'node:tls';
 import { ConnectError, ConnectionTimeoutError } from '../errors.js';
+import { type Logger, partLog } from '../log/logger.js';
 import { type Address, formatAddress, toAddress } from './address.js';
 
 /** Options of {@link connectTransport}. */
@@ -14,6 +15,11 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** TLS options for `tls://` addresses (certificate authorities, `servername`, `checkServerIdentity`…). */
   tls?: tls.ConnectionOptions;
+  /**
+   * Receives debug records (connected from which local port, or why not). `NODE_DEBUG=farcall:wire`
+   * writes them to stderr. Default none.
+   */
+  logger?: Logger;
 }
 
 /** A listening server; `address` is the real address (port 0 replaced by the port the system chose). */
@@ -28,6 +34,11 @@ export interface Listener extends AsyncDisposable {
 export interface ListenOptions {
   /** Key and certificate (and any other TLS server option) for `tls://` addresses. */
   tls?: tls.TlsOptions;
+  /**
+   * Receives debug records (listening, each accepted connection's remote address, TLS handshakes that
+   * failed, closed). `NODE_DEBUG=farcall:wire` writes them to stderr. Default none.
+   */
+  logger?: Logger;
 }
 
 /**
@@ -45,7 +56,16 @@ export function connectTransport(address: string | Address, options: ConnectOpti
   const target = toAddress(address);
   const text = formatAddress(target);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  return new Promise<Duplex>((resolve, reject) => {
+  const log = partLog('wire', options.logger);
+  return new Promise<Duplex>((res, rej) => {
+    const resolve = (socket: net.Socket): void => {
+      if (log.debugEnabled) log.debug(`connected to ${text} from local port ${socket.localPort ?? '(none)'}`);
+      res(socket);
+    };
+    const reject = (error: Error): void => {
+      if (log.debugEnabled) log.debug(`connecting to ${text} failed: ${error.name}: ${error.message}`);
+      rej(error);
+    };
     if (options.signal?.aborted) {
       reject(new ConnectError(`Connecting to ${text} was aborted`, { cause: options.signal.reason }));
       return;
@@ -116,9 +136,15 @@ export async function listenTransport(
   options: ListenOptions = {},
 ): Promise<Listener> {
   const target = toAddress(address);
+  const log = partLog('wire', options.logger);
   const open = new Set<net.Socket>();
   const accept = (socket: net.Socket): void => {
     open.add(socket);
+    if (log.debugEnabled) {
+      const from = target.kind === 'unix' ? 'a local socket' : remoteOf(socket);
+      log.debug(`accepted a connection from ${from} on ${formatAddress(target)}`);
+      socket.once('close', () => log.debug(`the connection from ${from} closed`));
+    }
     socket.once('close', () => open.delete(socket));
     socket.setNoDelay?.(true);
     onConnection(socket);
@@ -130,6 +156,11 @@ export async function listenTransport(
         `Listening on ${formatAddress(target)} needs a key and certificate (options.tls)`,
       );
     server = tls.createServer(options.tls, accept);
+    if (log.debugEnabled) {
+      server.on('tlsClientError', (error, socket) =>
+        log.debug(`TLS handshake with ${remoteOf(socket)} failed: ${error.message}`),
+      );
+    }
   } else {
     server = net.createServer(accept);
   }
@@ -142,12 +173,14 @@ export async function listenTransport(
       : { kind: target.kind, host: target.host, port: (server.address() as net.AddressInfo).port };
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
+    if (closing === undefined && log.debugEnabled) log.debug(`stopped listening at ${formatAddress(real)}`);
     closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const socket of open) socket.destroy();
     });
     return closing;
   };
+  if (log.debugEnabled) log.debug(`listening at ${formatAddress(real)}`);
   return { address: formatAddress(real), close, [Symbol.asyncDispose]: close };
 }
 
@@ -228,6 +261,16 @@ async function listenUnix(server: net.Server, path: string): Promise<void> {
     unlinkSync(path);
     await listenOn(server, { path }, text);
   }
+}
+
+/**
+ * `127.0.0.1:53422` or `[::1]:53422`: where a peer connects from, for messages; `an unknown address` when
+ * the socket has none (a Unix socket or named pipe, or one already closed).
+ */
+export function remoteOf(socket: net.Socket): string {
+  const host = socket.remoteAddress;
+  if (host === undefined) return 'an unknown address';
+  return `${socket.remoteFamily === 'IPv6' ? `[${host}]` : host}:${socket.remotePort ?? '?'}`;
 }
 
 function serverName(host: string): string | undefined {

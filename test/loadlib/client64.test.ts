@@ -13,12 +13,13 @@ const {
   Client64,
   ConnectionClosedError,
   ConnectionTimeoutError,
+  ProcessStartError,
   RemoteError,
   ResponseTimeoutError,
   Server32Error,
 } = await builtFarcall();
 type Client64 = InstanceType<typeof Client64>;
-type ConnectionTimeoutError = InstanceType<typeof ConnectionTimeoutError>;
+type ProcessStartError = InstanceType<typeof ProcessStartError>;
 type RemoteError = InstanceType<typeof RemoteError>;
 type ResponseTimeoutError = InstanceType<typeof ResponseTimeoutError>;
 type Server32Error = InstanceType<typeof Server32Error>;
@@ -314,7 +315,7 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
 
     it('a static async create() that fails shuts its server down and rejects', async () => {
       const error = await Instrument.create({}, fixture('empty-module.mjs')).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ConnectionTimeoutError);
+      expect(error).toBeInstanceOf(ProcessStartError);
       expect((error as Error).message).toMatch(/has no Server32 subclass/);
     });
   });
@@ -388,21 +389,20 @@ describe.each(MODES)('Client64 and Server32 through %s', (_mode, modeOptions) =>
     });
   });
 
-  describe('start-up failures reject with ConnectionTimeoutError at once, with the diagnostics', () => {
+  describe('start-up failures reject with ProcessStartError at once, with the diagnostics', () => {
     // A long timeout: every failure must be reported as soon as the server gives up, not at the deadline.
     const timeout = 15_000;
-    const startFailure = async (
-      module32: string,
-      more: Client64Options = {},
-    ): Promise<ConnectionTimeoutError> => {
+    const startFailure = async (module32: string, more: Client64Options = {}): Promise<ProcessStartError> => {
       const t0 = performance.now();
       const failing = new Client64(module32, options({ timeout, ...more }));
       const error = await failing.ready.catch((e: unknown) => e);
       expect(performance.now() - t0).toBeLessThan(5000);
-      expect(error).toBeInstanceOf(ConnectionTimeoutError);
+      expect(error).toBeInstanceOf(ProcessStartError);
+      expect(error).not.toBeInstanceOf(ConnectionTimeoutError);
+      expect((error as ProcessStartError).code).toBe('ERR_FARCALL_PROCESS_START');
       await failing.shutdownServer32();
       await expect(failing.request32('add', 1, 2)).rejects.toBeInstanceOf(ConnectionClosedError);
-      return error as ConnectionTimeoutError;
+      return error as ProcessStartError;
     };
 
     it('an empty module', async () => {

@@ -2,7 +2,7 @@
 // 32-bit server (the -m32 build) and in mocked mode (the -m64 build in this process).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CppClient, type NumberType } from '../../examples/loadlib/cpp/cpp-client.js';
-import { builtFarcall, MODES } from './helpers.js';
+import { buildWindowsDlls, builtFarcall, MODES, WINE_HOOK_MS, WINE_MODE } from './helpers.js';
 
 const { Server32Error } = await builtFarcall();
 
@@ -13,19 +13,24 @@ const square = [
   { x: 1, y: 0 },
 ];
 
-describe.each(MODES)('examples/loadlib/cpp in %s', (mode, options) => {
+// The Windows DLL of the example (MinGW), for the run under Wine.
+beforeAll(() => buildWindowsDlls(), 120_000);
+
+describe.each([...MODES, WINE_MODE])('examples/loadlib/cpp in %s', (mode, options) => {
   let cpp: CppClient;
   beforeAll(async () => {
     cpp = new CppClient(options);
     await cpp.ready;
-  });
+  }, WINE_HOOK_MS);
   afterAll(async () => {
     await cpp?.shutdownServer32();
   });
 
   it('loads the build of its bitness', () => {
-    const bits = mode === 'the 32-bit server' ? 32 : 64;
-    expect(cpp.lib32Path).toMatch(new RegExp(`libfarcall_cpp-${bits}\\.so$`));
+    const bits = mode === 'mocked mode (host: null)' ? 64 : 32;
+    // Under Wine the server module picks the DLL, and Windows sees it on Wine's Z: drive.
+    const file = mode === WINE_MODE[0] ? `\\\\libfarcall_cpp-${bits}\\.dll` : `/libfarcall_cpp-${bits}\\.so`;
+    expect(cpp.lib32Path).toMatch(new RegExp(`${file}$`));
     if (bits === 32) expect(cpp.serverRuntime?.arch).toBe('ia32');
   });
 

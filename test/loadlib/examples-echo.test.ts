@@ -2,7 +2,8 @@
 // unchanged, and arrives there as the same type (msl-loadlib's test_echo, for farcall's codec).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EchoClient } from '../../examples/loadlib/echo/echo-client.js';
-import { builtFarcall } from './helpers.js';
+import type { Client64Options } from '../../src/loadlib/client64-options.js';
+import { buildWindowsDlls, builtFarcall, WINE_HOOK_MS, WINE_MODE } from './helpers.js';
 
 const { RemoteError } = await builtFarcall();
 
@@ -128,7 +129,13 @@ const VALUES: [string, unknown, string][] = [
   ],
 ];
 
-describe('examples/loadlib/echo in the 32-bit server', () => {
+// The Windows DLL the server loads under Wine (MinGW).
+beforeAll(() => buildWindowsDlls(), 120_000);
+
+/** The 32-bit server on Linux, and 32-bit Windows Node.js under Wine (Node.js 22 there, 18 here). */
+const SERVERS: [string, Client64Options][] = [['the 32-bit server', {}], WINE_MODE];
+
+describe.each(SERVERS)('examples/loadlib/echo in %s', (_mode, modeOptions) => {
   const options = {
     since: new Date(86_400_000),
     gain: 2n ** 60n,
@@ -138,9 +145,9 @@ describe('examples/loadlib/echo in the 32-bit server', () => {
   };
   let echo: EchoClient;
   beforeAll(async () => {
-    echo = new EchoClient({ serverOptions: options });
+    echo = new EchoClient({ ...modeOptions, serverOptions: options });
     await echo.ready;
-  });
+  }, WINE_HOOK_MS);
   afterAll(async () => {
     await echo?.shutdownServer32();
   });

@@ -2,23 +2,29 @@
 // in the real 32-bit server (the gfortran -m32 build) and in mocked mode (the -m64 build in this process).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FortranClient } from '../../examples/loadlib/fortran/fortran-client.js';
-import { builtFarcall, MODES } from './helpers.js';
+import { buildWindowsDlls, builtFarcall, MODES, WINE_HOOK_MS, WINE_MODE } from './helpers.js';
 
 const { Server32Error } = await builtFarcall();
 
-describe.each(MODES)('examples/loadlib/fortran in %s', (mode, options) => {
+// The Windows DLL of the example (MinGW), for the run under Wine.
+beforeAll(() => buildWindowsDlls(), 120_000);
+
+describe.each([...MODES, WINE_MODE])('examples/loadlib/fortran in %s', (mode, options) => {
   let fortran: FortranClient;
   beforeAll(async () => {
     fortran = new FortranClient(options);
     await fortran.ready;
-  });
+  }, WINE_HOOK_MS);
   afterAll(async () => {
     await fortran?.shutdownServer32();
   });
 
   it('loads the build of its bitness', () => {
-    const bits = mode === 'the 32-bit server' ? 32 : 64;
-    expect(fortran.lib32Path).toMatch(new RegExp(`libfarcall_fortran-${bits}\\.so$`));
+    const bits = mode === 'mocked mode (host: null)' ? 64 : 32;
+    // Under Wine the server module picks the DLL, and Windows sees it on Wine's Z: drive.
+    const file =
+      mode === WINE_MODE[0] ? `\\\\libfarcall_fortran-${bits}\\.dll` : `/libfarcall_fortran-${bits}\\.so`;
+    expect(fortran.lib32Path).toMatch(new RegExp(`${file}$`));
   });
 
   it('sums every integer kind, wrapping as gfortran does', async () => {

@@ -1,4 +1,5 @@
 // Shared pieces of the Client64/Server32 tests.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,36 @@ export function fixture(name: string): string {
 export const MODES: [string, Client64Options][] = [
   ['the 32-bit server', {}],
   ['mocked mode (host: null)', { host: null }],
+];
+
+/**
+ * Builds the Windows DLLs (MinGW) of the Windows tests and of the examples; skips what is up to date.
+ */
+export function buildWindowsDlls(): void {
+  const script = fileURLToPath(new URL('../../scripts/build-windows-dlls.sh', import.meta.url));
+  try {
+    execFileSync('bash', [script], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(`Building the Windows DLLs failed (bash scripts/build-windows-dlls.sh):\n${stderr}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Wine starts slowly, more so on a loaded machine: a generous start timeout. */
+export const WINE_START_MS = 60_000;
+
+/** A beforeAll hook's time limit that covers a Wine start on a loaded machine. */
+export const WINE_HOOK_MS = WINE_START_MS + 30_000;
+
+/**
+ * The way a Client64 runs its server beside MODES: in 32-bit Windows Node.js under Wine (`runtime: 'wine'`),
+ * where an example's server module loads its DLL (scripts/build-windows-dlls.sh builds them).
+ */
+export const WINE_MODE: [string, Client64Options] = [
+  'the 32-bit Windows server under Wine',
+  { runtime: 'wine', timeout: WINE_START_MS },
 ];
 
 /** True while a process with this pid exists (and is not a zombie). */

@@ -5,18 +5,18 @@ import { describe, expect, it } from 'vitest';
 import type { Client64Options } from '../../src/loadlib/client64-options.js';
 import { builtFarcall, fixture, MODES } from './helpers.js';
 
-const { Client64, ConnectionTimeoutError, Server32Error } = await builtFarcall();
-type ConnectionTimeoutError = InstanceType<typeof ConnectionTimeoutError>;
+const { Client64, ProcessStartError, Server32Error } = await builtFarcall();
+type ProcessStartError = InstanceType<typeof ProcessStartError>;
 
 describe.each(MODES)('%s', (_mode, modeOptions) => {
   const options = (more: Client64Options = {}): Client64Options => ({ ...modeOptions, ...more });
 
-  const startFailure = async (module32: string): Promise<ConnectionTimeoutError> => {
+  const startFailure = async (module32: string): Promise<ProcessStartError> => {
     const failing = new Client64(module32, options({ timeout: 15_000 }));
     const error = await failing.ready.catch((e: unknown) => e);
     await failing.shutdownServer32();
-    expect(error).toBeInstanceOf(ConnectionTimeoutError);
-    return error as ConnectionTimeoutError;
+    expect(error).toBeInstanceOf(ProcessStartError);
+    return error as ProcessStartError;
   };
 
   describe('the shape of a Server32 subclass', () => {
@@ -117,7 +117,7 @@ describe("the 32-bit runtime's Node.js", () => {
     const failing = new Client64(fixture('newer-syntax.mjs'), { timeout: 15_000 });
     const error = (await failing.ready.catch((e: unknown) => e)) as Error;
     await failing.shutdownServer32();
-    expect(error).toBeInstanceOf(ConnectionTimeoutError);
+    expect(error).toBeInstanceOf(ProcessStartError);
     expect(error.message).toMatch(/Importing the server module .*newer-syntax\.mjs failed: SyntaxError: /);
     expect(error.message).toMatch(/newer-syntax\.mjs:6/);
     expect(error.message).toMatch(/runs on the 32-bit runtime's Node\.js 18\.\d+\.\d+/);

@@ -10,6 +10,7 @@ import {
   AuthenticationError,
   ConnectionClosedError,
   ConnectionTimeoutError,
+  ProcessStartError,
   Server32RuntimeNotFoundError,
 } from '../../src/errors.js';
 import { Client64 } from '../../src/loadlib/client64.js';
@@ -95,9 +96,12 @@ describe('processes', () => {
   it('a server that exits while loading fails the start as soon as it exits, with its exit code and output', async () => {
     const t0 = performance.now();
     const client = new Client64(fixture('exits-while-loading.mjs'), { timeout: 15_000 });
-    const error = (await client.ready.catch((e: unknown) => e)) as ConnectionTimeoutError;
+    const error = (await client.ready.catch((e: unknown) => e)) as ProcessStartError;
     expect(performance.now() - t0).toBeLessThan(5000);
-    expect(error).toBeInstanceOf(ConnectionTimeoutError);
+    expect(error).toBeInstanceOf(ProcessStartError);
+    expect(error.exitCode).toBe(3);
+    expect(error.signal).toBeNull();
+    expect(error.stderr).toContain('giving up with exit code 3');
     expect(error.message).toMatch(/The 32-bit server exited with code 3 while starting/);
     expect(error.message).toContain('giving up with exit code 3');
     const output = await client.shutdownServer32();
@@ -317,8 +321,8 @@ describe('the environment of the server', () => {
 
   it("finds the library's dependencies on appendEnvironPath, and explains when it cannot", async () => {
     const without = new Client64(fixture('uses-dependency.mjs'));
-    const error = (await without.ready.catch((e: unknown) => e)) as ConnectionTimeoutError;
-    expect(error).toBeInstanceOf(ConnectionTimeoutError);
+    const error = (await without.ready.catch((e: unknown) => e)) as ProcessStartError;
+    expect(error).toBeInstanceOf(ProcessStartError);
     expect(error.message).toMatch(/depends on libfarcall_dep-32\.so, which was not found/);
     await without.shutdownServer32();
 

@@ -103,11 +103,51 @@ describe('Client64 in 64-bit Windows Node.js under Wine', () => {
     expect(crash.gone).toBe(true);
   });
 
+  it('finds a DLL on appendEnvironPath and its dependency on addDllDirectory (a second folder)', () => {
+    expect(step('searchPaths')).toEqual({ answer: 42 });
+  });
+
+  it('a DLL whose dependency is missing: the start error names the dependency', () => {
+    const missing = step<{ name: string; message: string }>('missingDependency');
+    expect(missing.name).toBe('ProcessStartError');
+    expect(missing.message).toContain('it depends on farcall_dep-32.dll, which was not found');
+  });
+
+  it("runs the kernel32 example: Windows' kernel32.dll as 'windll', GetLocalTime as a Date", () => {
+    const kernel32 = step<{ isDate: boolean; skewMs: number; lib: string }>('kernel32Example');
+    expect(kernel32.isDate).toBe(true);
+    // The same machine's clock; the call itself may take a while on a loaded machine.
+    expect(kernel32.skewMs).toBeLessThan(30_000);
+    expect(kernel32.lib.toLowerCase()).toMatch(/\\kernel32\.dll$/);
+  });
+
+  it('mocked mode (host: null) runs each example in 64-bit Windows Node.js with its 64-bit DLL', () => {
+    const mocked = step<Record<string, { lib: string; value: string }>>('mockedExamples');
+    expect(mocked).toEqual({
+      cpp: { lib: expect.stringMatching(/\\libfarcall_cpp-64\.dll$/), value: '-128' },
+      fortran: { lib: expect.stringMatching(/\\libfarcall_fortran-64\.dll$/), value: '120' },
+      echo: { lib: expect.stringMatching(/\\libfarcall_example-64\.dll$/), value: String(2n ** 63n) },
+    });
+  });
+
   it("refuses transport 'unix', which Windows does not offer, naming what to use", () => {
     expect(step('unix')).toEqual({
       name: 'TypeError',
       message: expect.stringContaining("transport 'unix' is not available on Windows"),
     });
+  });
+
+  it('when the 64-bit program is killed, its 32-bit server exits too (no orphan)', () => {
+    expect(step('ownerKilled')).toEqual({ aliveBefore: true, gone: true });
+  });
+
+  it("the next start removes the output folder a killed program's server left behind", () => {
+    // One folder left by the killed program; while the next server runs, only its own folder is there.
+    expect(step('sweep')).toEqual({ leftBehind: 1, whileRunning: 1 });
+  });
+
+  it("keeps an ended client's folder while its server still holds a file, and removes it after", () => {
+    expect(step('sweepWhileHeld')).toEqual({ whileHeld: 0, ownedWhileHeld: true, afterwards: 1, gone: true });
   });
 
   it('leaves no temporary folder behind', () => {

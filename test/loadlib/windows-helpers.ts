@@ -1,7 +1,7 @@
 // Shared pieces of the Windows tests: farcall's Windows DLLs (built with MinGW) and Client64s whose
 // server runs in 32-bit Windows Node.js under Wine. Set-up: bash scripts/setup-wine.sh --client64 --mingw
 // (.ci/run does it).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { CLIENT64_OPTION_KEYS } from '../../src/loadlib/client64-options.js';
 import { Client64, type Client64Options } from '../../src/loadlib/index.js';
 import { defaultWineDir, findWineServer32Runtime, toWinePath } from '../../src/loadlib/wine.js';
-import { fixture } from './helpers.js';
+import { fixture, WINE_START_MS } from './helpers.js';
+
+// Kept in helpers.ts (which imports nothing of farcall's sources, so tests of the built farcall can use them).
+export { buildWindowsDlls, WINE_START_MS } from './helpers.js';
 
 /** The folder of the Windows test DLLs. */
 export const WINDOWS_DLLS = fileURLToPath(new URL('../../native/build/windows/', import.meta.url));
@@ -18,25 +21,6 @@ export const WINDOWS_DLLS = fileURLToPath(new URL('../../native/build/windows/',
 export function dll(name: string): string {
   return `${WINDOWS_DLLS}${name}`;
 }
-
-/** Builds the Windows test DLLs (skips what is up to date). */
-export function buildWindowsDlls(): void {
-  const script = fileURLToPath(new URL('../../scripts/build-windows-dlls.sh', import.meta.url));
-  try {
-    execFileSync('bash', [script], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(
-      `Building the Windows test DLLs failed (bash scripts/build-windows-dlls.sh):\n${stderr}`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
-
-/** Wine starts slowly, more so on a loaded machine: a generous start timeout. */
-export const WINE_START_MS = 60_000;
 
 /**
  * A Client64 on the Windows fixture server, under Wine. Client64's own option keys go to the client, every
@@ -72,13 +56,13 @@ export async function startError(client: Client64): Promise<Error> {
 
 /**
  * Runs `script` (a Linux path) in 64-bit Windows Node.js under Wine, as on a Windows machine: the server
- * runtime from FARCALL_SERVER32_DIR (farcall's Wine folder), koffi's win32-x64 build on NODE_PATH, output
+ * runtime from FARCALL_SERVER32_DIR (`server32Dir`, default farcall's Wine folder), koffi's win32-x64 build on NODE_PATH, output
  * to a file (a Linux pipe breaks a Windows program's stdout). Resolves its exit and output.
  */
 export async function runWindowsNode(
   script: string,
   args: readonly string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; server32Dir?: string } = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const runtime = findWineServer32Runtime();
   const wineDir = defaultWineDir();
@@ -94,7 +78,7 @@ export async function runWindowsNode(
       cwd: options.cwd,
       env: {
         ...runtime.env,
-        FARCALL_SERVER32_DIR: toWinePath(runtime.dir),
+        FARCALL_SERVER32_DIR: toWinePath(options.server32Dir ?? runtime.dir),
         NODE_PATH: toWinePath(join(wineDir, 'client64', 'koffi', runtime.koffiVersion, 'node_modules')),
       },
       stdio: ['ignore', out, out],

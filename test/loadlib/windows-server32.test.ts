@@ -8,9 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionClosedError, ResponseTimeoutError, Server32Error } from '../../src/errors.js';
-import type { Client64 } from '../../src/loadlib/client64.js';
+import { Client64 } from '../../src/loadlib/client64.js';
 import { childPids, fixture, server32TempDirs, waitUntilGone } from './helpers.js';
-import { buildWindowsDlls, dll, startError, WINDOWS_DLLS, wineClient } from './windows-helpers.js';
+import {
+  buildWindowsDlls,
+  dll,
+  startError,
+  WINDOWS_DLLS,
+  WINE_START_MS,
+  wineClient,
+} from './windows-helpers.js';
 
 beforeAll(() => buildWindowsDlls(), 120_000);
 
@@ -132,6 +139,25 @@ describe('Windows DLLs under Wine: names, search paths, Unicode paths, HRESULTs'
     expect(client.lib32Path).toBe(windowsPath);
     expect(await client.request32('ownPath')).toBe(windowsPath);
     expect(await client.request32('call', 'int local_year(void)', [])).toBe(new Date().getFullYear());
+  });
+
+  it('starts a server module from a Unicode path, by path and by name on appendSysPath', async () => {
+    // Inside farcall's folder (native/build, not tracked), so that the module's `farcall/loadlib` resolves.
+    const folder = mkdtempSync(join(WINDOWS_DLLS, '..', 'farcall-wine-モジュール-ü-'));
+    try {
+      const module32 = join(folder, 'sërver-ü.mjs');
+      copyFileSync(fixture('windows-server.mjs'), module32);
+      await using byPath = new Client64(module32, { runtime: 'wine', timeout: WINE_START_MS });
+      expect(await byPath.request32('add', 1, 2)).toBe(3);
+      await using byName = new Client64('sërver-ü', {
+        runtime: 'wine',
+        timeout: WINE_START_MS,
+        appendSysPath: [folder],
+      });
+      expect(await byName.request32('add', 2, 3)).toBe(5);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("'oledll': S_OK and S_FALSE are results, E_FAIL and E_ACCESSDENIED become errors with code and message", async () => {

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionClosedError, TLSError } from '../../src/errors.js';
+import { ConnectError, ConnectionClosedError, TLSError } from '../../src/errors.js';
 import { connect } from '../../src/network/peers/client.js';
 import {
   certificateFingerprint,
@@ -145,7 +145,9 @@ describe('no Manager', () => {
       });
     });
     const error = await connect({ host: '127.0.0.1', port, disableTls: true }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConnectionClosedError);
+    // The same class as rpc's connect to nothing (issue 12 §2).
+    expect(error).toBeInstanceOf(ConnectError);
+    expect(error).not.toBeInstanceOf(ConnectionClosedError);
     expect((error as Error).message).toContain('Make sure a Manager is running on this computer');
   });
 });

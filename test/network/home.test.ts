@@ -40,8 +40,9 @@ describe('FARCALL_HOME', () => {
       for (const name of ['certs', 'keys', 'logs']) expect(existsSync(join(home, name))).toBe(true);
       expect(certificatePath('vm', home)).toBe(join(home, 'certs', 'vm.crt'));
       expect(keyPath('vm', home)).toBe(join(home, 'keys', 'vm.key'));
-      expect(defaultLogFile(home, {}, new Date('2026-01-02T03:04:05Z'))).toBe(
-        join(home, 'logs', 'manager-20260102T030405.log'),
+      // msl-network's name: manager-%Y-%m-%d-%H-%M-%S.log, local time.
+      expect(defaultLogFile(home, {}, new Date(2026, 0, 2, 3, 4, 5))).toBe(
+        join(home, 'logs', 'manager-2026-01-02-03-04-05.log'),
       );
     } finally {
       rmSync(home, { recursive: true, force: true });

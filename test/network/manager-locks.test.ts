@@ -168,3 +168,43 @@ describe('locks', () => {
     expect(reply.error).toBe(false);
   });
 });
+
+describe('forged link and lock requests', () => {
+  it('answers a link, unlink or lock request without a service name with a TypeError and its uid', async () => {
+    await using f = await managerFixture();
+    await connectService(f.manager.port, 'Echo');
+    const a = await labelled(f.manager.port, 'A');
+    for (const attribute of ['link', 'unlink', 'acquire_lock', 'release_lock']) {
+      for (const [i, args] of [[], [42], [null], [['Echo']], [{ service: 'Echo' }]].entries()) {
+        const reply = await ask(a, attribute, args, {}, `${attribute}${i}`);
+        expect(reply).toMatchObject({ error: true, uid: `${attribute}${i}` });
+        expect(reply.message).toBe(
+          `TypeError: ${attribute}() needs the name of a service (a string) as its first argument`,
+        );
+      }
+    }
+    // None of them linked or locked anything; the name as a keyword argument works, as in msl-network.
+    expect(Object.keys((await settle(a)).services as object)).toEqual(['Echo']);
+    a.sendJson(request('Echo', 'echo', [], {}, 'before'));
+    expect((await a.nextJson()).message).toMatch(/is not linked with the 'Echo' service/);
+    expect((await ask(a, 'link', [], { service: 'Echo' }, 'kw')).error).toBe(false);
+    expect((await ask(a, 'acquire_lock', [], { service: 'Echo', shared: true }, 'kwlock')).result).toEqual([
+      await nameOf(a),
+    ]);
+    expect((await ask(a, 'release_lock', [], { service: 'Echo' }, 'kwrelease')).result).toEqual([]);
+  });
+
+  it('unlinking a service that is not linked, or not connected, answers true and changes nothing', async () => {
+    await using f = await managerFixture();
+    await connectService(f.manager.port, 'Echo', {}, 1);
+    const a = await labelled(f.manager.port, 'A');
+    const b = await labelled(f.manager.port, 'B');
+    expect((await ask(a, 'link', ['Echo'])).error).toBe(false);
+    expect((await ask(b, 'unlink', ['Echo'])).result).toBe(true);
+    expect((await ask(b, 'unlink', ['Nobody'], {}, 'nobody')).result).toBe(true);
+    // A's link stands: B's unlink freed no place under max_clients 1.
+    expect((await ask(b, 'link', ['Echo'], {}, 'blink')).message).toMatch(
+      /^PermissionError: The maximum number/,
+    );
+  });
+});

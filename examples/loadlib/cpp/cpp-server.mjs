@@ -1,9 +1,10 @@
 // The 32-bit side of the C++ example: a Server32 that loads native/cpp/farcall_cpp.cpp's library and
 // offers each of its functions to the Client64 in cpp-client.ts.
 //
-// This module runs in the 32-bit Node.js (Debian's i386 node, version 18): plain JavaScript, Node 18
-// syntax, no TypeScript. It only converts: JavaScript values in, C types to the library, JavaScript
-// values out, so that the values crossing the process boundary are plain data (never pointers).
+// This module runs in the 32-bit Node.js (Debian's i386 node, version 18; on Windows node-win-x86, 22):
+// plain JavaScript, Node 18 syntax, no TypeScript. It only converts: JavaScript values in, C types to the
+// library, JavaScript values out, so that the values crossing the process boundary are plain data (never
+// pointers).
 //
 // To wrap your own library: copy this folder, change LIBRARY below, and declare your functions.
 import { join } from 'node:path';
@@ -11,12 +12,15 @@ import { processBits, Server32 } from 'farcall/loadlib';
 import koffi from 'koffi';
 
 /**
- * The library to load, without its extension (.so, .dll): farcall's build of the example,
- * `bash scripts/build-native.sh` or
- * `g++ -m32 -shared -fPIC -O2 -std=c++17 -o native/build/libfarcall_cpp-32.so native/cpp/farcall_cpp.cpp`.
- * processBits() is 32 in the 32-bit server and 64 in mocked mode (Client64 option `host: null`).
+ * The library to load: farcall's build of the example. On Linux `bash scripts/build-native.sh` or
+ * `g++ -m32 -shared -fPIC -O2 -std=c++17 -o native/build/libfarcall_cpp-32.so native/cpp/farcall_cpp.cpp`;
+ * for Windows `bash scripts/build-windows-dlls.sh` or
+ * `i686-w64-mingw32-g++ -shared -O2 -std=c++17 -static-libgcc -static-libstdc++ -o native/build/libfarcall_cpp-32.dll native/cpp/farcall_cpp.cpp`.
+ * The server runs on Windows (also under Wine: Client64 option `runtime: 'wine'`) with the DLL, elsewhere
+ * with the .so. processBits() is 32 in the 32-bit server and 64 in mocked mode (Client64 option `host: null`).
  */
-const LIBRARY = join(Server32.examplesDir(), `libfarcall_cpp-${processBits()}`);
+const EXTENSION = process.platform === 'win32' ? '.dll' : '.so';
+const LIBRARY = join(Server32.examplesDir(), `libfarcall_cpp-${processBits()}${EXTENSION}`);
 
 // The structs of farcall_cpp.h, field by field: koffi computes the same padding as the compiler (on
 // i386 a double in a struct is 4-byte aligned, on x86-64 8-byte aligned, so `Box` is 56 or 64 bytes).

@@ -2,15 +2,18 @@
 // receives, and says what it received, to show that every value type farcall carries arrives in the
 // 32-bit process as the same type, and comes back unchanged (msl-loadlib's Echo32).
 //
-// This module runs in the 32-bit Node.js (Debian's i386 node, version 18): plain JavaScript, Node 18 syntax.
+// This module runs in the 32-bit Node.js (Debian's i386 node, version 18; on Windows node-win-x86, 22):
+// plain JavaScript, Node 18 syntax.
 import { join } from 'node:path';
 import { processBits, Server32 } from 'farcall/loadlib';
 
 /**
  * A Server32 loads a library, even one it never calls: any library of the server's bitness will do.
- * This is farcall's C example (`bash scripts/build-native.sh`).
+ * This is farcall's C example: on Linux the .so (`bash scripts/build-native.sh`), on Windows (also under
+ * Wine: Client64 option `runtime: 'wine'`) the DLL (`bash scripts/build-windows-dlls.sh`).
  */
-const LIBRARY = join(Server32.examplesDir(), `libfarcall_example-${processBits()}`);
+const EXTENSION = process.platform === 'win32' ? '.dll' : '.so';
+const LIBRARY = join(Server32.examplesDir(), `libfarcall_example-${processBits()}${EXTENSION}`);
 
 export class EchoServer extends Server32 {
   /** Client64 constructs the class with (host, port, options): the options come back from `options()`. */

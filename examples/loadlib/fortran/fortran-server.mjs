@@ -1,8 +1,8 @@
 // The 32-bit side of the Fortran example: a Server32 that loads native/fortran/farcall_fortran.f90's
 // library and offers each of its procedures to the Client64 in fortran-client.ts.
 //
-// This module runs in the 32-bit Node.js (Debian's i386 node, version 18): plain JavaScript, Node 18
-// syntax, no TypeScript.
+// This module runs in the 32-bit Node.js (Debian's i386 node, version 18; on Windows node-win-x86, 22):
+// plain JavaScript, Node 18 syntax, no TypeScript.
 //
 // What a Fortran wrapper must get right, and where this file does it:
 //   * bind(c) procedures are declared like C functions (symbol = the bind name, `value` arguments);
@@ -17,11 +17,15 @@ import { join } from 'node:path';
 import { processBits, Server32 } from 'farcall/loadlib';
 
 /**
- * The library to load, without its extension: farcall's build of the example (`bash scripts/build-native.sh`,
- * or `gfortran -m32 -shared -fPIC -O2 -Wno-attributes -o native/build/libfarcall_fortran-32.so native/fortran/farcall_fortran.f90`).
- * processBits() is 32 in the 32-bit server and 64 in mocked mode (Client64 option `host: null`).
+ * The library to load: farcall's build of the example. On Linux `bash scripts/build-native.sh` or
+ * `gfortran -m32 -shared -fPIC -O2 -Wno-attributes -o native/build/libfarcall_fortran-32.so native/fortran/farcall_fortran.f90`;
+ * for Windows `bash scripts/build-windows-dlls.sh` or
+ * `i686-w64-mingw32-gfortran -shared -O2 -Wno-attributes -static -o native/build/libfarcall_fortran-32.dll native/fortran/farcall_fortran.f90`.
+ * The server runs on Windows (also under Wine: Client64 option `runtime: 'wine'`) with the DLL, elsewhere
+ * with the .so. processBits() is 32 in the 32-bit server and 64 in mocked mode (Client64 option `host: null`).
  */
-const LIBRARY = join(Server32.examplesDir(), `libfarcall_fortran-${processBits()}`);
+const EXTENSION = process.platform === 'win32' ? '.dll' : '.so';
+const LIBRARY = join(Server32.examplesDir(), `libfarcall_fortran-${processBits()}${EXTENSION}`);
 
 /** The integer kinds of sum_int<bits>: [bits, C type]. */
 const INTEGER_KINDS = { 8: 'int8_t', 16: 'int16_t', 32: 'int32_t', 64: 'int64_t' };

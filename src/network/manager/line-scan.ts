@@ -1,7 +1,7 @@
 /**
  * Reading what the Manager needs from a raw line without routing it: whether a line answers a login
  * question, where a JSON object's closing brace is (to splice `requester` into the original bytes), a
- * string member of a dropped line's kept ends, and an excerpt for the log.
+ * string member of a dropped line's kept ends.
  * @module
  */
 import { parseJson } from '../protocol/json.js';
@@ -43,10 +43,4 @@ export function findMember(sample: OversizeSample, name: string): string | undef
     }
   }
   return undefined;
-}
-
-/** The first 200 bytes of a line, for the log. */
-export function excerpt(line: Buffer): string {
-  const text = line.subarray(0, 200).toString('utf8');
-  return line.length > 200 ? `${text}…` : text;
 }

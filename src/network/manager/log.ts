@@ -1,12 +1,14 @@
 /**
- * The Manager's log: one line per event, to a file or to stderr, filtered by level. Callers never pass
- * passwords here; a peer's text is quoted, not interpreted.
+ * The Manager's log: one line per event, to a file and/or the console, filtered by level, and to the
+ * `logger` option and `NODE_DEBUG=farcall:network` (every level). Callers never pass passwords here; a
+ * peer's text is quoted, not interpreted, and its control characters are escaped.
  *
  * Internal to the Manager.
  * @module
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { type Logger, type PartLog, partLog } from '../../log/logger.js';
 
 /** Log levels, most verbose first (Python's logging names). */
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical', 'silent'] as const;
@@ -62,6 +64,8 @@ export interface ManagerLogOptions {
   fileLevel?: LogLevel;
   /** Where the console lines go. Default: `'stderr'` (`farcall start` uses stdout, as msl-network does). */
   console?: 'stderr' | 'stdout';
+  /** Also send every record (debug included) to this logger. */
+  logger?: Logger;
 }
 
 /** A leveled line logger: a file, stderr, or both, each with its own level. */
@@ -73,6 +77,8 @@ export class ManagerLog {
   readonly #rank: number;
   readonly #stream: WriteStream | undefined;
   readonly #console: NodeJS.WriteStream;
+  /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
+  readonly #part: PartLog | undefined;
 
   constructor(options: ManagerLogOptions = {}) {
     this.#console = options.console === 'stdout' ? process.stdout : process.stderr;
@@ -83,7 +89,9 @@ export class ManagerLog {
     this.#fileRank = LOG_LEVELS.indexOf(fileLevel);
     // Without fileLevel a file replaces stderr (the library's behaviour); with it, both are written.
     this.#consoleRank = options.file === undefined || both ? LOG_LEVELS.indexOf(level) : silent;
-    this.#rank = Math.min(this.#fileRank, this.#consoleRank);
+    const part = partLog('network', options.logger);
+    this.#part = part.debugEnabled ? part : undefined;
+    this.#rank = this.#part === undefined ? Math.min(this.#fileRank, this.#consoleRank) : 0;
     this.level = LOG_LEVELS[this.#rank];
     if (options.file !== undefined && fileLevel !== 'silent') {
       mkdirSync(dirname(options.file), { recursive: true });
@@ -108,16 +116,42 @@ export class ManagerLog {
     this.#write('warning', message);
   }
 
+  /** The same as {@link ManagerLog.warning} (the name a `Logger` has). */
+  warn(message: string): void {
+    this.#write('warning', message);
+  }
+
   error(message: string): void {
     this.#write('error', message);
+  }
+
+  /** Writes `message` to the file only (not the console, the logger or NODE_DEBUG). */
+  fileOnly(level: LogLevel, message: string): void {
+    const rank = LOG_LEVELS.indexOf(level);
+    if (this.#stream === undefined || level === 'silent' || rank < this.#fileRank) return;
+    this.#stream.write(this.#line(level, message));
   }
 
   #write(level: LogLevel, message: string): void {
     if (!this.enabled(level)) return;
     const rank = LOG_LEVELS.indexOf(level);
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(7)} ${message}\n`;
-    if (this.#stream !== undefined && rank >= this.#fileRank) this.#stream.write(line);
-    if (rank >= this.#consoleRank) this.#console.write(line);
+    if (rank >= this.#fileRank || rank >= this.#consoleRank) {
+      const line = this.#line(level, message);
+      if (this.#stream !== undefined && rank >= this.#fileRank) this.#stream.write(line);
+      if (rank >= this.#consoleRank) this.#console.write(line);
+    }
+    const part = this.#part;
+    if (part === undefined) return;
+    if (level === 'debug') part.debug(message);
+    else if (level === 'info') part.info(message);
+    else if (level === 'warning') part.warn(message);
+    else part.error(message);
+  }
+
+  #line(level: LogLevel, message: string): string {
+    // A peer's text may carry newlines: one event stays one line.
+    const text = CONTROL.test(message) ? message.replace(CONTROL_ALL, escapeControl) : message;
+    return `${new Date().toISOString()} ${level.toUpperCase().padEnd(7)} ${text}\n`;
   }
 
   /** Flushes and closes the log file. */
@@ -126,4 +160,11 @@ export class ManagerLog {
     if (stream === undefined || stream.closed) return Promise.resolve();
     return new Promise((resolve) => stream.end(resolve));
   }
+}
+
+const CONTROL = /\p{Cc}/u;
+const CONTROL_ALL = /\p{Cc}/gu;
+
+function escapeControl(char: string): string {
+  return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }

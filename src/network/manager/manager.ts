@@ -67,7 +67,7 @@ import {
   login,
 } from './handshake.js';
 import { AUTHENTICATION_LINE_LIMIT, DEFERRED_LINES_LIMIT, IDENTITY_LINE_LIMIT } from './limits.js';
-import { closingBrace, excerpt, findMember, isHandshakeAnswer } from './line-scan.js';
+import { closingBrace, findMember, isHandshakeAnswer } from './line-scan.js';
 import {
   accessRefusal,
   acquireLock,
@@ -119,6 +119,8 @@ export class Manager {
   readonly #server: Server;
   readonly #database: ManagerDatabase;
   readonly #log: ManagerLog;
+  /** Debug lines go somewhere: only then are they built (the routing path stays as fast as without). */
+  readonly #debug: boolean;
   readonly #auth: AuthenticationMode;
   readonly #readLimit: number;
   readonly #handshakeTimeout: number;
@@ -162,6 +164,7 @@ export class Manager {
     this.#database = init.database;
     this.databasePath = init.database.path;
     this.#log = init.log;
+    this.#debug = init.log.enabled('debug');
     this.#auth = init.auth;
     this.#readLimit = init.readLimit;
     this.#handshakeTimeout = init.handshakeTimeout;
@@ -206,6 +209,12 @@ export class Manager {
     this.#peers.add(peer);
     this.#database.logConnection(peer, peer.networkName, 'new connection request');
     this.#log.info(`new connection request from ${peer.address}`);
+    if (this.#debug) {
+      this.#log.debug(
+        `connection from ${peer.ip}:${peer.port} (${this.tlsEnabled ? 'TLS' : 'plain TCP'}, ` +
+          `authentication: ${this.#auth.kind})`,
+      );
+    }
     void this.#handshake(peer);
   }
 
@@ -272,6 +281,12 @@ export class Manager {
       }
       peer.maxLineBytes = this.#readLimit;
       peer.mode = 'routing';
+      if (this.#debug) {
+        this.#log.debug(
+          `handshake with ${peer.ip}:${peer.port} ok: ${peer.networkName} is a ${check.identity.type}` +
+            (peer.isAdmin ? ' (administrator)' : ''),
+        );
+      }
       // Lines that came in right behind the identity (a client often sends its first request at once).
       for (const line of peer.takeQueuedAnswers()) {
         if (peer.closed) break;
@@ -550,6 +565,13 @@ export class Manager {
 
   // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
   #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
+    if (this.#debug) {
+      // Names and sizes only: the arguments may carry anything.
+      this.#log.debug(
+        `request ${pythonRepr(request.service)}.${String(request.attribute)} (uid ${pythonRepr(String(request.uid ?? ''))}` +
+          `${line === undefined ? '' : `, ${line.length} bytes`}) from ${client.networkName}`,
+      );
+    }
     if (request.service === MANAGER_SERVICE) {
       this.#managerRequest(client, request);
       return;
@@ -780,7 +802,8 @@ export class Manager {
     const requester = reply.requester;
     if (typeof requester !== 'string') {
       // A Python Service answers a line it could not read with requester null: nobody to route it to.
-      this.#log.info(`${pythonRepr(service.name)} sent a reply without a requester: ${excerpt(line)}`);
+      // Its size, not its text: a reply may carry anything.
+      this.#log.info(`${pythonRepr(service.name)} sent a reply without a requester (${line.length} bytes)`);
       return;
     }
     const uid = typeof reply.uid === 'string' ? reply.uid : '';
@@ -804,6 +827,12 @@ export class Manager {
       );
       return;
     }
+    if (this.#debug) {
+      this.#log.debug(
+        `${reply.error === true ? 'error reply' : 'reply'} from ${pythonRepr(service.name)} to ${requester} ` +
+          `(uid ${pythonRepr(uid)}, ${line.length} bytes)`,
+      );
+    }
     this.#toClient(client, line);
   }
 
@@ -819,6 +848,11 @@ export class Manager {
           )}`;
       this.#sendError(service.peer, service.name, 'notification', text);
       return;
+    }
+    if (this.#debug) {
+      this.#log.debug(
+        `notification from ${pythonRepr(service.name)} to ${service.links.size} linked clients (${line.length} bytes)`,
+      );
     }
     for (const client of [...service.links]) this.#toClient(client, line);
   }

@@ -16,6 +16,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { dirname, resolve } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { ManagerStartError } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
 import { stringifyJson } from '../protocol/json.js';
 import { DEFAULT_PORT, errorMessage } from '../protocol/messages.js';
 import {
@@ -75,6 +76,18 @@ export interface ManagerOptions {
   logFileLevel?: LogLevel;
   /** Where the console log goes (see `logFileLevel`). Default: `'stderr'`. */
   logConsole?: 'stderr' | 'stdout';
+  /**
+   * Also send every log record to this logger, debug included: connections (address), handshakes (ok, or
+   * refused and why), each request routed (service, attribute, uid, size), replies and notifications
+   * (size), disconnects. Never a password, a key or a message's arguments. `NODE_DEBUG=farcall:network`
+   * writes the same records to stderr. Default none.
+   */
+  logger?: Logger;
+  /**
+   * @internal Whether the ready line is logged to the console too (default true). `farcall start` prints
+   * it itself, once, and keeps it in the log file.
+   */
+  logReadyLineToConsole?: boolean;
   /** FARCALL_HOME for this Manager (default: `$FARCALL_HOME`, else `~/.farcall`). */
   home?: string;
   /** The largest message a peer may send, in bytes; a longer line is dropped and answered with an error. */
@@ -165,6 +178,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     file: options.logFile,
     fileLevel: options.logFileLevel,
     console: options.logConsole,
+    logger: options.logger,
   });
   let credentials: ManagerCredentials | undefined;
   try {
@@ -257,12 +271,16 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
         ),
     });
   }
+  // Where each TCP peer connects from, read while its socket is open: a TLS handshake that fails because
+  // the peer hung up is reported after its address is gone from the TLS socket.
+  const peerAddresses = new WeakMap<Socket, string>();
   server.on('connection', (raw: Socket) => {
+    if (raw.remoteAddress !== undefined) peerAddresses.set(raw, `${raw.remoteAddress}:${raw.remotePort}`);
     if (manager === undefined) raw.destroy();
     else manager.track(raw);
   });
   server.on('tlsClientError', (error: Error, socket: Socket) => {
-    log.info(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
+    log.info(`TLS handshake with ${tlsPeerAddress(socket, peerAddresses)} failed: ${error.message}`);
   });
 
   const host = options.host ?? '127.0.0.1';
@@ -315,8 +333,19 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       `listening on ${host}:${boundPort}: this computer only (--host 0.0.0.0 accepts other computers)`,
     );
   }
-  log.info(readyLine(manager));
+  if (options.logReadyLineToConsole === false) log.fileOnly('info', readyLine(manager));
+  else log.info(readyLine(manager));
   return manager;
+}
+
+/** `127.0.0.1:53422` for a TLS socket, or `an unknown address (…)` when neither it nor its TCP socket has one. */
+function tlsPeerAddress(socket: Socket, known: WeakMap<Socket, string>): string {
+  if (socket.remoteAddress !== undefined) return `${socket.remoteAddress}:${socket.remotePort}`;
+  // Node's TLS socket keeps the TCP socket it wraps as `_parent` (not public API: only read, and guarded).
+  const parent = (socket as Socket & { _parent?: unknown })._parent;
+  const address = parent instanceof Object ? known.get(parent as Socket) : undefined;
+  // A peer that resets at once is gone before Node reads its address: say so rather than print undefined.
+  return address ?? 'an unknown address (it closed before its address could be read)';
 }
 
 function describe(error: unknown): string {

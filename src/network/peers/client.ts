@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConnectionClosedError, MSLNetworkError } from '../../errors.js';
+import { byteSize, elapsed, type PartLog, partLog } from '../../log/logger.js';
 import { stringifyJson } from '../protocol/json.js';
 import {
   isPlainObject,
@@ -28,6 +29,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_READ_LIMIT,
   Deadline,
+  describeFailure,
   type ManagerAddressOptions,
   ManagerSocket,
   openManagerSocket,
@@ -63,6 +65,7 @@ const CONNECT_OPTION_NAMES = [
   'certificatePrompt',
   'credentialPrompt',
   'requestTimeout',
+  'logger',
 ] as const satisfies readonly (keyof ConnectOptions)[];
 
 /**
@@ -85,6 +88,8 @@ export function filterClientConnectKwargs(options: Record<string, unknown>): Con
 /**
  * Connects to a Network Manager as a Client.
  *
+ * @throws ConnectError when no Manager listens at `host:port` (refused, unknown host); ConnectionTimeoutError
+ *   when it does not answer within `timeout`; TLSError, AuthenticationError when the handshake fails
  * @example
  * ```ts
  * import { connect } from 'farcall/network';
@@ -98,8 +103,10 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
   const port = options.port ?? DEFAULT_PORT;
   const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT;
   const deadline = new Deadline(timeout, `Cannot connect to the Manager at ${host}:${port}`, options.signal);
+  const log = partLog('network', options.logger);
+  let opened: Awaited<ReturnType<typeof openManagerSocket>> | undefined;
   try {
-    const opened = await openManagerSocket(options, deadline);
+    opened = await openManagerSocket(options, deadline);
     const name = options.name ?? 'Client';
     const socket = new ManagerSocket(opened, options.readLimit ?? DEFAULT_READ_LIMIT, {
       onMessage: () => {},
@@ -117,7 +124,14 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
       where: { host, port },
       deadline,
     });
+    if (log.debugEnabled) log.debug(`handshake with ${managerName} ok: connected as client '${name}'`);
     return new Client(socket, managerName, { ...options, ...credentials, host, port, name });
+  } catch (error) {
+    // A failure to connect at all is logged by openManagerSocket.
+    if (log.debugEnabled && opened !== undefined) {
+      log.debug(`handshake with the Manager at ${host}:${port} failed: ${describeFailure(error)}`);
+    }
+    throw error;
   } finally {
     deadline.dispose();
   }
@@ -151,6 +165,7 @@ export class Client implements RequestSender {
   readonly #links = new Map<string, Set<Link>>();
   readonly #requestTimeout: number;
   readonly #credentials: HandshakeCredentials;
+  readonly #log: PartLog;
   #disconnecting: Promise<void> | undefined;
 
   /** @internal Made by {@link connect}. */
@@ -170,6 +185,7 @@ export class Client implements RequestSender {
     };
     this.#requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
     checkTimeout(this.#requestTimeout);
+    this.#log = partLog('network', options.logger);
     socket.handlers = {
       onMessage: (message) => this.#onMessage(message),
       onOversize: (bytes) => this.#requests.noteOversize(bytes, socket.readLimit),
@@ -331,8 +347,25 @@ export class Client implements RequestSender {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const uid = randomUUID();
     const reply = this.#requests.add(uid, service, attribute, admin, timeout, options.signal);
-    this.#socket.write(requestLine(service, attribute, args, kw, uid));
+    const line = requestLine(service, attribute, args, kw, uid);
+    this.#socket.write(line);
+    if (this.#log.debugEnabled) this.#logRequest(`${service}.${attribute}`, uid, line, reply);
     return reply;
+  }
+
+  /** Logs a request and, when it settles, its outcome: names, uid, size and duration, never arguments. */
+  #logRequest(what: string, uid: string, line: string, reply: Promise<unknown>): void {
+    const sent = performance.now();
+    this.#log.debug(
+      `request ${what} (uid ${uid}, ${byteSize(Buffer.byteLength(line))}) sent to ${this.managerName}`,
+    );
+    reply.then(
+      () => this.#log.debug(`request ${what} (uid ${uid}) answered in ${elapsed(sent)}`),
+      (error: unknown) =>
+        this.#log.debug(
+          `request ${what} (uid ${uid}) failed in ${elapsed(sent)}: ${error instanceof Error ? error.name : typeof error}`,
+        ),
+    );
   }
 
   #onMessage(message: unknown): void {
@@ -391,6 +424,7 @@ export class Client implements RequestSender {
 
   #onClose(error: Error | undefined): void {
     const why = error ? ` (${error.message})` : '';
+    if (this.#log.debugEnabled) this.#log.debug(`connection to ${this.managerName} closed${why}`);
     this.#requests.failAll(
       () =>
         new ConnectionClosedError(

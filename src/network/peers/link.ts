@@ -12,15 +12,16 @@ import type { Service } from './service.js';
 export type NotificationHandler = (args: unknown[], kwargs: Record<string, unknown>) => void;
 
 /**
- * What a Link needs from its Client: send a request and get the promise of its reply.
- * @internal
+ * What a Link needs from its Client: send a request and get the promise of its reply. A {@link Client} is
+ * one; you do not implement it.
  */
 export interface RequestSender {
   request(service: string, attribute: string, all: readonly unknown[], admin?: boolean): Promise<unknown>;
   forgetLink(link: Link): void;
 }
 
-type AnyMethod = (...args: never[]) => unknown;
+/** Any function: the members of a Service class that {@link RemoteMethods} keeps. */
+export type AnyMethod = (...args: never[]) => unknown;
 
 /**
  * The methods of a Service class `T` as seen through a link: same parameters (plus optional trailing

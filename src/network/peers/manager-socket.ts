@@ -12,11 +12,13 @@ import { hostname } from 'node:os';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import {
   AbortError,
+  ConnectError,
   ConnectionClosedError,
   ConnectionTimeoutError,
   type FarcallError,
   TLSError,
 } from '../../errors.js';
+import { type Logger, partLog } from '../../log/logger.js';
 import { LineDecoder } from '../../wire/lines.js';
 import { parseJson, stringifyJson } from '../protocol/json.js';
 import { DEFAULT_PORT } from '../protocol/messages.js';
@@ -78,6 +80,13 @@ export interface ManagerAddressOptions {
    * question on the terminal when stdin is a TTY; without a terminal a missing credential is an error.
    */
   credentialPrompt?: CredentialPrompt;
+  /**
+   * Receives debug records: connected (TLS or plain, local port) or why not, the handshake (ok, or failed
+   * and why), each request (service, attribute, uid, size, duration, error class), closed. Never a
+   * password or a request's arguments. `NODE_DEBUG=farcall:network` writes the same lines to stderr.
+   * Default none.
+   */
+  logger?: Logger;
 }
 
 /** The names that mean "this computer". */
@@ -109,6 +118,27 @@ export async function openManagerSocket(
   options: ManagerAddressOptions,
   deadline: Deadline,
 ): Promise<OpenedSocket> {
+  const log = partLog('network', options.logger);
+  if (!log.debugEnabled) return openSocket(options, deadline);
+  const where = `${options.host ?? 'localhost'}:${options.port ?? DEFAULT_PORT}`;
+  try {
+    const opened = await openSocket(options, deadline);
+    log.debug(
+      `connected to ${where} (${opened.tls ? 'TLS' : 'plain TCP'}) from local port ${opened.socket.localPort}`,
+    );
+    return opened;
+  } catch (error) {
+    log.debug(`connecting to ${where} failed: ${describeFailure(error)}`);
+    throw error;
+  }
+}
+
+/** `ConnectError: Cannot connect to …`: an error for a log line. */
+export function describeFailure(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function openSocket(options: ManagerAddressOptions, deadline: Deadline): Promise<OpenedSocket> {
   const host = options.host ?? 'localhost';
   const port = options.port ?? DEFAULT_PORT;
   if (options.disableTls) {
@@ -246,12 +276,12 @@ export function connectError(
     const hint = isLocalhost(host)
       ? 'Make sure a Manager is running on this computer (farcall start).'
       : `Make sure a Manager is running on ${host} and that port ${port} is reachable from here.`;
-    return new ConnectionClosedError(`Cannot connect to ${where}: the connection was refused.\n${hint}`, {
+    return new ConnectError(`Cannot connect to ${where}: the connection was refused.\n${hint}`, {
       cause: error,
     });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new ConnectionClosedError(`Cannot connect to ${where}: the host name '${host}' is unknown.`, {
+    return new ConnectError(`Cannot connect to ${where}: the host name '${host}' is unknown.`, {
       cause: error,
     });
   }
@@ -262,7 +292,7 @@ export function connectError(
       { cause: error },
     );
   }
-  return new ConnectionClosedError(`Cannot connect to ${where}: ${error.message}`, { cause: error });
+  return new ConnectError(`Cannot connect to ${where}: ${error.message}`, { cause: error });
 }
 
 /**

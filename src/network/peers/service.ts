@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { ConnectionClosedError, MSLNetworkError } from '../../errors.js';
+import { byteSize, type PartLog, partLog } from '../../log/logger.js';
 import { stringifyJson } from '../protocol/json.js';
 import { isPlainObject } from '../protocol/messages.js';
 import { serviceCallArguments, splitKwargs } from './call-arguments.js';
@@ -15,6 +16,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_READ_LIMIT,
   Deadline,
+  describeFailure,
   type ManagerAddressOptions,
   ManagerSocket,
   openManagerSocket,
@@ -79,6 +81,7 @@ export class Service {
   #closed: Promise<void> = Promise.resolve();
   #disconnecting = false;
   #starting = false;
+  #log: PartLog = partLog('network');
 
   constructor(options: ServiceOptions = {}) {
     this.#name = options.name ?? new.target.name;
@@ -132,6 +135,7 @@ export class Service {
 
   async #start(options: ServiceStartOptions): Promise<void> {
     if (options.name !== undefined) this.#name = options.name;
+    this.#log = partLog('network', options.logger);
     const host = options.host ?? 'localhost';
     const port = options.port ?? DEFAULT_PORT;
     const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT;
@@ -174,9 +178,23 @@ export class Service {
       );
     } catch (error) {
       socket?.destroy();
+      // A failure to connect at all is logged by openManagerSocket.
+      if (this.#log.debugEnabled && socket !== undefined) {
+        this.#log.debug(
+          `starting the '${this.#name}' Service at ${host}:${port} failed: ${describeFailure(error)}`,
+        );
+      }
       throw error;
     } finally {
       deadline.dispose();
+    }
+    if (this.#log.debugEnabled) {
+      this.#log.debug(
+        `handshake with the Manager at ${host}:${port} ok: the '${this.#name}' Service is accepted`,
+      );
+      void socket.closed.then(() =>
+        this.#log.debug(`the '${this.#name}' Service's connection to ${host}:${port} closed`),
+      );
     }
     this.#socket = socket;
     this.#disconnecting = false;
@@ -303,6 +321,11 @@ export class Service {
     }
     const args = Array.isArray(message.args) ? (message.args as unknown[]) : [];
     const kw = isPlainObject(message.kwargs) ? message.kwargs : {};
+    if (this.#log.debugEnabled) {
+      this.#log.debug(
+        `request ${attribute} (uid ${uid}, ${args.length} args, ${Object.keys(kw).length} kwargs) from ${requester ?? 'nobody'}`,
+      );
+    }
     let resolved: ReturnType<typeof resolveAttribute>;
     try {
       resolved = resolveAttribute(this, Service.prototype, attribute, this.#ignored);
@@ -394,11 +417,18 @@ export class Service {
       return;
     }
     socket.write(`${text}\r\n`);
+    if (this.#log.debugEnabled) {
+      this.#log.debug(`reply (uid ${uid}, ${byteSize(Buffer.byteLength(text))}) to ${requester ?? 'nobody'}`);
+    }
   }
 
   #sendError(error: ErrorReply, requester: string | null, uid: string): void {
     const socket = this.#socket;
     if (socket === undefined || !socket.isOpen) return;
+    if (this.#log.debugEnabled) {
+      // The error's class only: its message may quote the arguments.
+      this.#log.debug(`error reply (uid ${uid}) to ${requester ?? 'nobody'}: ${error.message.split(':')[0]}`);
+    }
     socket.send({
       error: true,
       message: error.message,

@@ -74,10 +74,20 @@ export function keyPath(hostname: string, home?: string, options?: HomePathOptio
 }
 
 /**
- * A new log file name for a Manager started now: `logs/manager-<YYYYMMDDTHHMMSS>.log` (the folder is
- * created if `create` is set).
+ * A new log file name for a Manager started now, as msl-network names it: `logs/manager-YYYY-MM-DD-HH-MM-SS.log`
+ * in local time (the folder is created if `create` is set). A Manager started in the same second appends
+ * to the same file.
+ *
+ * @example
+ * ```ts
+ * defaultLogFile('/home/me/.farcall', {}, new Date(2026, 0, 2, 3, 4, 5));
+ * // '/home/me/.farcall/logs/manager-2026-01-02-03-04-05.log'
+ * ```
  */
 export function defaultLogFile(home?: string, options?: HomePathOptions, now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const stamp =
+    `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}-` +
+    `${two(now.getHours())}-${two(now.getMinutes())}-${two(now.getSeconds())}`;
   return join(logsDir(home, options), `manager-${stamp}.log`);
 }
