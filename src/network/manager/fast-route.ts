@@ -40,7 +40,9 @@ export function isForwardableRequest(fields: RoutingFields): boolean {
 
 /**
  * The request the router sees for a line {@link isForwardableRequest} took: its routing members, with
- * empty `args`/`kwargs` in place of the real ones (which stay in the line's bytes, forwarded as they are).
+ * empty `args`/`kwargs` in place of the real ones (which stay in the line's bytes, forwarded as they are:
+ * the router splices `requester` into such a line; it re-serialises only a request it cannot splice,
+ * one with a `requester` of its own or no closing brace, which this path never takes).
  */
 export function forwardableRequest(fields: RoutingFields): RequestMessage {
   return {
@@ -69,11 +71,16 @@ export function notificationOf(fields: RoutingFields): NotificationMessage {
 }
 
 /**
- * The reply the router sees: its `requester` and `uid` when they are strings. A member of another type
+ * The reply the router sees: its `error` flag (true only for `"error": true`, as a parsed reply's
+ * `reply.error === true`), and its `requester` and `uid` when they are strings. A member of another type
  * is left out, as the router checks the types itself (`requester` null: nobody to route it to).
  */
 export function replyOf(fields: RoutingFields): ReplyMessage | ErrorMessage {
-  const reply = { error: false, result: null, requester: fields.requester ?? null } as ReplyMessage;
+  const reply = {
+    error: fields.error === true,
+    result: null,
+    requester: fields.requester ?? null,
+  } as ReplyMessage | ErrorMessage;
   // A uid that is not a string stays absent: the router reads it as "" then, as for a parsed reply.
   if (fields.uid !== undefined) reply.uid = fields.uid;
   return reply;
