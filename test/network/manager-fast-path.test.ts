@@ -86,4 +86,29 @@ describe('Manager fast path', () => {
     svc.send('{"error": false, "requester": null, "result": 1, "uid": "x"}');
     expect(await client.silentFor(100)).toBe(true);
   });
+
+  it('forwards lines that arrive together in order, in one write per destination, large ones uncopied', async () => {
+    await using f = await managerFixture();
+    const { client, svc, name } = await linkedPair(f.manager.port);
+    // 500 pipelined requests in one write reach the Service in order.
+    const requests = Array.from(
+      { length: 500 },
+      (_, i) =>
+        `{"args": [${i}], "attribute": "echo", "error": false, "kwargs": {}, "service": "Echo", "uid": "p${i}"}`,
+    );
+    client.socket.write(`${requests.join('\r\n')}\r\n`);
+    for (let i = 0; i < requests.length; i++) {
+      expect(await svc.next()).toBe(`${requests[i].slice(0, -1)}, "requester": ${JSON.stringify(name)}}`);
+    }
+    // Replies of more than 1 MiB together (written as they are) and small ones keep their order and bytes.
+    const big = `{"error": false, "requester": ${JSON.stringify(name)}, "result": "${'x'.repeat(1_500_000)}", "uid": "p0"}`;
+    const small = (i: number) =>
+      `{"error": false, "requester": ${JSON.stringify(name)}, "result": ${i}, "uid": "p${i}"}`;
+    const notification = '{"error": false, "result": [[], {}], "service": "Echo", "uid": "notification"}';
+    svc.socket.write(`${small(1)}\r\n${big}\r\n${notification}\r\n${small(2)}\r\n`);
+    expect(await client.next()).toBe(small(1));
+    expect(await client.next()).toBe(big);
+    expect(await client.next()).toBe(notification);
+    expect(await client.next()).toBe(small(2));
+  });
 });
