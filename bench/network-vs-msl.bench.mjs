@@ -267,6 +267,14 @@ try {
       better: 'higher',
       pass: rate.farcall >= 5 * rate['msl-network'],
     });
+    // What any Manager could reach with these peers: the bare relay in its place (no routing at all).
+    report({
+      bench: 'network-vs-msl',
+      metric: `${IN_FLIGHT} in flight: the bare relay's ÷ msl-network's (the peers' ceiling)`,
+      unit: '×',
+      value: rate.floor / rate['msl-network'],
+      better: 'higher',
+    });
   }
   for (const path of paths) await path.client?.disconnect();
 

@@ -6,7 +6,11 @@
  */
 import type { ClientState, ServiceState } from './peer-state.js';
 
-/** Pauses `client` if the request just forwarded to `service` filled the Service's socket. */
+/**
+ * Pauses `client` if the requests forwarded to `service` filled the Service's socket. (The writes of one
+ * chunk of input go out together when it is done: the socket reports its need to drain after that write,
+ * so the client is stopped at its next request, one chunk later at most.)
+ */
 export function throttle(client: ClientState, service: ServiceState): void {
   if (!service.peer.socket.writableNeedDrain || service.blocked.has(client)) return;
   client.peer.socket.pause();

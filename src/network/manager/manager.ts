@@ -11,7 +11,9 @@
  *
  * This file is the routing core. Beside it: `start-manager.ts` (options, credentials, listening),
  * `links.ts` (links and locks), `pending-requests.ts`, `flow-control.ts`, `peer-state.ts`,
- * `handshake.ts`, `admin.ts` and `peer.ts` (one connection's lines and limits).
+ * `handshake.ts`, `admin.ts`, `peer.ts` (one connection's lines and limits) and the fast path:
+ * `routing-fields.ts` (a line's routing members without parsing it), `fast-route.ts` (which lines
+ * take it) and `outgoing-lines.ts` (one write per destination per chunk of input).
  *
  * @example
  * ```ts
@@ -48,6 +50,14 @@ import { jsonDecodeErrorMessage, parseTerminalLine } from '../protocol/terminal.
 import { localHostname } from '../shared/certificates.js';
 import { type AdminContext, runAdminRequest } from './admin.js';
 import type { ManagerDatabase } from './database.js';
+import {
+  forwardableRequest,
+  isForwardableRequest,
+  isNotification,
+  isServiceAnswer,
+  notificationOf,
+  replyOf,
+} from './fast-route.js';
 import { dropBlocked, isBlocked, throttle, unblock } from './flow-control.js';
 import {
   type AuthenticationMode,
@@ -80,6 +90,7 @@ import {
   type ServiceState,
 } from './peer-state.js';
 import { addPending, dropClientPending, takeAllPending, takePending } from './pending-requests.js';
+import { scanRoutingFields } from './routing-fields.js';
 
 const MANAGER_ATTRIBUTES = { identity: '() -> dict', link: '(service: str) -> bool' };
 
@@ -402,6 +413,21 @@ export class Manager {
       }
       return;
     }
+    // The fast path: a request to a Service, a reply or a notification is routed by its routing members
+    // and forwarded as the bytes it came in, never parsed into values; everything else is parsed below.
+    const fields = scanRoutingFields(line);
+    if (fields !== undefined) {
+      if (state.kind === 'client') {
+        if (isForwardableRequest(fields)) {
+          this.#request(state, forwardableRequest(fields), line);
+          return;
+        }
+      } else if (isServiceAnswer(fields)) {
+        if (isNotification(fields)) this.#notify(state, notificationOf(fields), line);
+        else this.#routeReply(state, replyOf(fields), line);
+        return;
+      }
+    }
     const text = line.toString('utf8');
     let value: unknown;
     try {
@@ -596,7 +622,7 @@ export class Manager {
   // Every message the Manager writes to a peer on its own behalf or for a Service: a peer that stops
   // reading is disconnected once its unsent backlog passes the limit.
   #checkBacklog(peer: PeerConnection): void {
-    const unsent = peer.socket.writableLength;
+    const unsent = peer.unsentBytes;
     if (unsent <= this.#backlogLimit || peer.socket.destroyed) return;
     this.#log.warning(
       `${peer.networkName} does not read what the Manager sends (${unsent} bytes unsent, over the ` +

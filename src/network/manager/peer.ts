@@ -1,7 +1,7 @@
 /**
- * One socket accepted by the Manager: its address, its line framing, its writes (coalesced per turn
- * of the event loop), and a queue of lines for the steps that wait for an answer (the handshake, an
- * admin login in the middle of a session).
+ * One socket accepted by the Manager: its address, its line framing, its writes (gathered while one
+ * chunk of input is handled, see `outgoing-lines.ts`), and a queue of lines for the steps that wait for
+ * an answer (the handshake, an admin login in the middle of a session).
  *
  * Internal to the Manager.
  * @module
@@ -12,45 +12,16 @@ import { isIPv4 } from 'node:net';
 import { ConnectionClosedError, FarcallTimeoutError } from '../../errors.js';
 import { LineDecoder } from '../../wire/lines.js';
 import { localHostname } from '../shared/certificates.js';
+import { LINE_END, OutgoingLines, WriteScope } from './outgoing-lines.js';
 
-// Lines up to this size are copied into one buffer per write; longer ones are written as they are.
-const COPY_LIMIT = 64 * 1024;
 // Lines sent ahead during the handshake (not asked for yet) are queued up to this many bytes or lines;
 // past that the socket is paused until the handshake takes them.
 const ANSWER_QUEUE_LIMIT = 1024 * 1024;
 const ANSWER_QUEUE_LINES = 1000;
 
-/**
- * Coalesces the writes caused by one chunk of input: while a chunk is decoded, every socket written to
- * is corked, and all are uncorked when the chunk is done. One message in → one write out, as before;
- * 2000 pipelined messages in one chunk → one `writev` per destination instead of 2000 syscalls.
- */
-class WriteBatch {
-  #depth = 0;
-  readonly #corked = new Set<Socket>();
-
-  run(work: () => void): void {
-    this.#depth++;
-    try {
-      work();
-    } finally {
-      if (--this.#depth === 0 && this.#corked.size > 0) {
-        const corked = [...this.#corked];
-        this.#corked.clear();
-        for (const socket of corked) socket.uncork();
-      }
-    }
-  }
-
-  // Called before a write: corks `socket` for the rest of the batch (once).
-  enlist(socket: Socket): void {
-    if (this.#depth === 0 || this.#corked.has(socket)) return;
-    this.#corked.add(socket);
-    socket.cork();
-  }
-}
-
-const batch = new WriteBatch();
+// The writes caused by one chunk of input are gathered and sent as one buffer per destination when
+// the chunk is done (one message in: one write out; 2000 pipelined: still one write per destination).
+const scope = new WriteScope();
 
 /** What the LineDecoder kept of a line it dropped for being over the limit. */
 export interface OversizeSample {
@@ -117,6 +88,7 @@ export class PeerConnection {
   failures = 0;
   readonly #decoder: LineDecoder;
   readonly #handlers: PeerHandlers;
+  readonly #out: OutgoingLines;
   #answers: Buffer[] = [];
   #answerBytes = 0;
   #answersPaused = false;
@@ -141,6 +113,7 @@ export class PeerConnection {
     this.hostname = isLoopback(this.ip) ? localHostname() : this.ip;
     this.address = `${this.hostname}:${this.port}`;
     this.networkName = this.address;
+    this.#out = new OutgoingLines(socket, scope);
     this.#decoder = new LineDecoder({
       maxLineBytes,
       sampleBytes: 4096,
@@ -153,7 +126,7 @@ export class PeerConnection {
         }),
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => batch.run(() => this.#push(chunk)));
+    socket.on('data', (chunk: Buffer) => scope.run(() => this.#push(chunk)));
     socket.on('end', () => {
       // The unfinished last line is still read (a peer that writes one message and closes meant it);
       // it is within this connection's line limit like any other.
@@ -282,35 +255,27 @@ export class PeerConnection {
   }
 
   /**
-   * Writes one message (text without its line end) with a single `write()`: for a message, one
-   * buffer is cheaper than corking, and Node writes it at once when the socket is idle.
+   * Bytes written to this peer and not yet sent: the socket's unsent bytes plus those gathered for the
+   * chunk being handled.
    */
+  get unsentBytes(): number {
+    return this.socket.writableLength + this.#out.gatheredBytes;
+  }
+
+  /** Writes one message (text without its line end). */
   send(text: string): void {
     if (this.#closed) return;
-    batch.enlist(this.socket);
-    this.socket.write(`${text}\r\n`);
+    this.#out.write(Buffer.from(`${text}\r\n`));
   }
 
   /**
-   * Writes a line given as bytes (without its line end), plus an optional suffix text, as one buffer
-   * (or, for a large line, as two writes, so a 100 MB message is not copied).
+   * Writes a line given as bytes (without its line end), plus an optional suffix text. The bytes are
+   * copied once, into the one buffer sent when the chunk being handled is done; more than 1 MiB
+   * (a large line) is written as it is, never copied.
    */
   sendBytes(line: Buffer, suffix?: string): void {
     if (this.#closed) return;
-    const tail = suffix === undefined ? '\r\n' : `${suffix}\r\n`;
-    batch.enlist(this.socket);
-    if (line.length > COPY_LIMIT) {
-      this.socket.cork();
-      this.socket.write(line);
-      this.socket.write(tail);
-      this.socket.uncork();
-      return;
-    }
-    const tailBytes = Buffer.byteLength(tail);
-    const out = Buffer.allocUnsafe(line.length + tailBytes);
-    line.copy(out, 0);
-    out.write(tail, line.length);
-    this.socket.write(out);
+    this.#out.write(line, suffix === undefined ? LINE_END : Buffer.from(`${suffix}\r\n`));
   }
 
   /** Flushes what was written and closes the socket (idempotent). */
@@ -318,6 +283,8 @@ export class PeerConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.mode = 'closed';
+    // What was written before the close goes out before the end.
+    this.#out.flush();
     this.#releaseUnfinished();
     this.#answers = [];
     const waiter = this.#waiter;
