@@ -130,6 +130,28 @@ describe('farcall start --log-file', () => {
   });
 });
 
+describe('farcall start with a log file that cannot be written', () => {
+  it('(a full disk: /dev/full) says so once and keeps serving, at debug level, without the file', async () => {
+    const m = await start(['--disable-tls', '--log-file', '/dev/full', '--log-level', 'info']);
+    for (let i = 0; i < 3; i++) {
+      const client = await network.connect({
+        host: '127.0.0.1',
+        port: m.port,
+        disableTls: true,
+        name: `c${i}`,
+      });
+      expect(await client.identities()).toBeTypeOf('object');
+      await client.disconnect();
+    }
+    await m.stop();
+    const said =
+      m.stdout().match(/the log file \/dev\/full cannot be written \(.*ENOSPC.*\); logging to it stopped/g) ??
+      [];
+    expect(said).toHaveLength(1);
+    expect(m.child.exitCode === 0 || m.child.signalCode === 'SIGTERM').toBe(true);
+  });
+});
+
 describe('farcall start --auth-password', () => {
   it('- asks on a terminal; without one it fails with one line naming --auth-password-file', async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {

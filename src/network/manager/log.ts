@@ -75,7 +75,9 @@ export class ManagerLog {
   readonly #consoleRank: number;
   readonly #fileRank: number;
   readonly #rank: number;
-  readonly #stream: WriteStream | undefined;
+  #stream: WriteStream | undefined;
+  /** Lines not written because the file could not keep up (see {@link LOG_FILE_MAX_QUEUED_BYTES}). */
+  #dropped = 0;
   readonly #console: NodeJS.WriteStream;
   /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
   readonly #part: PartLog | undefined;
@@ -95,8 +97,39 @@ export class ManagerLog {
     this.level = LOG_LEVELS[this.#rank];
     if (options.file !== undefined && fileLevel !== 'silent') {
       mkdirSync(dirname(options.file), { recursive: true });
-      this.#stream = createWriteStream(options.file, { flags: 'a' });
+      const stream = createWriteStream(options.file, { flags: 'a' });
+      // A full disk or a file that cannot be written must not take the Manager down: say so once on the
+      // console and keep serving without the file.
+      stream.on('error', (error) => {
+        if (this.#stream === stream) this.#stream = undefined;
+        this.#console.write(
+          this.#line(
+            'error',
+            `the log file ${options.file} cannot be written (${error.message}); logging to it stopped`,
+          ),
+        );
+      });
+      stream.on('drain', () => {
+        if (this.#dropped === 0 || this.#stream !== stream) return;
+        const dropped = this.#dropped;
+        this.#dropped = 0;
+        stream.write(
+          this.#line('warning', `${dropped} log line(s) were dropped: the log file could not keep up`),
+        );
+      });
+      this.#stream = stream;
     }
+  }
+
+  /** Writes one line to the file, or drops it (counted) while the file is too far behind. */
+  #toFile(line: string): void {
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    if (stream.writableLength > LOG_FILE_MAX_QUEUED_BYTES) {
+      this.#dropped++;
+      return;
+    }
+    stream.write(line);
   }
 
   /** Whether messages of `level` are written anywhere (to skip building expensive messages). */
@@ -129,7 +162,7 @@ export class ManagerLog {
   fileOnly(level: LogLevel, message: string): void {
     const rank = LOG_LEVELS.indexOf(level);
     if (this.#stream === undefined || level === 'silent' || rank < this.#fileRank) return;
-    this.#stream.write(this.#line(level, message));
+    this.#toFile(this.#line(level, message));
   }
 
   #write(level: LogLevel, message: string): void {
@@ -137,7 +170,7 @@ export class ManagerLog {
     const rank = LOG_LEVELS.indexOf(level);
     if (rank >= this.#fileRank || rank >= this.#consoleRank) {
       const line = this.#line(level, message);
-      if (this.#stream !== undefined && rank >= this.#fileRank) this.#stream.write(line);
+      if (this.#stream !== undefined && rank >= this.#fileRank) this.#toFile(line);
       if (rank >= this.#consoleRank) this.#console.write(line);
     }
     const part = this.#part;
@@ -161,6 +194,12 @@ export class ManagerLog {
     return new Promise((resolve) => stream.end(resolve));
   }
 }
+
+/**
+ * The most bytes of log lines that may wait for the log file (16 MiB). Beyond that lines are dropped and
+ * counted, and the count is written once the file catches up: a slow disk never grows the Manager's memory.
+ */
+export const LOG_FILE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 const CONTROL = /\p{Cc}/u;
 const CONTROL_ALL = /\p{Cc}/gu;
