@@ -12,15 +12,21 @@ export interface Server32ProxyClient {
   shutdownServer32(options?: ShutdownOptions): Promise<Server32Output>;
 }
 
-/** One member of the server, as the proxy offers it: a method keeps its arguments and returns a promise. */
+/**
+ * One member of the server, as the proxy offers it: a method keeps its arguments and returns a promise; a
+ * property (a field or a getter) is awaited for its value, `await proxy.serialNumber`, as with an rpc proxy
+ * (`farcall/rpc`'s `Remote<T>`). Both are one `request32(name, ...args)`.
+ */
 export type Server32ProxyMember<M> = M extends (...args: infer A) => infer R
   ? (...args: A) => Promise<Awaited<R>>
-  : () => Promise<Awaited<M>>;
+  : PromiseLike<Awaited<M>>;
 
 /**
- * The proxy of a server of type `T` (your Server32 subclass): each public method and property of `T` —
- * not those of the Server32 base class — becomes an async function. A property is read by calling it
- * with no arguments (`await proxy.serialNumber()`), as `request32('serialNumber')` does.
+ * The proxy of a server of type `T` (your Server32 subclass): each public method of `T` — not those of the
+ * Server32 base class — becomes an async function, and each property is awaited for its value
+ * (`await proxy.serialNumber`, which sends `request32('serialNumber')`), as with an rpc proxy. (Calling a
+ * property, `proxy.serialNumber()`, also works at run time, as msl-loadlib's `request32` does; it is not
+ * typed, so code reads one way.)
  *
  * Built-ins start with `$` so they never shadow a server member: `$client` (the Client64),
  * `$shutdown()` (= `$client.shutdownServer32()`); `await using` shuts the server down.
@@ -47,7 +53,14 @@ export function createServer32Proxy<T, C extends Server32ProxyClient>(client: C)
       if (typeof key !== 'string' || key === 'then') return undefined;
       let member = members.get(key);
       if (member === undefined) {
-        member = (...args: unknown[]) => client.request32(key, ...args);
+        const call = (...args: unknown[]) => client.request32(key, ...args);
+        // `await proxy.label` reads a property: a member is thenable (one request32 per await), as an rpc
+        // proxy's path is.
+        Object.defineProperty(call, 'then', {
+          value: (resolve: (value: unknown) => unknown, reject: (reason: unknown) => unknown) =>
+            client.request32(key).then(resolve, reject),
+        });
+        member = call;
         members.set(key, member);
       }
       return member;

@@ -193,16 +193,19 @@ export class RPCClient extends EventEmitter<RPCClientEvents> implements AsyncDis
    * ```ts
    * const scanner = client.get<Scanner>('scanner');
    * await scanner.start(10);
+   * // A server with allowPublicAttrs: its data fields are typed too.
+   * const rate: number = await client.get<Scanner, true>('scanner').rate;
    * ```
+   * @typeParam F - `true` when the server's policy has `allowPublicAttrs`: see {@link Remote}
    */
-  get<T = unknown>(name: string): Remote<T> {
+  get<T = unknown, F extends boolean = false>(name: string): Remote<T, F> {
     // One proxy per name, so `client.get('calc').add(…)` in a loop reuses its cached member proxies.
     let proxy = this.#named.get(name);
     if (proxy === undefined) {
       proxy = createProxy(new ChannelTarget(this.connection, name));
       this.#named.set(name, proxy);
     }
-    return proxy as Remote<T>;
+    return proxy as Remote<T, F>;
   }
 
   /**

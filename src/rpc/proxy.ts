@@ -39,15 +39,16 @@ export type HasMethods<T> = true extends {
 /**
  * What a remote call resolves to (returnType 'auto'): the awaited result, where a function comes back as
  * a callable proxy and an object with methods (a class instance) as a proxy of it. Plain data stays data.
+ * `F` is {@link Remote}'s: whether data fields are typed.
  */
-export type RemoteResult<R> =
+export type RemoteResult<R, F extends boolean = false> =
   Awaited<R> extends (...args: infer A) => infer R2
-    ? RemoteFunction<A, R2>
+    ? RemoteFunction<A, R2, F>
     : Awaited<R> extends ByValueObject
       ? Awaited<R>
       : Awaited<R> extends object
         ? HasMethods<Awaited<R>> extends true
-          ? Remote<Awaited<R>>
+          ? Remote<Awaited<R>, F>
           : Awaited<R>
         : Awaited<R>;
 
@@ -55,44 +56,71 @@ export type RemoteResult<R> =
  * What `for await` gives over a remote iterable (an async generator, a class with `[Symbol.iterator]`):
  * its items as a call returns them. Strings are not iterated.
  */
-export type RemoteIteration<R> =
+export type RemoteIteration<R, F extends boolean = false> =
   Awaited<R> extends string
     ? unknown
     : Awaited<R> extends AsyncIterable<infer E>
-      ? AsyncIterable<RemoteResult<E>>
+      ? AsyncIterable<RemoteResult<E, F>>
       : Awaited<R> extends Iterable<infer E>
-        ? AsyncIterable<RemoteResult<E>>
+        ? AsyncIterable<RemoteResult<E, F>>
         : unknown;
 
 /**
  * A remote function or method: the same parameters, a Promise of the result; for an iterable result the
  * promise is also async-iterable (`for await (const x of proxy.items())`).
  */
-export type RemoteFunction<A extends unknown[], R> = (
+export type RemoteFunction<A extends unknown[], R, F extends boolean = false> = (
   ...args: A
-) => Promise<RemoteResult<R>> & RemoteIteration<R>;
+) => Promise<RemoteResult<R, F>> & RemoteIteration<R, F>;
 
 /** A remote data member or getter: awaitable for its value, and a path to its own members. */
-export type RemoteProperty<V> = PromiseLike<RemoteResult<V>> &
-  (V extends object ? RemoteMembers<V> : unknown);
+export type RemoteProperty<V, F extends boolean = false> = PromiseLike<RemoteResult<V, F>> &
+  (V extends object ? RemoteMembers<V, F> : unknown);
 
 /** One member of a remote object, seen through a proxy. */
-export type RemoteMember<V> = V extends abstract new (
+export type RemoteMember<V, F extends boolean = false> = V extends abstract new (
   ...args: infer A
 ) => infer I
-  ? RemoteClass<A, I>
+  ? RemoteClass<A, I, F>
   : V extends (...args: infer A) => infer R
-    ? RemoteFunction<A, R>
-    : RemoteProperty<V>;
+    ? RemoteFunction<A, R, F>
+    : RemoteProperty<V, F>;
 
 /** A remote class: `await new proxy(...args)` constructs on the owner and gives a proxy of the instance. */
-export type RemoteClass<A extends unknown[], I> = new (...args: A) => Promise<Remote<I>>;
+export type RemoteClass<A extends unknown[], I, F extends boolean = false> = new (
+  ...args: A
+) => Promise<Remote<I, F>>;
 
-/** The public members of `T` (names starting with `_` are never reachable), seen through a proxy. */
-export type RemoteMembers<T> = {
-  readonly [K in keyof T as K extends `_${string}` ? never : K extends string ? K : never]: RemoteMember<
-    T[K]
-  >;
+type IfEquals<X, Y, A, B> = (<G>() => G extends X ? 1 : 2) extends <G>() => G extends Y ? 1 : 2 ? A : B;
+type Writable<O> = { -readonly [Q in keyof O]: O[Q] };
+
+/**
+ * The members of `T` a default policy lets a peer reach: methods (and function-valued members) and `readonly`
+ * members, which is how TypeScript types a getter. A writable data field needs the server's
+ * `allowPublicAttrs`, so it is typed only by `Remote<T, true>`.
+ */
+export type ReachableKeys<T, F extends boolean = false> = keyof T extends infer K
+  ? K extends keyof T & string
+    ? K extends `_${string}`
+      ? never
+      : F extends true
+        ? K
+        : T[K] extends (...args: never[]) => unknown
+          ? K
+          : T[K] extends abstract new (
+                ...args: never[]
+              ) => unknown
+            ? K
+            : IfEquals<Pick<T, K>, Writable<Pick<T, K>>, never, K>
+    : never
+  : never;
+
+/**
+ * The public members of `T` (names starting with `_` are never reachable), seen through a proxy: see
+ * {@link ReachableKeys} for which.
+ */
+export type RemoteMembers<T, F extends boolean = false> = {
+  readonly [K in ReachableKeys<T, F>]: RemoteMember<T[K], F>;
 };
 
 /** A proxy of an object whose type is not known: every member is reachable, results are `unknown`. */
@@ -109,29 +137,37 @@ export type UntypedRemoteMember = ((...args: unknown[]) => Promise<unknown> & As
   UntypedRemote;
 
 /**
- * The proxy of a remote object of type `T`: its public methods return Promises of their results, its
- * getters and fields are awaitable. Without a type argument every member is reachable and untyped.
+ * The proxy of a remote object of type `T`, typed as the server's default policy serves it: its methods
+ * return Promises of their results, its getters (`readonly` members) are awaitable; a writable data field
+ * is not typed, because reading it needs the server's `allowPublicAttrs`. With such a server, use
+ * `Remote<T, true>`, which types every public member. Without a type argument every member is reachable
+ * and untyped.
+ *
+ * @typeParam F - `true` when the server's policy has `allowPublicAttrs` (or `allowAll`): data fields typed too
  *
  * @example
  * ```ts
- * interface Scanner { start(rate: number): number; readonly status: string }
+ * class Scanner { rate = 10; start(rate: number): number { return rate; } get status(): string { return 'idle'; } }
  * const scanner: Remote<Scanner> = client.get<Scanner>('scanner');
  * const n: number = await scanner.start(10);   // type-checked end to end
- * const s: string = await scanner.status;
+ * const s: string = await scanner.status;      // a getter: readable under the default policy
+ * // await scanner.rate;                       // a type error: a data field needs allowPublicAttrs
+ * const open: Remote<Scanner, true> = client.get<Scanner>('scanner');
+ * const rate: number = await open.rate;        // when the server has allowPublicAttrs
  * ```
  */
-export type Remote<T = unknown> = unknown extends T
+export type Remote<T = unknown, F extends boolean = false> = unknown extends T
   ? UntypedRemote
-  : RemoteMembers<T> &
+  : RemoteMembers<T, F> &
       Disposable &
       AsyncDisposable &
-      RemoteIteration<T> &
+      RemoteIteration<T, F> &
       (T extends abstract new (
         ...args: infer A
       ) => infer I
-        ? RemoteClass<A, I>
+        ? RemoteClass<A, I, F>
         : T extends (...args: infer A) => infer R
-          ? RemoteFunction<A, R>
+          ? RemoteFunction<A, R, F>
           : unknown);
 
 // ---------------------------------------------------------------------------------------------------------

@@ -364,8 +364,8 @@ export class ProcessSpawner implements AsyncDisposable {
    * const sum = await worker.get<Calculator>('calc').add(1, 2);
    * ```
    */
-  get<T = unknown>(name: string): Remote<T> {
-    return this.client.get<T>(name);
+  get<T = unknown, F extends boolean = false>(name: string): Remote<T, F> {
+    return this.client.get<T, F>(name);
   }
 
   /**

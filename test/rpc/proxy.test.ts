@@ -264,6 +264,17 @@ describe('types', () => {
     const status: string = await typed.status;
     expect([rate, status]).toEqual([2, 'idle']);
   });
+
+  test('Remote<T> types what the default policy serves: methods and getters, not writable data fields', async () => {
+    const { proxy } = await scanner();
+    const typed: Remote<Scanner> = proxy;
+    expect(await typed.status).toBe('idle'); // a getter: readonly in the type, served by default
+    // @ts-expect-error a writable data field needs the server's allowPublicAttrs: not typed by Remote<T>
+    await expect(typed.calls).rejects.toBeInstanceOf(AccessDeniedError);
+    const open: Remote<Scanner, true> = proxy as unknown as Remote<Scanner, true>;
+    const { proxy: allowed } = await scanner({ allowPublicAttrs: true });
+    expect(await (allowed as unknown as typeof open).calls).toBe(0);
+  });
 });
 
 describe('probing by serializers and test frameworks', () => {

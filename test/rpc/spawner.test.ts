@@ -146,7 +146,7 @@ describe('ProcessSpawner.spawn', () => {
 
   test('the policy, importable and callTimeout options apply to the child', async () => {
     const denied = await spawnChild();
-    await expect(denied.get<{ settings: { rate: number } }>('calc').settings).rejects.toBeInstanceOf(
+    await expect(denied.get<{ settings: { rate: number } }, true>('calc').settings).rejects.toBeInstanceOf(
       AccessDeniedError,
     );
     const child = await spawnChild({
@@ -154,7 +154,7 @@ describe('ProcessSpawner.spawn', () => {
       importable: ['node:path'],
       callTimeout: 200,
     });
-    expect(await child.get<{ settings: { rate: number } }>('calc').settings).toEqual({ rate: 10 });
+    expect(await child.get<{ settings: { rate: number } }, true>('calc').settings).toEqual({ rate: 10 });
     const path = await child.client.import<typeof import('node:path')>('node:path');
     expect(await path.join('a', 'b')).toBe('a/b');
     await expect(child.client.import('node:fs')).rejects.toBeInstanceOf(AccessDeniedError);
