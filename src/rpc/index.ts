@@ -61,6 +61,7 @@ export {
   type HasMethods,
   isProxy,
   options,
+  type ReachableKeys,
   type Remote,
   type RemoteClass,
   type RemoteFunction,

@@ -91,9 +91,6 @@ export type RemoteClass<A extends unknown[], I, F extends boolean = false> = new
   ...args: A
 ) => Promise<Remote<I, F>>;
 
-type IfEquals<X, Y, A, B> = (<G>() => G extends X ? 1 : 2) extends <G>() => G extends Y ? 1 : 2 ? A : B;
-type Writable<O> = { -readonly [Q in keyof O]: O[Q] };
-
 /**
  * The members of `T` a default policy lets a peer reach: methods (and function-valued members) and `readonly`
  * members, which is how TypeScript types a getter. A writable data field needs the server's
@@ -111,7 +108,14 @@ export type ReachableKeys<T, F extends boolean = false> = keyof T extends infer 
                 ...args: never[]
               ) => unknown
             ? K
-            : IfEquals<Pick<T, K>, Writable<Pick<T, K>>, never, K>
+            : // K is readonly when Pick<T, K> differs from its writable copy (the exact-equality test).
+              (<G>() => G extends Pick<T, K> ? 1 : 2) extends <G>() => G extends {
+                  -readonly [Q in keyof Pick<T, K>]: Pick<T, K>[Q];
+                }
+                  ? 1
+                  : 2
+              ? never
+              : K
     : never
   : never;
 
