@@ -6,7 +6,8 @@
  * compiles each function it runs. With V8's cached data (made by `script.createCachedData()` once the
  * server has answered its start, so that it holds the functions the start ran), that work is skipped.
  *
- * The cache: `<dir>/server32-<bundle hash>-<node version>-<arch>.v8cache`, where `<dir>` is
+ * The cache: `<dir>/server32-<bundle hash>-<node version>-<arch>-<flags>.v8cache` (`<flags>`: a hash of the
+ * Node.js and V8 flags), where `<dir>` is
  * `$FARCALL_CACHE_DIR`, else `$FARCALL_HOME/cache`, else `~/.farcall/cache`; the folder is made with mode
  * 0700 and used only while it is a real folder (no symlink) of this user with no group or other access
  * (POSIX). A file is written to a temporary name (mode 0600) and renamed over the old one: a reader sees
@@ -76,6 +77,18 @@ function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
   }
 }
 
+/**
+ * A short key of the V8 and Node.js flags this process runs with (V8 rejects a cache made under other flags:
+ * without the key, two clients with different `FARCALL_SERVER32_NODE_OPTIONS` would rewrite it by turns).
+ * FNV-1a, 32 bits: no node:crypto at start.
+ */
+function flagsKey(env: NodeJS.ProcessEnv): string {
+  const text = `${process.execArgv.join(' ')}|${env.NODE_OPTIONS ?? ''}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
 /** Writes `data` to `file` atomically (a temporary file of mode 0600, renamed); never throws. */
 function writeAtomically(file: string, data: Uint8Array): void {
   const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
@@ -120,7 +133,7 @@ export function loadCachedBundle(
   const file =
     dir === undefined
       ? undefined
-      : join(dir, `server32-${bundleHash}-${process.version}-${process.arch}.v8cache`);
+      : join(dir, `server32-${bundleHash}-${process.version}-${process.arch}-${flagsKey(env)}.v8cache`);
   let cachedData: Buffer | undefined;
   if (file !== undefined) {
     try {

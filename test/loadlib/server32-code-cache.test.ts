@@ -57,11 +57,11 @@ async function waitForFile(file: string): Promise<void> {
 }
 
 describe("the 32-bit server's code cache", () => {
-  it('is written at the first start (folder 0700, file 0600, keyed by bundle, Node.js version and arch) and used at the next', async () => {
+  it('is written at the first start (folder 0700, file 0600, keyed by bundle, Node.js version, arch and flags) and used at the next', async () => {
     const dir = join(work, 'not-yet', 'cache');
     const first = await start(dir);
     expect(first.state).toBe('absent');
-    expect(first.file).toMatch(/[/\\]server32-[0-9a-f]{16}-v\d+\.\d+\.\d+-ia32\.v8cache$/);
+    expect(first.file).toMatch(/[/\\]server32-[0-9a-f]{16}-v\d+\.\d+\.\d+-ia32-[0-9a-f]{8}\.v8cache$/);
     expect(dirname(first.file as string)).toBe(dir);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(first.file as string).mode & 0o777).toBe(0o600);
@@ -109,6 +109,23 @@ describe("the 32-bit server's code cache", () => {
     symlinkSync(real, link);
     expect(await start(link)).toEqual({ state: 'off', file: undefined });
     expect(readdir(real)).toEqual([]);
+  });
+
+  it('other Node.js flags (FARCALL_SERVER32_NODE_OPTIONS) get a cache of their own: the two do not rewrite each other', async () => {
+    const dir = join(work, 'cache');
+    const plain = await start(dir);
+    const savedOptions = process.env.FARCALL_SERVER32_NODE_OPTIONS;
+    process.env.FARCALL_SERVER32_NODE_OPTIONS = '--stack-trace-limit=20';
+    try {
+      const flagged = await start(dir);
+      expect(flagged.state).toBe('absent');
+      expect(flagged.file).not.toBe(plain.file);
+      expect((await start(dir)).state).toBe('accepted');
+    } finally {
+      if (savedOptions === undefined) delete process.env.FARCALL_SERVER32_NODE_OPTIONS;
+      else process.env.FARCALL_SERVER32_NODE_OPTIONS = savedOptions;
+    }
+    expect((await start(dir)).state).toBe('accepted');
   });
 
   it('FARCALL_CACHE_DIR=off turns it off', async () => {
