@@ -89,8 +89,8 @@ try {
     })
     .sort();
   // The 32-bit server's bundle (scripts/bundle-server32.mjs) adds its chunks beside server32-bundle.js.
-  const bundleChunk = /^dist\/loadlib\/server32-bundle-[\w-]+\.js$/;
-  expectedDist.push('dist/loadlib/server32-bundle-initial.js');
+  const bundleChunk = /^dist\/loadlib\/server32-bundle-[\w-]+\.c?js$/;
+  expectedDist.push('dist/loadlib/server32-bundle-initial.cjs');
   const dist = files.filter((path) => path.startsWith('dist/'));
   for (const path of expectedDist) if (!dist.includes(path)) fail(`the package lacks ${path}`);
   for (const path of dist)

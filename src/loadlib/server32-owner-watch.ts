@@ -17,7 +17,7 @@
  * Runs inside the 32-bit server, on Debian's i386 Node 18: Node 18 APIs only.
  * @module
  */
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 
 /** How often the watcher looks at the owner (milliseconds). */
 export const OWNER_POLL_MS = 200;
@@ -58,6 +58,11 @@ export function watchOwner(ownerPid: number): OwnerWatch {
     graceMs: OWNER_GONE_GRACE_MS,
     shutdownLimitMs: ORPHAN_SHUTDOWN_LIMIT_MS,
   };
+  // Loaded here, not at the top: on Linux the watcher starts after the start reply, and node:worker_threads
+  // (four of Node.js's own modules, compiled at every start by Debian's i386 Node.js) would delay it.
+  const { Worker } = createRequire(import.meta.url)(
+    'node:worker_threads',
+  ) as typeof import('node:worker_threads');
   const worker = new Worker(new URL('./server32-owner-watch-worker.js', import.meta.url), { workerData });
   worker.unref();
   worker.on('error', (error) => {

@@ -29,8 +29,11 @@ import { server32LogName } from './server32-log-name.js';
 import { type OwnerWatch, watchOwner } from './server32-owner-watch.js';
 import { guardStartWithParentDeath } from './server32-start-guard.js';
 
-/** Serves one Client64 over fd 3 (or the socket control channel) until it goes; then exits. */
-export async function runServer32Program(): Promise<void> {
+/**
+ * Serves one Client64 over fd 3 (or the socket control channel) until it goes; then exits.
+ * `afterStart` runs once the start reply has been written (the bundle saves its code cache then).
+ */
+export async function runServer32Program(afterStart?: () => void): Promise<void> {
   // First of all: from now on, this process dies with its owner even while a native call blocks it.
   // On Linux the kernel sees to it while the server starts, and the watcher thread (costly to boot)
   // takes over once the start is answered; elsewhere the watcher starts now (see server32-start-guard).
@@ -73,7 +76,11 @@ export async function runServer32Program(): Promise<void> {
     },
     // After the start reply has been written (the next turn), so that booting the watcher does not
     // delay it; the kernel's order holds until then.
-    () => setImmediate(watchFromNowOn),
+    () =>
+      setImmediate(() => {
+        watchFromNowOn();
+        afterStart?.();
+      }),
   );
 
   // Windows Node.js (under Wine, or on Windows) connects back to the client instead: see server32-socket-control

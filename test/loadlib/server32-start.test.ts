@@ -31,6 +31,17 @@ describe("the 32-bit server's start", () => {
     expect(builtins).not.toContain('NativeModule crypto');
   });
 
+  it('on Linux the start loads no node:worker_threads (the owner watcher and its module come after the reply)', async () => {
+    await using client = new Client64(fixture('start-server.mjs'));
+    const atStart = (await client.request32('builtinsAtStart')) as string[];
+    expect(atStart).toContain('NativeModule net');
+    expect(atStart).not.toContain('NativeModule worker_threads');
+    // The watcher runs all the same, once the start is answered.
+    await expect
+      .poll(async () => client.request32('builtins'), { timeout: 10_000 })
+      .toContain('NativeModule worker_threads');
+  });
+
   it.each(['tcp', 'unix'] as const)(
     'a server on a %s socket authenticates its client (node:crypto loaded then) and serves it',
     async (transport) => {
