@@ -20,11 +20,13 @@ export function tempHome() {
 
 /**
  * Forks a peer role and resolves with { child, message } once it reports. With FARCALL_BENCH_PROFILE=<dir>
- * the Manager role runs under `node --cpu-prof`, writing its profile to that folder when it exits.
+ * the Manager and Service roles run under `node --cpu-prof`, writing their profiles to that folder when they exit
+ * (run the benchmark itself with `node --cpu-prof` to profile the Client).
  */
 export async function forkPeer(role, ...args) {
   const profile = process.env.FARCALL_BENCH_PROFILE;
-  const execArgv = role === 'manager' && profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const execArgv =
+    (role === 'manager' || role === 'service') && profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const child = fork(PEERS, [role, ...args.map(String)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,

@@ -126,4 +126,31 @@ describe('errors from a Service', () => {
     expect((error as ResponseTimeoutError).timeoutMs).toBe(50);
     expect(await echo.echo('still here')).toEqual([['still here'], {}]);
   });
+
+  it('expires a short deadline sent after long ones on time, and answers the long ones', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect();
+    const echo = await client.link<Echo>('Echo');
+    // The one timer of the table is armed for the long deadlines first and must re-arm for the short one.
+    const long = [
+      echo.sleep(400, 'a', callOptions({ timeout: 20_000 })),
+      echo.sleep(400, 'b', callOptions({ timeout: 20_000 })),
+    ];
+    const short = echo.sleep(5_000, 'late', callOptions({ timeout: 100 })).catch((e: unknown) => e);
+    const error = await short;
+    expect(error).toBeInstanceOf(ResponseTimeoutError);
+    expect(await Promise.all(long)).toEqual(['a', 'b']);
+  });
+
+  it('gathers a burst written in one tick, a line over 1 MiB and non-ASCII text included, in order', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const client = await current.connect();
+    const echo = await client.link<Echo>('Echo');
+    const big = 'é'.repeat(600_000); // 1.2 MB as UTF-8, over the 1 MiB a tick gathers
+    const sent = Array.from({ length: 500 }, (_, i) => (i === 250 ? big : `ünï ${i} ☃`));
+    const replies = await Promise.all(sent.map((text) => echo.echo(text)));
+    expect(replies.map((reply) => reply[0][0])).toEqual(sent);
+  });
 });

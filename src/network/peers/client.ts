@@ -371,6 +371,10 @@ export class Client implements RequestSender {
   #onMessage(message: unknown): void {
     if (!isPlainObject(message)) return;
     const uid = message.uid;
+    // The hot path: a result for a pending request (one map lookup, no outcome object).
+    if (message.error === false && typeof uid === 'string' && 'result' in message) {
+      if (this.#requests.resolve(uid, message.result)) return;
+    }
     if (uid === 'notification' && typeof message.service === 'string') {
       const result = message.result;
       const args = Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as unknown[]) : [];

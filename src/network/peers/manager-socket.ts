@@ -3,8 +3,9 @@
  * certificate pinned), turning its failures into errors that say what to do, reading JSON lines from it
  * and writing JSON lines to it.
  *
- * Writes made in the same tick are coalesced into one socket write (cork, uncork on the next tick), so
- * 2000 requests issued in a loop leave as a few large packets instead of 2000 small ones.
+ * The first write of a tick leaves at once; the writes after it in the same tick are joined into one
+ * string written when the tick ends, so 2000 requests issued in a loop leave as two socket writes
+ * instead of 2000 small ones.
  * @module
  */
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
@@ -381,7 +382,8 @@ export class Deadline {
 
 const TICK_IDLE = 0;
 const TICK_WROTE = 1;
-const TICK_CORKED = 2;
+/** Above this many characters the gathered text of a tick is written out at once (memory, string size). */
+const GATHER_LIMIT = 1 << 20;
 
 /** Callbacks of a {@link ManagerSocket}. */
 export interface ManagerSocketHandlers {
@@ -406,6 +408,8 @@ export class ManagerSocket {
   handlers: ManagerSocketHandlers;
   #decoder: LineDecoder;
   #tickState = TICK_IDLE;
+  /** Lines written after the first of this tick, joined; written as one chunk when the tick ends. */
+  #gathered = '';
   #closed = false;
   #closeError: Error | undefined;
   readonly closed: Promise<void>;
@@ -455,25 +459,40 @@ export class ManagerSocket {
   write(text: string): void {
     if (this.#closed) throw new ConnectionClosedError('The connection to the Manager is closed');
     // The first write of a tick goes out at once (lowest latency for one request at a time); later
-    // writes of the same tick are corked and leave together when the tick ends (bursts).
+    // writes of the same tick are joined into one string and leave as one chunk when the tick ends: one
+    // UTF-8 encode and one syscall for a burst of 2000 requests, instead of a write request per line.
     if (this.#tickState === TICK_IDLE) {
       this.#tickState = TICK_WROTE;
       process.nextTick(this.#endTick);
-    } else if (this.#tickState === TICK_WROTE) {
-      this.#tickState = TICK_CORKED;
-      this.socket.cork();
+      this.socket.write(text);
+      return;
     }
-    this.socket.write(text);
+    if (this.#gathered.length + text.length > GATHER_LIMIT) {
+      this.#flush();
+      if (text.length > GATHER_LIMIT) {
+        this.socket.write(text);
+        return;
+      }
+    }
+    this.#gathered += text;
   }
 
   readonly #endTick = (): void => {
-    if (this.#tickState === TICK_CORKED) this.socket.uncork();
+    this.#flush();
     this.#tickState = TICK_IDLE;
   };
+
+  #flush(): void {
+    if (this.#gathered === '') return;
+    const text = this.#gathered;
+    this.#gathered = '';
+    if (this.socket.writable) this.socket.write(text);
+  }
 
   /** Half-closes after pending writes, then waits (at most `graceMs`) for the Manager to close. */
   async end(graceMs = 1000): Promise<void> {
     if (this.#closed) return;
+    this.#flush();
     this.socket.end();
     const timer = setTimeout(() => this.socket.destroy(), graceMs);
     await this.closed;

@@ -1,8 +1,10 @@
 /**
  * The requests a Client has sent and not yet had answered, matched to replies by uid.
  *
- * Each entry has its own deadline. A reply that arrives after its deadline is dropped (the caller has
- * already had a `ResponseTimeoutError`). When the connection goes, every entry fails at once.
+ * Each entry has its own deadline, kept in the entry itself and watched by one timer for the whole table
+ * (armed for the earliest deadline; settling a request touches no timer and no second map). A reply that
+ * arrives after its deadline is dropped (the caller has already had a `ResponseTimeoutError`). When the
+ * connection goes, every entry fails at once.
  *
  * msl-network's Python Manager answers admin requests (and a request to a Service that vanished) with
  * `uid: ""`; {@link RequestTable.takeForEmptyUid} decides which request such a reply belongs to, without
@@ -10,7 +12,6 @@
  * @module
  */
 import { ResponseTimeoutError } from '../../errors.js';
-import { DeadlineTimer } from '../../internal/deadline-timer.js';
 
 /** One request waiting for its reply. */
 interface PendingRequest {
@@ -23,14 +24,18 @@ interface PendingRequest {
   timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** When the request was sent and when it times out (performance.now() clock, ms). */
   sentAt: number;
+  deadline: number;
 }
 
 /** @internal */
 export class RequestTable {
   readonly #pending = new Map<string, PendingRequest>();
   /** One timer for every request's deadline (cheaper than a setTimeout per request). */
-  readonly #deadlines = new DeadlineTimer<PendingRequest>((entry) => this.#expire(entry, entry.timeoutMs));
+  #timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (ms, performance.now() clock); +Infinity when none is armed. */
+  #armedFor = Number.POSITIVE_INFINITY;
   /** Admin requests in the order sent (the Python Manager answers them with uid "" in that order). */
   readonly #admin: string[] = [];
   /** The last line dropped for being over the read limit: explains a timeout that follows. */
@@ -51,8 +56,11 @@ export class RequestTable {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
-      const entry: PendingRequest = {
+    const sentAt = performance.now();
+    const deadline = sentAt + timeoutMs;
+    let entry: PendingRequest | undefined;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      entry = {
         uid,
         service,
         attribute,
@@ -62,25 +70,40 @@ export class RequestTable {
         timeoutMs,
         signal,
         onAbort: undefined,
-        sentAt: Date.now(),
+        sentAt,
+        deadline,
       };
-      this.#deadlines.add(entry, timeoutMs);
-      if (signal !== undefined) {
-        entry.onAbort = () => {
-          if (this.#remove(entry))
-            reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-        };
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
-      this.#pending.set(uid, entry);
-      if (admin) this.#admin.push(uid);
     });
+    const added = entry as unknown as PendingRequest;
+    if (signal !== undefined) {
+      added.onAbort = () => {
+        if (this.#remove(added))
+          added.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      };
+      signal.addEventListener('abort', added.onAbort, { once: true });
+    }
+    this.#pending.set(uid, added);
+    if (admin) this.#admin.push(uid);
+    // Requests usually share one timeout, so a new deadline is rarely the earliest: no re-arm.
+    if (deadline < this.#armedFor) this.#arm(deadline);
+    else if (this.#pending.size === 1) this.#timer?.ref();
+    return promise;
+  }
+
+  /** Resolves the request with `uid` with `value`; false if there is none (late or unknown reply). */
+  resolve(uid: string, value: unknown): boolean {
+    const entry = this.#pending.get(uid);
+    if (entry === undefined) return false;
+    this.#drop(entry);
+    entry.resolve(value);
+    return true;
   }
 
   /** Resolves or rejects the request with `uid`; false if there is none (late or unknown reply). */
   settle(uid: string, outcome: { ok: true; value: unknown } | { ok: false; error: Error }): boolean {
     const entry = this.#pending.get(uid);
-    if (entry === undefined || !this.#remove(entry)) return false;
+    if (entry === undefined) return false;
+    this.#drop(entry);
     if (outcome.ok) entry.resolve(outcome.value);
     else entry.reject(outcome.error);
     return true;
@@ -106,11 +129,12 @@ export class RequestTable {
     for (const entry of [...this.#pending.values()]) {
       if (this.#remove(entry)) entry.reject(error());
     }
+    this.#disarm();
   }
 
   /** Remembers a dropped oversize line so the timeout that follows can say why. */
   noteOversize(bytes: number, limit: number): void {
-    this.#lastOversize = { bytes, at: Date.now(), limit };
+    this.#lastOversize = { bytes, at: performance.now(), limit };
   }
 
   #expire(entry: PendingRequest, timeoutMs: number): void {
@@ -129,8 +153,13 @@ export class RequestTable {
 
   #remove(entry: PendingRequest): boolean {
     if (this.#pending.get(entry.uid) !== entry) return false;
+    this.#drop(entry);
+    return true;
+  }
+
+  // Takes an entry known to be pending out of the table.
+  #drop(entry: PendingRequest): void {
     this.#pending.delete(entry.uid);
-    this.#deadlines.delete(entry);
     if (entry.signal !== undefined && entry.onAbort !== undefined) {
       entry.signal.removeEventListener('abort', entry.onAbort);
     }
@@ -138,6 +167,34 @@ export class RequestTable {
       const at = this.#admin.indexOf(entry.uid);
       if (at >= 0) this.#admin.splice(at, 1);
     }
-    return true;
+    // The timer stays armed (firing for nothing at worst) but no longer keeps the process alive.
+    if (this.#pending.size === 0) this.#timer?.unref();
   }
+
+  #arm(deadline: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#armedFor = deadline;
+    this.#timer = setTimeout(this.#fire, Math.max(0, Math.ceil(deadline - performance.now())));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = Number.POSITIVE_INFINITY;
+  }
+
+  // Expires every request whose deadline passed (never before it) and re-arms for the earliest left.
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#armedFor = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    const due: PendingRequest[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.#pending.values()) {
+      if (entry.deadline <= now + 0.5) due.push(entry);
+      else if (entry.deadline < next) next = entry.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+    for (const entry of due) this.#expire(entry, entry.timeoutMs);
+  };
 }
