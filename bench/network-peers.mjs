@@ -141,7 +141,7 @@ if (role === 'echo') {
   };
   process.send({ port: await listen(net.createServer(onSocket)) });
 } else if (role === 'manager') {
-  const [useTls, home] = args;
+  const [useTls, home, log] = args;
   const { startManager } = await import('../dist/network/index.js');
   const manager = await startManager({
     host: '127.0.0.1',
@@ -150,6 +150,11 @@ if (role === 'echo') {
     database: `${home}/manager.sqlite3`,
     disableTls: useTls !== 'tls',
     logLevel: 'silent',
+    // 'debug-file': what `farcall start` does by default (and msl-network's start does): every line at debug
+    // level to a log file, the terminal quiet.
+    ...(log === 'debug-file'
+      ? { logFile: `${home}/manager.log`, logFileLevel: 'debug', logLevel: 'warning' }
+      : {}),
   });
   process.send({ port: manager.port });
 } else if (role === 'service') {

@@ -69,7 +69,7 @@ function pythonEnv(home) {
   return { ...process.env, PYTHONPATH: mslSource, MSL_NETWORK_HOME: join(home, 'msl-home') };
 }
 
-/** msl-network's Manager (Python), loopback only, TLS off, quiet log. Resolves { port, stop }. */
+/** msl-network's Manager (Python), loopback only, TLS off: its log file (-l) at debug, as its start always writes it, the terminal at warning. Resolves { port, stop }. */
 async function startMslManager(home) {
   const port = await freePort();
   const child = spawn(
@@ -83,9 +83,12 @@ async function startMslManager(home) {
   return { port, stop: () => child.kill() };
 }
 
-/** farcall's Manager in its own process, TLS off. Resolves { port, stop }. */
+/**
+ * farcall's Manager in its own process, TLS off, logging as msl-network's above does: every line at debug
+ * level to a log file (what `farcall start` does by default), the terminal at warning. Resolves { port, stop }.
+ */
 async function startOurManager(home) {
-  const manager = await forkPeer('manager', 'plain', home);
+  const manager = await forkPeer('manager', 'plain', home, 'debug-file');
   return { port: manager.message.port, stop: () => manager.child.kill() };
 }
 

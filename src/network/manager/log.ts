@@ -78,6 +78,14 @@ export class ManagerLog {
   #stream: WriteStream | undefined;
   /** Lines not written because the file could not keep up (see {@link LOG_FILE_MAX_QUEUED_BYTES}). */
   #dropped = 0;
+  /** Lines for the file gathered in this turn of the event loop: one write per turn, not one per line. */
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #flushSoon = false;
+  #flushTimer: NodeJS.Timeout | undefined;
+  /** The ISO time of the last line and its millisecond (a busy Manager logs many lines per millisecond). */
+  #stampMs = -1;
+  #stamp = '';
   readonly #console: NodeJS.WriteStream;
   /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
   readonly #part: PartLog | undefined;
@@ -121,15 +129,43 @@ export class ManagerLog {
     }
   }
 
-  /** Writes one line to the file, or drops it (counted) while the file is too far behind. */
-  #toFile(line: string): void {
+  /**
+   * Queues one line for the file (written with the others of this turn of the event loop), or drops it
+   * (counted) while the file is too far behind.
+   */
+  #toFile(line: string, urgent: boolean): void {
     const stream = this.#stream;
     if (stream === undefined) return;
-    if (stream.writableLength > LOG_FILE_MAX_QUEUED_BYTES) {
+    if (stream.writableLength + this.#pendingBytes > LOG_FILE_MAX_QUEUED_BYTES) {
       this.#dropped++;
       return;
     }
-    stream.write(line);
+    this.#pending.push(line);
+    this.#pendingBytes += line.length;
+    if (urgent) {
+      // A warning or an error reaches the file at the end of this turn (with what was gathered before it).
+      if (!this.#flushSoon) {
+        this.#flushSoon = true;
+        setImmediate(() => this.#flush());
+      }
+    } else if (this.#flushTimer === undefined) {
+      // Debug and info lines: at most 50 ms late, so a busy Manager writes its file a few times a second.
+      this.#flushTimer = setTimeout(() => this.#flush(), LOG_FILE_FLUSH_MS);
+      this.#flushTimer.unref();
+    }
+  }
+
+  #flush(): void {
+    this.#flushSoon = false;
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.length === 1 ? this.#pending[0] : this.#pending.join('');
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#stream?.write(text);
   }
 
   /** Whether messages of `level` are written anywhere (to skip building expensive messages). */
@@ -162,7 +198,7 @@ export class ManagerLog {
   fileOnly(level: LogLevel, message: string): void {
     const rank = LOG_LEVELS.indexOf(level);
     if (this.#stream === undefined || level === 'silent' || rank < this.#fileRank) return;
-    this.#toFile(this.#line(level, message));
+    this.#toFile(this.#line(level, message), rank >= URGENT_RANK);
   }
 
   #write(level: LogLevel, message: string): void {
@@ -170,7 +206,7 @@ export class ManagerLog {
     const rank = LOG_LEVELS.indexOf(level);
     if (rank >= this.#fileRank || rank >= this.#consoleRank) {
       const line = this.#line(level, message);
-      if (this.#stream !== undefined && rank >= this.#fileRank) this.#toFile(line);
+      if (this.#stream !== undefined && rank >= this.#fileRank) this.#toFile(line, rank >= URGENT_RANK);
       if (rank >= this.#consoleRank) this.#console.write(line);
     }
     const part = this.#part;
@@ -184,11 +220,17 @@ export class ManagerLog {
   #line(level: LogLevel, message: string): string {
     // A peer's text may carry newlines: one event stays one line.
     const text = CONTROL.test(message) ? message.replace(CONTROL_ALL, escapeControl) : message;
-    return `${new Date().toISOString()} ${level.toUpperCase().padEnd(7)} ${text}\n`;
+    const now = Date.now();
+    if (now !== this.#stampMs) {
+      this.#stampMs = now;
+      this.#stamp = new Date(now).toISOString();
+    }
+    return `${this.#stamp} ${LEVEL_LABELS[level]} ${text}\n`;
   }
 
   /** Flushes and closes the log file. */
   close(): Promise<void> {
+    this.#flush();
     const stream = this.#stream;
     if (stream === undefined || stream.closed) return Promise.resolve();
     return new Promise((resolve) => stream.end(resolve));
@@ -200,6 +242,16 @@ export class ManagerLog {
  * counted, and the count is written once the file catches up: a slow disk never grows the Manager's memory.
  */
 export const LOG_FILE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+
+/** How late a debug or info line may reach the log file (milliseconds); warnings and errors go at once. */
+export const LOG_FILE_FLUSH_MS = 50;
+const URGENT_RANK = LOG_LEVELS.indexOf('warning');
+
+/** Each level's label as a line shows it (upper case, padded to 7). */
+const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase().padEnd(7)])) as Record<
+  LogLevel,
+  string
+>;
 
 const CONTROL = /\p{Cc}/u;
 const CONTROL_ALL = /\p{Cc}/gu;
