@@ -6,7 +6,6 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLIENT64_OPTION_KEYS } from '../../src/loadlib/client64-options.js';
 import { Client64, type Client64Options } from '../../src/loadlib/index.js';
 import { defaultWineDir, findWineServer32Runtime, toWinePath } from '../../src/loadlib/wine.js';
 import { fixture, WINE_START_MS } from './helpers.js';
@@ -22,24 +21,9 @@ export function dll(name: string): string {
   return `${WINDOWS_DLLS}${name}`;
 }
 
-/**
- * A Client64 on the Windows fixture server, under Wine. Client64's own option keys go to the client, every
- * other key to the server (`serverOptions`).
- */
-export function wineClient(options: Record<string, unknown> = {}): Client64 {
-  const known: readonly string[] = CLIENT64_OPTION_KEYS;
-  const client: Record<string, unknown> = {};
-  const serverOptions: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (known.includes(key)) client[key] = value;
-    else serverOptions[key] = value;
-  }
-  return new Client64(fixture('windows-server.mjs'), {
-    runtime: 'wine',
-    timeout: WINE_START_MS,
-    ...(client as Client64Options),
-    serverOptions,
-  });
+/** A Client64 on the Windows fixture server, under Wine. */
+export function wineClient(options: Client64Options = {}): Client64 {
+  return new Client64(fixture('windows-server.mjs'), { runtime: 'wine', timeout: WINE_START_MS, ...options });
 }
 
 /** The start error of a client that must fail to start. */

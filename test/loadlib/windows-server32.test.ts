@@ -24,7 +24,7 @@ beforeAll(() => buildWindowsDlls(), 120_000);
 describe('a 32-bit Windows server under Wine (one server, decorated __stdcall names)', () => {
   let client: Client64;
   beforeAll(async () => {
-    client = wineClient({ answer: 42, when: new Date(0) });
+    client = wineClient({ serverOptions: { answer: 42, when: new Date(0) } });
     await client.ready;
   }, 90_000);
   afterAll(async () => {
@@ -115,13 +115,13 @@ describe('Windows DLLs under Wine: names, search paths, Unicode paths, HRESULTs'
   });
 
   it('a DLL linked with --kill-at exports add_stdcall undecorated', async () => {
-    await using client = wineClient({ lib: dll('farcall_example_killat-32.dll') });
+    await using client = wineClient({ serverOptions: { lib: dll('farcall_example_killat-32.dll') } });
     expect(await client.request32('call', 'int add_stdcall(int a, int b)', [4, 5])).toBe(9);
   });
 
   it('finds a DLL on appendEnvironPath and its dependency on addDllDirectory (a second folder)', async () => {
     await using client = wineClient({
-      lib: 'farcall_uses_dep-32.dll',
+      serverOptions: { lib: 'farcall_uses_dep-32.dll' },
       appendEnvironPath: [WINDOWS_DLLS],
       addDllDirectory: [join(WINDOWS_DLLS, 'deps')],
     });
@@ -133,7 +133,7 @@ describe('Windows DLLs under Wine: names, search paths, Unicode paths, HRESULTs'
     mkdirSync(folder);
     const path = join(folder, 'farcall_winapi_ü-32.dll');
     copyFileSync(dll('farcall_winapi-32.dll'), path);
-    await using client = wineClient({ lib: path });
+    await using client = wineClient({ serverOptions: { lib: path } });
     await client.ready;
     const windowsPath = `Z:${path.replaceAll('/', '\\')}`;
     expect(client.lib32Path).toBe(windowsPath);
@@ -161,7 +161,9 @@ describe('Windows DLLs under Wine: names, search paths, Unicode paths, HRESULTs'
   });
 
   it("'oledll': S_OK and S_FALSE are results, E_FAIL and E_ACCESSDENIED become errors with code and message", async () => {
-    await using client = wineClient({ lib: dll('farcall_hresult-32.dll'), libtype: 'oledll' });
+    await using client = wineClient({
+      serverOptions: { lib: dll('farcall_hresult-32.dll'), libtype: 'oledll' },
+    });
     expect(await client.request32('hrDouble', 21)).toBe(42);
     expect(await client.request32('call', 'int hr_echo(int code)', [1])).toBe(1);
     const fail = await client.request32('call', 'int hr_fail(void)', []).then(
@@ -185,19 +187,19 @@ describe('Windows DLLs under Wine: names, search paths, Unicode paths, HRESULTs'
 
 describe('bad input to a Windows server under Wine', () => {
   it('a 64-bit DLL: the error names the bitness its PE header gives', async () => {
-    const error = await startError(wineClient({ lib: dll('farcall_example-64.dll') }));
+    const error = await startError(wineClient({ serverOptions: { lib: dll('farcall_example-64.dll') } }));
     expect(error.message).toContain('this is a 64-bit library and this Node.js is 32-bit');
     expect(error.message).toContain('its PE header says x64, 64-bit');
   });
 
   it('a DLL whose dependency is missing: the error names the dependency', async () => {
-    const error = await startError(wineClient({ lib: dll('farcall_uses_dep-32.dll') }));
+    const error = await startError(wineClient({ serverOptions: { lib: dll('farcall_uses_dep-32.dll') } }));
     expect(error.message).toContain('it depends on farcall_dep-32.dll, which was not found');
     expect(error.message).toContain('addDllDirectory');
   });
 
   it('a DLL that is not there: the error lists where it looked', async () => {
-    const error = await startError(wineClient({ lib: 'farcall_no_such_library.dll' }));
+    const error = await startError(wineClient({ serverOptions: { lib: 'farcall_no_such_library.dll' } }));
     expect(error.message).toContain('Cannot load farcall_no_such_library.dll: the file was not found');
   });
 

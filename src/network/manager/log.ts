@@ -121,8 +121,9 @@ export class ManagerLog {
         if (this.#dropped === 0 || this.#stream !== stream) return;
         const dropped = this.#dropped;
         this.#dropped = 0;
-        stream.write(
+        this.#toFile(
           this.#line('warning', `${dropped} log line(s) were dropped: the log file could not keep up`),
+          true,
         );
       });
       this.#stream = stream;
