@@ -2,7 +2,7 @@
 // requests through a `logger` option or NODE_DEBUG=farcall:network, and never the Manager password, a
 // login password or a request's arguments.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,51 @@ describe('a logger option', () => {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain('SECRET');
     }
+  });
+});
+
+describe("the Manager's log file at debug level", () => {
+  // The Manager builds these lines after the messages of a chunk are forwarded (off the reply's path):
+  // each must still be written, once, in the order the messages passed.
+  it('has every forwarded request and reply of 300 pipelined calls, each request before its reply', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'farcall-net-log-'));
+    homes.push(home);
+    const logFile = join(home, 'manager.log');
+    const manager = await startManager({
+      port: 0,
+      disableTls: true,
+      home,
+      logLevel: 'silent',
+      logFile,
+      logFileLevel: 'debug',
+    });
+    const reach = { host: '127.0.0.1', port: manager.port, disableTls: true, home };
+    const vault = new Vault();
+    await vault.start(reach);
+    const client = await connect({ ...reach, name: 'piper' });
+    const link = await client.link<Vault>('Vault');
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => link.open('x'.repeat(i))));
+    expect(results).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    await client.disconnect();
+    await vault.disconnect();
+    await manager.close();
+
+    const lines = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0);
+    const stamps = lines.map((line) => Date.parse(line.slice(0, line.indexOf(' '))));
+    expect(stamps.every((t, i) => Number.isFinite(t) && (i === 0 || t >= stamps[i - 1]))).toBe(true);
+    const requested = new Map<string, number>();
+    const replied = new Map<string, number>();
+    lines.forEach((line, at) => {
+      const request = /DEBUG +request 'Vault'\.open \(uid '([^']+)', \d+ bytes\) from piper\[/.exec(line);
+      if (request) requested.set(request[1], at);
+      const reply = /DEBUG +reply from 'Vault' to piper\[.*\] \(uid '([^']+)', \d+ bytes\)$/.exec(line);
+      if (reply) replied.set(reply[1], at);
+    });
+    expect(requested.size).toBe(300);
+    expect(replied.size).toBe(300);
+    for (const [uid, at] of requested) expect(replied.get(uid)).toBeGreaterThan(at);
   });
 });
 

@@ -87,6 +87,8 @@ export class ManagerLog {
   #stampMs = -1;
   #stamp = '';
   readonly #console: NodeJS.WriteStream;
+  /** Runs a line's work later (see {@link ManagerLog.deferWith}); undefined: at once. */
+  #defer: ((task: () => void) => void) | undefined;
   /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
   readonly #part: PartLog | undefined;
 
@@ -174,7 +176,17 @@ export class ManagerLog {
     return level !== 'silent' && LOG_LEVELS.indexOf(level) >= this.#rank;
   }
 
-  debug(message: string): void {
+  /**
+   * Builds and writes every line through `defer`, which runs it when it sees fit, in order: the Manager
+   * passes one that runs it once the writes for the chunk being handled are out, so that a line's time
+   * stamp, text and filter work is off the path from a message in to the message out.
+   */
+  deferWith(defer: (task: () => void) => void): void {
+    this.#defer = defer;
+  }
+
+  /** A debug line; a function builds it only when (and once) the line is written. */
+  debug(message: string | (() => string)): void {
     this.#write('debug', message);
   }
 
@@ -199,11 +211,20 @@ export class ManagerLog {
   fileOnly(level: LogLevel, message: string): void {
     const rank = LOG_LEVELS.indexOf(level);
     if (this.#stream === undefined || level === 'silent' || rank < this.#fileRank) return;
-    this.#toFile(this.#line(level, message), rank >= URGENT_RANK);
+    const write = () => this.#toFile(this.#line(level, message), rank >= URGENT_RANK);
+    if (this.#defer === undefined) write();
+    else this.#defer(write);
   }
 
-  #write(level: LogLevel, message: string): void {
+  #write(level: LogLevel, message: string | (() => string)): void {
     if (!this.enabled(level)) return;
+    const defer = this.#defer;
+    if (defer === undefined) this.#writeNow(level, message);
+    else defer(() => this.#writeNow(level, message));
+  }
+
+  #writeNow(level: LogLevel, built: string | (() => string)): void {
+    const message = typeof built === 'string' ? built : built();
     const rank = LOG_LEVELS.indexOf(level);
     if (rank >= this.#fileRank || rank >= this.#consoleRank) {
       const line = this.#line(level, message);

@@ -80,7 +80,7 @@ import {
 } from './links.js';
 import type { ManagerLog } from './log.js';
 import { type LoginLimits, LoginThrottle } from './login-throttle.js';
-import { type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
+import { afterWrites, type OversizeSample, PeerConnection, UnfinishedLines } from './peer.js';
 import {
   type ClientState,
   newClientState,
@@ -165,6 +165,8 @@ export class Manager {
     this.databasePath = init.database.path;
     this.#log = init.log;
     this.#debug = init.log.enabled('debug');
+    // Log lines are built and written once the chunk's messages are forwarded (off the reply's path).
+    init.log.deferWith(afterWrites);
     this.#auth = init.auth;
     this.#readLimit = init.readLimit;
     this.#handshakeTimeout = init.handshakeTimeout;
@@ -566,10 +568,12 @@ export class Manager {
   // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
   #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
     if (this.#debug) {
-      // Names and sizes only: the arguments may carry anything.
+      // Names and sizes only: the arguments may carry anything. Built after the line is forwarded.
+      const bytes = line?.length;
       this.#log.debug(
-        `request ${pythonRepr(request.service)}.${String(request.attribute)} (uid ${pythonRepr(String(request.uid ?? ''))}` +
-          `${line === undefined ? '' : `, ${line.length} bytes`}) from ${client.networkName}`,
+        () =>
+          `request ${pythonRepr(request.service)}.${String(request.attribute)} (uid ${pythonRepr(String(request.uid ?? ''))}` +
+          `${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.networkName}`,
       );
     }
     if (request.service === MANAGER_SERVICE) {
@@ -598,7 +602,7 @@ export class Manager {
     if (line !== undefined && end > 0 && !('requester' in request)) {
       // Splice `requester` into the original bytes: no re-serialisation on the hot path, and the
       // Service sees exactly what the client wrote (NaN, number formats, member order).
-      service.peer.sendBytes(line.subarray(0, end), `, "requester": ${JSON.stringify(client.networkName)}}`);
+      service.peer.sendSpliced(line.subarray(0, end), client.requesterTail);
     } else {
       const forwarded = {
         ...request,
@@ -828,9 +832,11 @@ export class Manager {
       return;
     }
     if (this.#debug) {
+      const bytes = line.length;
+      const kind = reply.error === true ? 'error reply' : 'reply';
       this.#log.debug(
-        `${reply.error === true ? 'error reply' : 'reply'} from ${pythonRepr(service.name)} to ${requester} ` +
-          `(uid ${pythonRepr(uid)}, ${line.length} bytes)`,
+        () =>
+          `${kind} from ${pythonRepr(service.name)} to ${requester} (uid ${pythonRepr(uid)}, ${bytes} bytes)`,
       );
     }
     this.#toClient(client, line);
@@ -850,8 +856,10 @@ export class Manager {
       return;
     }
     if (this.#debug) {
+      const clients = service.links.size;
+      const bytes = line.length;
       this.#log.debug(
-        `notification from ${pythonRepr(service.name)} to ${service.links.size} linked clients (${line.length} bytes)`,
+        () => `notification from ${pythonRepr(service.name)} to ${clients} linked clients (${bytes} bytes)`,
       );
     }
     for (const client of [...service.links]) this.#toClient(client, line);

@@ -23,6 +23,7 @@ export const LINE_END = Buffer.from('\r\n');
 export class WriteScope {
   #depth = 0;
   readonly #waiting = new Set<OutgoingLines>();
+  #later: (() => void)[] = [];
 
   /** Whether writes are being gathered now. */
   get gathering(): boolean {
@@ -34,10 +35,35 @@ export class WriteScope {
     try {
       work();
     } finally {
-      if (--this.#depth === 0 && this.#waiting.size > 0) {
-        const waiting = [...this.#waiting];
-        this.#waiting.clear();
-        for (const lines of waiting) lines.flush();
+      if (--this.#depth === 0) {
+        if (this.#waiting.size > 0) {
+          const waiting = [...this.#waiting];
+          this.#waiting.clear();
+          for (const lines of waiting) lines.flush();
+        }
+        if (this.#later.length > 0) this.#runLater();
+      }
+    }
+  }
+
+  /**
+   * Runs `task` once the writes of this scope are handed to their sockets (at once outside a scope):
+   * work that no reply waits for, such as building a log line, stays off the path from a line in to the
+   * line out. Tasks run in the order given; one that throws does not stop the others.
+   */
+  later(task: () => void): void {
+    if (this.#depth === 0) task();
+    else this.#later.push(task);
+  }
+
+  #runLater(): void {
+    const tasks = this.#later;
+    this.#later = [];
+    for (const task of tasks) {
+      try {
+        task();
+      } catch {
+        // A task is bookkeeping (a log line): its failure must not cost the others.
       }
     }
   }

@@ -11,9 +11,14 @@ export interface ClientState {
   kind: 'client';
   peer: PeerConnection;
   networkName: string;
+  /**
+   * What the Manager splices into each of this client's requests in place of its closing brace:
+   * `, "requester": "<networkName>"}` and the line end (built once: the name never changes).
+   */
+  requesterTail: Buffer;
   summary: ClientSummary;
   links: Set<ServiceState>;
-  /** Services holding requests of this client that were not answered yet. */
+  /** Services this client sent requests to (each keeps a table of its unanswered ones, maybe empty). */
   pendingAt: Set<ServiceState>;
   /** Lines that arrived while an admin request of this client was running (kept in order). */
   deferred: Buffer[] | undefined;
@@ -32,7 +37,7 @@ export interface ServiceState {
   /** Linked clients, in the order they linked. */
   links: Set<ClientState>;
   locks: Map<ClientState, 'shared' | 'exclusive'>;
-  /** Requests sent and not yet answered: client → uid → how many. */
+  /** Requests sent and not yet answered: client → uid → how many (a client's table may be empty). */
   pending: Map<ClientState, Map<string, number>>;
   /** Clients whose reading is paused until this service's socket drains. */
   blocked: Set<ClientState>;
@@ -47,6 +52,7 @@ export function newClientState(peer: PeerConnection, summary: ClientSummary): Cl
     kind: 'client',
     peer,
     networkName: peer.networkName,
+    requesterTail: Buffer.from(`, "requester": ${JSON.stringify(peer.networkName)}}\r\n`),
     summary,
     links: new Set(),
     pendingAt: new Set(),

@@ -23,6 +23,14 @@ const ANSWER_QUEUE_LINES = 1000;
 // the chunk is done (one message in: one write out; 2000 pipelined: still one write per destination).
 const scope = new WriteScope();
 
+/**
+ * Runs `task` after the Manager's writes for the chunk being handled are handed to their sockets (at once
+ * outside a chunk): see {@link WriteScope.later}. The Manager's log defers its lines with it.
+ */
+export function afterWrites(task: () => void): void {
+  scope.later(task);
+}
+
 /** What the LineDecoder kept of a line it dropped for being over the limit. */
 export interface OversizeSample {
   bytes: number;
@@ -276,6 +284,12 @@ export class PeerConnection {
   sendBytes(line: Buffer, suffix?: string): void {
     if (this.#closed) return;
     this.#out.write(line, suffix === undefined ? LINE_END : Buffer.from(`${suffix}\r\n`));
+  }
+
+  /** Writes `head` then `tail` as one line; `tail` ends with the line end (a suffix the caller keeps). */
+  sendSpliced(head: Buffer, tail: Buffer): void {
+    if (this.#closed) return;
+    this.#out.write(head, tail);
   }
 
   /** Flushes what was written and closes the socket (idempotent). */

@@ -22,13 +22,9 @@ export function takePending(service: ServiceState, client: ClientState, uid: str
   const count = uids?.get(uid);
   if (uids === undefined || count === undefined) return false;
   if (count > 1) uids.set(uid, count - 1);
-  else {
-    uids.delete(uid);
-    if (uids.size === 0) {
-      service.pending.delete(client);
-      client.pendingAt.delete(service);
-    }
-  }
+  // The client's (empty) table stays until it or the service leaves: one request at a time then costs
+  // no new Map and no Set update per round trip.
+  else uids.delete(uid);
   return true;
 }
 
@@ -40,7 +36,7 @@ export function dropClientPending(client: ClientState): void {
 
 /**
  * Takes every request pending on a Service that left, each as often as it is pending, client by
- * client in the order they first sent one: the Manager fails each of them.
+ * client in the order they first sent one (ever): the Manager fails each of them.
  */
 export function takeAllPending(service: ServiceState): { client: ClientState; uid: string }[] {
   const taken: { client: ClientState; uid: string }[] = [];
