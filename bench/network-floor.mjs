@@ -119,3 +119,67 @@ export async function startBareManager(home) {
     },
   };
 }
+
+/**
+ * A raw line Client of a Manager (farcall's or msl-network's): answers the Manager's identity request,
+ * links to `service`, then `burst(count)` writes `count` request lines (distinct uids, built once) in one
+ * write and resolves when as many reply lines have come back. It parses nothing after the link: with it in
+ * the place of the TypeScript Client, what is measured is the Manager (and the Service), not the Client.
+ */
+export async function managerLineClient(port, service = 'Echo') {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  socket.setNoDelay(true);
+  let text = '';
+  const nextLine = () =>
+    new Promise((resolve) => {
+      const onData = (chunk) => {
+        text += chunk.toString('utf8');
+        const nl = text.indexOf('\n');
+        if (nl < 0) return;
+        socket.off('data', onData);
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        resolve(line);
+      };
+      socket.on('data', onData);
+    });
+  await nextLine(); // the Manager's identity request
+  socket.write(
+    `${JSON.stringify({ error: false, requester: null, result: { type: 'client', name: 'LineClient', language: 'x', os: 'x' }, uid: '' })}\r\n`,
+  );
+  socket.write(
+    `${JSON.stringify({ args: [service], attribute: 'link', error: false, kwargs: {}, service: 'Manager', uid: 'link' })}\r\n`,
+  );
+  const linked = JSON.parse(await nextLine());
+  if (linked.error !== false) throw new Error(`link failed: ${linked.message}`);
+  let waiting = 0;
+  let onDone = () => {};
+  socket.on('data', (chunk) => {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
+      if (--waiting === 0) onDone();
+    }
+  });
+  const texts = new Map();
+  const linesOf = (count) => {
+    let lines = texts.get(count);
+    if (lines === undefined) {
+      lines = Array.from(
+        { length: count },
+        (_, i) =>
+          `{"args": [${i}], "attribute": "echo", "error": false, "kwargs": {}, "service": "${service}", "uid": "u${i}"}\r\n`,
+      ).join('');
+      texts.set(count, lines);
+    }
+    return lines;
+  };
+  return {
+    burst: (count) =>
+      new Promise((resolve) => {
+        waiting = count;
+        onDone = resolve;
+        socket.write(linesOf(count));
+      }),
+    close: () => socket.destroy(),
+  };
+}

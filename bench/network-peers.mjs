@@ -76,6 +76,16 @@ if (role === 'echo') {
   // The floor of a Manager carrying the same peers: a relay that greets each peer as a Manager does
   // (asks its identity; answers a Client's `link`), then only passes lines on, each one as soon as it is
   // complete: Client → the Service, Service → the Client. One Service, one Client; plain TCP.
+  // With 'splice' (the floor for msl-network's Python Service, which needs a `requester`), each Client line
+  // has `, "requester": "Client[floor]"` put before its last `}`: the least a Manager must change in it.
+  const splice = args[0] === 'splice';
+  const requesterTail = Buffer.from(', "requester": "Client[floor]"}\r\n');
+  const toService = (line) => {
+    if (!splice) return service.write(line);
+    let end = line.length - 1;
+    while (end > 0 && line[end] !== 0x7d) end--;
+    service.write(Buffer.concat([line.subarray(0, end), requesterTail]));
+  };
   const greeting = `{"args": [], "attribute": "identity", "error": false, "kwargs": {}, "requester": "Manager[floor:0]", "uid": ""}\r\n`;
   let service;
   let summary;
@@ -107,6 +117,7 @@ if (role === 'echo') {
             socket.off('data', onText);
             stage = 'relay';
             lineForwarder(socket, { write: (line) => client?.write(line) });
+            process.send({ serviceReady: true });
             return;
           }
           stage = 'manager';
@@ -115,8 +126,9 @@ if (role === 'echo') {
           client = socket;
           socket.off('data', onText);
           stage = 'relay';
-          lineForwarder(socket, { write: (line) => service.write(line) });
-          if (buffered.length > 0) service.write(buffered);
+          lineForwarder(socket, { write: toService });
+          // What came in behind the link request goes through the forwarder like the rest.
+          if (buffered.length > 0) socket.emit('data', Buffer.from(buffered));
           return;
         } else if (message.service === 'Manager') {
           reply(

@@ -4,7 +4,10 @@
 //   and then only writes each line on as soon as it is complete (two bare hops), sampled in
 //   alternating blocks;
 // - 2000 requests in flight from that Client, through each Manager and the floor;
-// - a Python Client and Python Service (msl-network's own) through each Manager.
+// - 2000 requests in flight from a raw line Client (prebuilt lines, replies only counted) to the same
+//   TS Service through each Manager: the Managers' own capacity, without the TS Client's CPU;
+// - a Python Client and Python Service (msl-network's own) through each Manager and through the bare
+//   relay (splicing the `requester` their Service needs): the floor any Manager has with those peers.
 // Targets: round trip ≤ 0.8 × msl-network's and ≤ 1.3 × the floor; 2000 in flight ≥ 5 × msl-network's;
 // Python peers no slower through ours than through msl-network's.
 //
@@ -15,12 +18,13 @@
 // MSL_NETWORK_SRC the msl-network columns are skipped (said on stderr) and the rest still runs.
 // msl-network's Manager listens on every interface unless told otherwise: it is started with --host 127.0.0.1.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { connect } from '../dist/network/index.js';
 import { median, nowUs, report } from './lib.mjs';
-import { forkPeer, startBareManager, tempHome } from './network-floor.mjs';
+import { forkPeer, managerLineClient, startBareManager, tempHome } from './network-floor.mjs';
 
 const BLOCK = 250; // round trips per block; blocks alternate between the paths
 const BLOCKS = 8; // blocks per path
@@ -223,6 +227,13 @@ try {
     });
     report({
       bench: 'network-vs-msl',
+      metric: "round trip, TS peers: the bare relay's ÷ msl-network's (any Manager's floor)",
+      unit: '×',
+      value: rt.floor / rt['msl-network'],
+      better: 'lower',
+    });
+    report({
+      bench: 'network-vs-msl',
       metric: "round trip, TS peers: farcall's ÷ msl-network's",
       unit: '×',
       value: rt.farcall / rt['msl-network'],
@@ -281,6 +292,46 @@ try {
   }
   for (const path of paths) await path.client?.disconnect();
 
+  // ---- 2000 in flight from a raw line Client (the Managers' own capacity) ------------------------
+  // The same TypeScript Echo Service behind each Manager, but in the Client's place a raw socket that
+  // writes 2000 prebuilt request lines at once and counts the reply lines: the TS Client's own CPU (the
+  // ceiling above) is out of the measurement, the Managers' is what is left.
+  if (msl) {
+    const lineClients = [];
+    for (const path of paths.filter((p) => p.name !== 'floor')) {
+      lineClients.push({ name: path.name, client: await managerLineClient(path.manager.port) });
+    }
+    for (const { client } of lineClients) for (let i = 0; i < 3; i++) await client.burst(IN_FLIGHT);
+    const lineRates = new Map(lineClients.map((c) => [c.name, []]));
+    for (let r = 0; r < BURST_ROUNDS; r++) {
+      for (const { name, client } of lineClients) {
+        const t0 = nowUs();
+        await client.burst(IN_FLIGHT);
+        lineRates.get(name).push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
+      }
+    }
+    for (const { client } of lineClients) client.close();
+    const lineRate = Object.fromEntries([...lineRates].map(([name, list]) => [name, median(list)]));
+    report({
+      bench: 'network-vs-msl',
+      metric: `${IN_FLIGHT} in flight, raw line Client, TS Service`,
+      unit: 'req/s',
+      value: lineRate.farcall,
+      floor: lineRate['msl-network'],
+      floorLabel: "msl-network's Manager",
+      better: 'higher',
+    });
+    report({
+      bench: 'network-vs-msl',
+      metric: `${IN_FLIGHT} in flight, raw line Client: farcall's ÷ msl-network's (the Managers' own)`,
+      unit: '×',
+      value: lineRate.farcall / lineRate['msl-network'],
+      target: '≥ 5',
+      better: 'higher',
+      pass: lineRate.farcall >= 5 * lineRate['msl-network'],
+    });
+  }
+
   // ---- msl-network's Python Client and Service through each --------------------------------------
   if (msl) {
     // A second Manager pair with only Python peers (the TS Echo services above keep their names).
@@ -288,15 +339,30 @@ try {
     stops.push(ours2.stop);
     const msl2 = await startMslManager(home);
     stops.push(msl2.stop);
-    for (const port of [ours2.port, msl2.port]) {
+    // The floor for Python peers: the bare relay, splicing the `requester` msl-network's Service needs.
+    const relay = await forkPeer('bare-manager', 'splice');
+    stops.push(() => relay.child.kill());
+    const relayServed = once(relay.child, 'message');
+    for (const port of [ours2.port, msl2.port, relay.message.port]) {
       const service = runPython(home, PY_SERVICE, [port]);
       stops.push(service.stop);
-      await waitForService(port);
+      if (port === relay.message.port) await relayServed;
+      else await waitForService(port);
     }
-    const client = runPython(home, PY_CLIENT, [PYTHON_BLOCK, PYTHON_BLOCKS, ours2.port, msl2.port], {
-      capture: true,
+    const client = runPython(
+      home,
+      PY_CLIENT,
+      [PYTHON_BLOCK, PYTHON_BLOCKS, ours2.port, msl2.port, relay.message.port],
+      { capture: true },
+    );
+    const [viaOurs, viaMsl, viaRelay] = JSON.parse(await client.done).map(median);
+    report({
+      bench: 'network-vs-msl',
+      metric: "round trip, Python peers: the bare relay's ÷ msl-network's (any Manager's floor)",
+      unit: '×',
+      value: viaRelay / viaMsl,
+      better: 'lower',
     });
-    const [viaOurs, viaMsl] = JSON.parse(await client.done).map(median);
     report({
       bench: 'network-vs-msl',
       metric: 'round trip, Python peers, one at a time (median)',
