@@ -254,6 +254,8 @@ export class ManagerLog {
   close(): Promise<void> {
     this.#flush();
     const stream = this.#stream;
+    // A line that comes later (a deferred one, say) finds no file rather than a stream already ended.
+    this.#stream = undefined;
     if (stream === undefined || stream.closed) return Promise.resolve();
     return new Promise((resolve) => stream.end(resolve));
   }
