@@ -27,11 +27,16 @@ import { median, nowUs, report } from './lib.mjs';
 import { forkPeer, managerLineClient, startBareManager, tempHome } from './network-floor.mjs';
 
 const BLOCK = 250; // round trips per block; blocks alternate between the paths
-const BLOCKS = 8; // blocks per path
+const BLOCKS = 9; // blocks per path (a multiple of the 3 paths: each starts as many blocks)
+// Round trips per path before sampling: a steady state, as a Manager that has run for a while is in. V8
+// optimises a function only after enough calls (about a thousand for those called once per message), so a
+// short warm-up samples farcall's Manager while it is still being compiled; Python has no such stage.
+const WARM_UP = Number(process.env.WARM_UP ?? 3000);
 const IN_FLIGHT = 2000;
-const BURST_ROUNDS = 8;
+const BURST_ROUNDS = 9;
+const LINE_ROUNDS = 10; // 2 paths: each starts as many rounds
 const PYTHON_BLOCK = 200;
-const PYTHON_BLOCKS = 6;
+const PYTHON_BLOCKS = 9;
 
 const mslSource = process.env.MSL_NETWORK_SRC;
 const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
@@ -41,6 +46,12 @@ if (!haveMsl) {
     "msl-network's columns skipped: set MSL_NETWORK_SRC to a folder with its source " +
       '(git clone https://github.com/MSLNZ/msl-network /tmp/msl-network)\n',
   );
+}
+
+/** `list` rotated left by `by`: each block or round starts with another path (no position favoured). */
+function rotated(list, by) {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
 }
 
 function freePort() {
@@ -114,7 +125,7 @@ const PY_CLIENT = `
 import json, sys, time
 from msl.network import connect
 block, blocks = int(sys.argv[1]), int(sys.argv[2])
-ports = [int(p) for p in sys.argv[3:]]
+ports = [int(p) for p in sys.argv[4:]]
 links = []
 for port in ports:
     for attempt in range(100):
@@ -125,11 +136,14 @@ for port in ports:
         except Exception:
             time.sleep(0.1)
 for link in links:
-    for _ in range(100):
+    for _ in range(int(sys.argv[3])):
         link.echo(1)
 samples = [[] for _ in ports]
-for _ in range(blocks):
-    for i, link in enumerate(links):
+for b in range(blocks):
+    # Each block starts with another path, so that no path always follows the same one.
+    for k in range(len(links)):
+        i = (k + b) % len(links)
+        link = links[i]
         for _ in range(block):
             t0 = time.perf_counter()
             link.echo(1)
@@ -192,10 +206,10 @@ try {
     path.burst = () => Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => path.echo.echo(i)));
   }
 
-  for (const path of paths) for (let i = 0; i < 300; i++) await path.once();
+  for (const path of paths) for (let i = 0; i < WARM_UP; i++) await path.once();
   const samples = new Map(paths.map((p) => [p.name, []]));
   for (let b = 0; b < BLOCKS; b++) {
-    for (const path of paths) {
+    for (const path of rotated(paths, b)) {
       const list = samples.get(path.name);
       for (let i = 0; i < BLOCK; i++) {
         const t0 = nowUs();
@@ -246,7 +260,7 @@ try {
   for (const path of paths) await path.burst();
   const rates = new Map(paths.map((p) => [p.name, []]));
   for (let r = 0; r < BURST_ROUNDS; r++) {
-    for (const path of paths) {
+    for (const path of rotated(paths, r)) {
       const t0 = nowUs();
       await path.burst();
       rates.get(path.name).push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
@@ -303,8 +317,8 @@ try {
     }
     for (const { client } of lineClients) for (let i = 0; i < 3; i++) await client.burst(IN_FLIGHT);
     const lineRates = new Map(lineClients.map((c) => [c.name, []]));
-    for (let r = 0; r < BURST_ROUNDS; r++) {
-      for (const { name, client } of lineClients) {
+    for (let r = 0; r < LINE_ROUNDS; r++) {
+      for (const { name, client } of rotated(lineClients, r)) {
         const t0 = nowUs();
         await client.burst(IN_FLIGHT);
         lineRates.get(name).push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
@@ -352,7 +366,7 @@ try {
     const client = runPython(
       home,
       PY_CLIENT,
-      [PYTHON_BLOCK, PYTHON_BLOCKS, ours2.port, msl2.port, relay.message.port],
+      [PYTHON_BLOCK, PYTHON_BLOCKS, WARM_UP, ours2.port, msl2.port, relay.message.port],
       { capture: true },
     );
     const [viaOurs, viaMsl, viaRelay] = JSON.parse(await client.done).map(median);
