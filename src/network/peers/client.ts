@@ -3,7 +3,7 @@
  * notifications, and (as an administrator) query the Manager.
  * @module
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConnectionClosedError, MSLNetworkError } from '../../errors.js';
 import { byteSize, elapsed, type PartLog, partLog } from '../../log/logger.js';
@@ -167,6 +167,13 @@ export class Client implements RequestSender {
   readonly #credentials: HandshakeCredentials;
   readonly #log: PartLog;
   #disconnecting: Promise<void> | undefined;
+  /**
+   * Request uids are this connection's random prefix and a counter (base 36): unique on the connection,
+   * which is all the protocol asks of them (the Manager matches replies per client), and unguessable
+   * from another connection; a fraction of the cost of a random UUID each, and shorter on the wire.
+   */
+  readonly #uidPrefix = randomBytes(8).toString('hex');
+  #uidCount = 0;
 
   /** @internal Made by {@link connect}. */
   constructor(
@@ -188,6 +195,8 @@ export class Client implements RequestSender {
     this.#log = partLog('network', options.logger);
     socket.handlers = {
       onMessage: (message) => this.#onMessage(message),
+      // The hot path of #onMessage, reached without parsing the reply's envelope.
+      onResult: (uid, result) => this.#requests.resolve(uid, result),
       onOversize: (bytes) => this.#requests.noteOversize(bytes, socket.readLimit),
       onClose: (error) => this.#onClose(error),
     };
@@ -296,7 +305,7 @@ export class Client implements RequestSender {
             error: false,
             kwargs: {},
             service: this.networkName,
-            uid: randomUUID(),
+            uid: this.#nextUid(),
           });
         } catch {
           // already closing
@@ -345,12 +354,16 @@ export class Client implements RequestSender {
       return Promise.reject(error);
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    const uid = randomUUID();
+    const uid = this.#nextUid();
     const reply = this.#requests.add(uid, service, attribute, admin, timeout, options.signal);
     const line = requestLine(service, attribute, args, kw, uid);
     this.#socket.write(line);
     if (this.#log.debugEnabled) this.#logRequest(`${service}.${attribute}`, uid, line, reply);
     return reply;
+  }
+
+  #nextUid(): string {
+    return this.#uidPrefix + (this.#uidCount++).toString(36);
   }
 
   /** Logs a request and, when it settles, its outcome: names, uid, size and duration, never arguments. */
