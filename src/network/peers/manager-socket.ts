@@ -20,9 +20,9 @@ import {
   TLSError,
 } from '../../errors.js';
 import { type Logger, partLog } from '../../log/logger.js';
-import { LineDecoder } from '../../wire/lines.js';
 import { parseJson, stringifyJson } from '../protocol/json.js';
 import { DEFAULT_PORT } from '../protocol/messages.js';
+import { parseSuccessReply } from '../protocol/success-reply.js';
 import { TLS_CIPHERS } from '../shared/certificates.js';
 import { certsDir } from '../shared/home.js';
 import {
@@ -36,6 +36,7 @@ import {
   verifyPresentedCertificate,
 } from './certificate-cache.js';
 import type { CredentialPrompt } from './credential-prompt.js';
+import { LineReader } from './line-reader.js';
 
 export { DEFAULT_PORT } from '../protocol/messages.js';
 /** Default deadline to connect and finish the handshake, in milliseconds. */
@@ -389,6 +390,11 @@ const GATHER_LIMIT = 1 << 20;
 export interface ManagerSocketHandlers {
   /** A parsed JSON message. */
   onMessage(message: unknown): void;
+  /**
+   * A successful reply (the Client's hot path: only its result is parsed). Return false to have it
+   * parsed whole and given to `onMessage` like any other message.
+   */
+  onResult?(uid: string, result: unknown): boolean;
   /** A line that is not JSON (its text, shortened) and the parse error. */
   onInvalidLine?(text: string, error: Error): void;
   /** A line longer than the read limit was dropped. */
@@ -406,7 +412,7 @@ export class ManagerSocket {
   readonly tls: boolean;
   readonly readLimit: number;
   handlers: ManagerSocketHandlers;
-  #decoder: LineDecoder;
+  #reader: LineReader;
   #tickState = TICK_IDLE;
   /** Lines written after the first of this tick, joined; written as one chunk when the tick ends. */
   #gathered = '';
@@ -423,17 +429,17 @@ export class ManagerSocket {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#decoder = new LineDecoder({
+    this.#reader = new LineReader({
       maxLineBytes: readLimit,
-      onLine: (line) => this.#line(line),
+      onText: (text) => this.#line(text),
       onOversize: (bytes) => this.handlers.onOversize?.(bytes),
     });
-    this.socket.on('data', (chunk: Buffer) => this.#decoder.push(chunk));
+    this.socket.on('data', (chunk: Buffer) => this.#reader.push(chunk));
     this.socket.on('error', (error) => {
       this.#closeError ??= error;
     });
     this.socket.on('end', () => {
-      this.#decoder.end();
+      this.#reader.end();
       // Half-open connections are of no use here: the Manager is gone once it stops writing.
       this.socket.end();
     });
@@ -504,9 +510,12 @@ export class ManagerSocket {
     this.socket.destroy();
   }
 
-  #line(line: Buffer): void {
-    if (line.length === 0) return;
-    const text = line.toString('utf8');
+  #line(text: string): void {
+    const onResult = this.handlers.onResult;
+    if (onResult !== undefined) {
+      const reply = parseSuccessReply(text);
+      if (reply !== undefined && onResult(reply.uid, reply.result)) return;
+    }
     let message: unknown;
     try {
       message = parseJson(text);
@@ -520,7 +529,7 @@ export class ManagerSocket {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#decoder.reset();
+    this.#reader.reset();
     this.handlers.onClose(this.#closeError);
     this.#resolveClosed();
   }
