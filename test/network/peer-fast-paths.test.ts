@@ -3,8 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineReader } from '../../src/network/peers/line-reader.js';
-import { parseJson, stringifyJson } from '../../src/network/protocol/json.js';
-import { parseSuccessReply } from '../../src/network/protocol/success-reply.js';
+import { stringifyJson } from '../../src/network/protocol/json.js';
 import { LineDecoder } from '../../src/wire/lines.js';
 
 // Numbers a Python peer and a JavaScript caller both send: integers, floats, big and tiny ones,
@@ -63,111 +62,6 @@ describe('stringifyJson fast paths', () => {
     const own = Object.assign([1, 2], { toJSON: () => 'mine' });
     expect(stringifyJson(own)).toBe('"mine"');
     expect(stringifyJson([-0, Number.NaN, 'a"b'])).toBe('[-0.0, NaN, "a\\"b"]');
-  });
-});
-
-// Exact sameness of parsed values: Object.is for primitives (NaN, -0), same prototype, same own keys in
-// the same order (an own `__proto__` or `constructor` key included).
-function same(a: unknown, b: unknown): boolean {
-  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b);
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  const keysA = Reflect.ownKeys(a);
-  const keysB = Reflect.ownKeys(b);
-  if (keysA.length !== keysB.length || keysA.some((key, i) => key !== keysB[i])) return false;
-  return keysA.every((key) =>
-    same((a as Record<PropertyKey, unknown>)[key], (b as Record<PropertyKey, unknown>)[key]),
-  );
-}
-
-// A reply as a Service writes it, with a result written by stringifyJson or any text at all.
-const plainText = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ':', '[', ']', ' ', '-', 'é') });
-const resultText = fc.oneof(
-  jsonish.map((value) => stringifyJson(value)),
-  fc.string(),
-  fc.constantFrom(
-    'NaN',
-    '-Infinity',
-    '[NaN, Infinity]',
-    '1, "uid": "x"',
-    '1, "result": 2',
-    '{"__proto__": {"polluted": 1}}',
-    '"a", "uid": "b"',
-    ' [1] ',
-    '',
-    '99999999999999999999999',
-    '"\\u0041\\ud800"',
-  ),
-);
-const uidText = fc.oneof(plainText, fc.constantFrom('', 'notification', 'a\\"b', 'x"y', 'tab\there'));
-const reply = fc
-  .tuple(plainText, resultText, uidText, fc.constantFrom('', '', '', '', ' ', '"}', ','))
-  .map(
-    ([requester, result, uid, junk]) =>
-      `{"error": false, "requester": "${requester}", "result": ${result}, "uid": "${uid}"}${junk}`,
-  );
-
-function parseOrError(text: string): { value: unknown } | { error: string } {
-  try {
-    return { value: parseJson(text) };
-  } catch (error) {
-    return { error: (error as Error).name };
-  }
-}
-
-describe('parseSuccessReply', () => {
-  it('gives the uid and result parseJson gives for the whole line, or leaves the line to it', () => {
-    let taken = 0;
-    fc.assert(
-      fc.property(fc.oneof(reply, fc.string()), (text) => {
-        const fast = parseSuccessReply(text);
-        if (fast === undefined) return;
-        taken++;
-        const whole = parseOrError(text);
-        expect(whole).toHaveProperty('value');
-        const message = (whole as { value: Record<string, unknown> }).value;
-        expect(Object.keys(message)).toEqual(['error', 'requester', 'result', 'uid']);
-        expect(message.error).toBe(false);
-        expect(fast.uid).toBe(message.uid);
-        expect(same(fast.result, message.result)).toBe(true);
-      }),
-      { numRuns: 4000 },
-    );
-    expect(taken).toBeGreaterThan(200);
-  });
-
-  it('takes every well-formed reply of a Service', () => {
-    fc.assert(
-      fc.property(plainText, jsonish, plainText, (requester, value, uid) => {
-        const text = `{"error": false, "requester": "${requester}", "result": ${stringifyJson(value)}, "uid": "${uid}"}`;
-        fc.pre(text.length <= 2000);
-        const whole = parseJson(text) as { result: unknown };
-        const fast = parseSuccessReply(text);
-        expect(fast?.uid).toBe(uid);
-        expect(same(fast?.result, whole.result)).toBe(true);
-      }),
-      { numRuns: 2000 },
-    );
-  });
-
-  it('leaves to parseJson a line nested near the depth limit, which only the whole line may refuse', () => {
-    const deep = `${'['.repeat(1000)}${']'.repeat(1000)}`;
-    const text = `{"error": false, "requester": "r", "result": ${deep}, "uid": "u"}`;
-    expect(parseSuccessReply(text)).toBeUndefined();
-    expect(() => parseJson(text)).toThrow(/nested more than 1000/);
-  });
-
-  it('leaves errors, notifications, requests and other layouts to parseJson', () => {
-    for (const text of [
-      '{"error": true, "message": "x", "requester": "r", "result": null, "traceback": [], "uid": "u"}',
-      '{"error": false, "result": [[], {}], "service": "S", "uid": "notification"}',
-      '{"error":false,"requester":"r","result":1,"uid":"u"}',
-      '{"error": false, "requester": "r\\u0041", "result": 1, "uid": "u"}',
-      '{"error": false, "requester": "r", "result": 1, "uid": "u\\n"}',
-      '{"error": false, "requester": "r", "result": 1, "uid": "u", "uid": "v"}',
-      '{"error": false, "requester": "r", "result": 1, "uid": "u"} ',
-    ]) {
-      expect(parseSuccessReply(text)).toBeUndefined();
-    }
   });
 });
 

@@ -195,8 +195,6 @@ export class Client implements RequestSender {
     this.#log = partLog('network', options.logger);
     socket.handlers = {
       onMessage: (message) => this.#onMessage(message),
-      // The hot path of #onMessage, reached without parsing the reply's envelope.
-      onResult: (uid, result) => this.#requests.resolve(uid, result),
       onOversize: (bytes) => this.#requests.noteOversize(bytes, socket.readLimit),
       onClose: (error) => this.#onClose(error),
     };

@@ -22,7 +22,6 @@ import {
 import { type Logger, partLog } from '../../log/logger.js';
 import { parseJson, stringifyJson } from '../protocol/json.js';
 import { DEFAULT_PORT } from '../protocol/messages.js';
-import { parseSuccessReply } from '../protocol/success-reply.js';
 import { TLS_CIPHERS } from '../shared/certificates.js';
 import { certsDir } from '../shared/home.js';
 import {
@@ -390,11 +389,6 @@ const GATHER_LIMIT = 1 << 20;
 export interface ManagerSocketHandlers {
   /** A parsed JSON message. */
   onMessage(message: unknown): void;
-  /**
-   * A successful reply (the Client's hot path: only its result is parsed). Return false to have it
-   * parsed whole and given to `onMessage` like any other message.
-   */
-  onResult?(uid: string, result: unknown): boolean;
   /** A line that is not JSON (its text, shortened) and the parse error. */
   onInvalidLine?(text: string, error: Error): void;
   /** A line longer than the read limit was dropped. */
@@ -511,11 +505,6 @@ export class ManagerSocket {
   }
 
   #line(text: string): void {
-    const onResult = this.handlers.onResult;
-    if (onResult !== undefined) {
-      const reply = parseSuccessReply(text);
-      if (reply !== undefined && onResult(reply.uid, reply.result)) return;
-    }
     let message: unknown;
     try {
       message = parseJson(text);

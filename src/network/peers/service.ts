@@ -82,6 +82,8 @@ export class Service {
   #disconnecting = false;
   #starting = false;
   #log: PartLog = partLog('network');
+  #lastRequester: string | undefined;
+  #lastRequesterText = '';
 
   constructor(options: ServiceOptions = {}) {
     this.#name = options.name ?? new.target.name;
@@ -411,7 +413,7 @@ export class Service {
     try {
       // Built by hand (the hot path): member order and separators as Python's Service writes them.
       const resultText = result === undefined ? 'null' : stringifyJson(result);
-      text = `{"error": false, "requester": ${requester === null ? 'null' : JSON.stringify(requester)}, "result": ${resultText}, "uid": ${JSON.stringify(uid)}}`;
+      text = `{"error": false, "requester": ${this.#requesterText(requester)}, "result": ${resultText}, "uid": ${JSON.stringify(uid)}}`;
     } catch (error) {
       this.#sendError(describeError(error), requester, uid);
       return;
@@ -420,6 +422,16 @@ export class Service {
     if (this.#log.debugEnabled) {
       this.#log.debug(`reply (uid ${uid}, ${byteSize(Buffer.byteLength(text))}) to ${requester ?? 'nobody'}`);
     }
+  }
+
+  // The requester as JSON text, kept for the next reply: a Service mostly answers the same few clients.
+  #requesterText(requester: string | null): string {
+    if (requester === null) return 'null';
+    if (requester !== this.#lastRequester) {
+      this.#lastRequester = requester;
+      this.#lastRequesterText = JSON.stringify(requester);
+    }
+    return this.#lastRequesterText;
   }
 
   #sendError(error: ErrorReply, requester: string | null, uid: string): void {
