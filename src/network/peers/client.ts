@@ -14,7 +14,7 @@ import {
   replyMessage,
   type ServiceSummary,
 } from '../protocol/messages.js';
-import { type CallOptionsInit, splitCallArguments } from './call-arguments.js';
+import { CallOptions, type CallOptionsInit, isKwargs, splitCallArguments } from './call-arguments.js';
 import { terminalCredentialPrompt } from './credential-prompt.js';
 import {
   answerHandshake,
@@ -35,6 +35,10 @@ import {
   openManagerSocket,
 } from './manager-socket.js';
 import { RequestTable } from './request-table.js';
+
+/** The keyword arguments and options of a call that has none (only ever read). */
+const NO_KWARGS: Record<string, unknown> = Object.freeze({});
+const NO_OPTIONS: CallOptionsInit = Object.freeze({});
 
 /** Default deadline of a request, in milliseconds (override per call with `callOptions({ timeout })`). */
 export const DEFAULT_REQUEST_TIMEOUT = 30_000;
@@ -321,6 +325,11 @@ export class Client implements RequestSender {
 
   /** @internal Sends a request; used by Link. `all` may end with `kwargs(...)`/`callOptions(...)`. */
   request(service: string, attribute: string, all: readonly unknown[], admin = false): Promise<unknown> {
+    // The common call has neither kwargs nor options at its end: nothing to split, nothing to allocate.
+    const last = all[all.length - 1];
+    if (!(last instanceof CallOptions) && !isKwargs(last)) {
+      return this.#send(service, attribute, all as unknown[], NO_KWARGS, NO_OPTIONS, admin);
+    }
     const call = splitCallArguments(all);
     return this.#send(service, attribute, call.args, call.kwargs, call.options, admin);
   }
@@ -470,8 +479,25 @@ function requestLine(
     kwText = stringifyJson(kw);
     break;
   }
-  return `{"args": ${argsText}, "attribute": ${JSON.stringify(attribute)}, "error": false, "kwargs": ${kwText}, "service": ${JSON.stringify(service)}, "uid": "${uid}"}\r\n`;
+  return `{"args": ${argsText}, "attribute": ${attributeNames.text(attribute)}, "error": false, "kwargs": ${kwText}, "service": ${serviceNames.text(service)}, "uid": "${uid}"}\r\n`;
 }
+
+/** The JSON text of the name last asked for: a client mostly calls the same few names in a row. */
+class NameText {
+  #name = '';
+  #text = '""';
+
+  text(name: string): string {
+    if (name !== this.#name) {
+      this.#name = name;
+      this.#text = JSON.stringify(name);
+    }
+    return this.#text;
+  }
+}
+
+const attributeNames = new NameText();
+const serviceNames = new NameText();
 
 function checkTimeout(timeout: number): void {
   if (!(timeout > 0) || !Number.isFinite(timeout)) {

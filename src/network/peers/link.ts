@@ -65,7 +65,15 @@ export type UntypedService = Record<string, (...args: unknown[]) => unknown>;
  * await link.acquireLock();
  * ```
  */
+// How the proxy of a link sends a request: the arguments array the proxy collected goes as it is (no
+// copy into `request(attribute, ...args)`). Set by Link's static block, which may read #send.
+let sendFromProxy: (link: Link, attribute: string, args: unknown[]) => Promise<unknown>;
+
 export class Link {
+  static {
+    sendFromProxy = (link, attribute, args) => link.#send(link.serviceName, attribute, args);
+  }
+
   /** The Service's name. */
   readonly serviceName: string;
   /** Called with each notification the Service emits (assign a function; `undefined` ignores them). */
@@ -253,5 +261,5 @@ export function remoteProxy<T extends object>(
 
 /** Makes the proxy a Client hands out for a Link. @internal */
 export function linkProxy<T>(link: Link): LinkTo<T> {
-  return remoteProxy(link, (name, args) => link.request(name, ...args)) as LinkTo<T>;
+  return remoteProxy(link, (name, args) => sendFromProxy(link, name, args)) as LinkTo<T>;
 }
