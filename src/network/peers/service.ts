@@ -376,9 +376,6 @@ export class Service {
       this.#sendError(describeError(error), requester, uid);
       return;
     }
-    const after = () => {
-      if (shutdown) void this.#leaveAfterShutdown();
-    };
     if (
       outcome instanceof Promise ||
       (typeof outcome === 'object' &&
@@ -388,17 +385,17 @@ export class Service {
       Promise.resolve(outcome).then(
         (value) => {
           this.#sendResult(value, requester, uid);
-          after();
+          if (shutdown) void this.#leaveAfterShutdown();
         },
         (error: unknown) => {
           this.#sendError(describeError(error), requester, uid);
-          after();
+          if (shutdown) void this.#leaveAfterShutdown();
         },
       );
       return;
     }
     this.#sendResult(outcome, requester, uid);
-    after();
+    if (shutdown) void this.#leaveAfterShutdown();
   }
 
   async #leaveAfterShutdown(): Promise<void> {
