@@ -410,8 +410,6 @@ export class ManagerSocket {
   #tickState = TICK_IDLE;
   /** Lines written after the first of this tick, joined; written as one chunk when the tick ends. */
   #gathered = '';
-  /** True while the lines of a chunk that arrived are handled; what is written meanwhile is gathered. */
-  #reading = false;
   #closed = false;
   #closeError: Error | undefined;
   readonly closed: Promise<void>;
@@ -430,17 +428,7 @@ export class ManagerSocket {
       onText: (text) => this.#line(text),
       onOversize: (bytes) => this.handlers.onOversize?.(bytes),
     });
-    this.socket.on('data', (chunk: Buffer) => {
-      // What is written while the chunk's lines are handled (a Service's replies to a burst of
-      // requests) leaves in one write when they are done, not the first line alone and the rest later.
-      this.#reading = true;
-      try {
-        this.#reader.push(chunk);
-      } finally {
-        this.#reading = false;
-        this.#flush();
-      }
-    });
+    this.socket.on('data', (chunk: Buffer) => this.#reader.push(chunk));
     this.socket.on('error', (error) => {
       this.#closeError ??= error;
     });
@@ -473,8 +461,7 @@ export class ManagerSocket {
     // The first write of a tick goes out at once (lowest latency for one request at a time); later
     // writes of the same tick are joined into one string and leave as one chunk when the tick ends: one
     // UTF-8 encode and one syscall for a burst of 2000 requests, instead of a write request per line.
-    // While a chunk that arrived is handled, every write is gathered (and leaves when it is done).
-    if (this.#tickState === TICK_IDLE && !this.#reading) {
+    if (this.#tickState === TICK_IDLE) {
       this.#tickState = TICK_WROTE;
       process.nextTick(this.#endTick);
       this.socket.write(text);
