@@ -172,11 +172,13 @@ export class Client implements RequestSender {
   readonly #log: PartLog;
   #disconnecting: Promise<void> | undefined;
   /**
-   * Request uids are this connection's random prefix and a counter (base 36): unique on the connection,
-   * which is all the protocol asks of them (the Manager matches replies per client), and unguessable
-   * from another connection; a fraction of the cost of a random UUID each, and shorter on the wire.
+   * Request uids are this connection's random prefix (8 hex digits) and a counter (base 36): unique on
+   * the connection, which is all the protocol asks of them (Managers match a reply to its request per
+   * client, and a uid is of no use on another connection), and told apart across connections in logs.
+   * A fraction of the cost of a random UUID each, and short: up to 12 characters (the first 1.6 million
+   * requests) V8 keeps as one flat string, which the request table hashes and every peer parses faster.
    */
-  readonly #uidPrefix = randomBytes(8).toString('hex');
+  readonly #uidPrefix = randomBytes(4).toString('hex');
   #uidCount = 0;
 
   /** @internal Made by {@link connect}. */
