@@ -248,7 +248,7 @@ export function remoteProxy<T extends object>(
       }
       let fn = bound.get(prop);
       if (fn === undefined) {
-        fn = (...args: unknown[]) => call(prop, args);
+        fn = remoteFunction(call, prop);
         bound.set(prop, fn);
       }
       return fn;
@@ -257,6 +257,15 @@ export function remoteProxy<T extends object>(
       return Reflect.set(obj, prop, value, obj);
     },
   });
+}
+
+// Made outside the proxy's get trap: a closure written inside the trap would cost every property read
+// a context object, a remote call included.
+function remoteFunction(
+  call: (name: string, args: unknown[]) => Promise<unknown>,
+  name: string,
+): (...args: unknown[]) => Promise<unknown> {
+  return (...args) => call(name, args);
 }
 
 /** Makes the proxy a Client hands out for a Link. @internal */

@@ -92,19 +92,22 @@ export class RequestTable {
     );
     capturedResolve = undefined;
     capturedReject = undefined;
-    if (signal !== undefined) {
-      added.onAbort = () => {
-        if (this.#remove(added))
-          added.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-      };
-      signal.addEventListener('abort', added.onAbort, { once: true });
-    }
+    if (signal !== undefined) this.#listen(added, signal);
     this.#pending.set(uid, added);
     if (admin) this.#admin.push(uid);
     // Requests usually share one timeout, so a new deadline is rarely the earliest: no re-arm.
     if (deadline < this.#armedFor) this.#arm(deadline);
     else if (this.#pending.size === 1) this.#timer?.ref();
     return promise;
+  }
+
+  // In a method of its own: a closure written inside add() would cost every call a context object.
+  #listen(entry: PendingRequest, signal: AbortSignal): void {
+    entry.onAbort = () => {
+      if (this.#remove(entry))
+        entry.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    };
+    signal.addEventListener('abort', entry.onAbort, { once: true });
   }
 
   /** Resolves the request with `uid` with `value`; false if there is none (late or unknown reply). */
