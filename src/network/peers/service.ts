@@ -406,18 +406,20 @@ export class Service {
   #sendResult(result: unknown, requester: string | null, uid: string): void {
     const socket = this.#socket;
     if (socket === undefined || !socket.isOpen) return; // the Manager is gone; so is the requester
-    let text: string;
+    let line: string;
     try {
-      // Built by hand (the hot path): member order and separators as Python's Service writes them.
+      // Built by hand (the hot path), with its line end: member order and separators as Python's
+      // Service writes them.
       const resultText = result === undefined ? 'null' : stringifyJson(result);
-      text = `{"error": false, "requester": ${this.#requesterText(requester)}, "result": ${resultText}, "uid": ${JSON.stringify(uid)}}`;
+      line = `{"error": false, "requester": ${this.#requesterText(requester)}, "result": ${resultText}, "uid": ${JSON.stringify(uid)}}\r\n`;
     } catch (error) {
       this.#sendError(describeError(error), requester, uid);
       return;
     }
-    socket.write(`${text}\r\n`);
+    socket.write(line);
     if (this.#log.debugEnabled) {
-      this.#log.debug(`reply (uid ${uid}, ${byteSize(Buffer.byteLength(text))}) to ${requester ?? 'nobody'}`);
+      const bytes = Buffer.byteLength(line) - 2; // the message, without its line end
+      this.#log.debug(`reply (uid ${uid}, ${byteSize(bytes)}) to ${requester ?? 'nobody'}`);
     }
   }
 
