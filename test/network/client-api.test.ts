@@ -2,6 +2,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, ConnectionTimeoutError } from '../../src/errors.js';
+import type { Logger } from '../../src/log/logger.js';
+import { callOptions } from '../../src/network/peers/call-arguments.js';
 import { connect, filterClientConnectKwargs } from '../../src/network/peers/client.js';
 import { Service } from '../../src/network/peers/service.js';
 import { type Stage, stage } from './e2e-setup.js';
@@ -9,6 +11,23 @@ import { type Stage, stage } from './e2e-setup.js';
 class Echo extends Service {
   echo(...args: unknown[]) {
     return args;
+  }
+}
+
+// Answers `hold()` only when the test calls release(): no timing in the test.
+class Gate extends Service {
+  #waiting: Array<() => void> = [];
+  hold(): Promise<string> {
+    return new Promise((resolve) => this.#waiting.push(() => resolve('released')));
+  }
+  echo(...args: unknown[]) {
+    return args;
+  }
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+  release(): void {
+    for (const go of this.#waiting.splice(0)) go();
   }
 }
 
@@ -100,6 +119,51 @@ describe('Client', () => {
     await expect(typed.nope()).rejects.toThrow("AttributeError: 'Echo' object has no attribute 'nope'");
     const untyped = await client.link('Echo');
     await expect(untyped.anything()).rejects.toThrow(/AttributeError/);
+  });
+
+  it("rejects a call whose signal aborts with the signal's reason, and that call alone", async () => {
+    current = await stage();
+    const gate = await current.start(new Gate());
+    const client = await current.connect();
+    const link = await client.link('Gate');
+    const controller = new AbortController();
+    const aborted = link.hold(callOptions({ signal: controller.signal }));
+    const other = link.hold();
+    while (gate.waiting < 2) await link.echo('sync'); // both requests have reached the Service
+    const reason = new Error('the user pressed stop');
+    controller.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+    gate.release(); // the aborted call's reply arrives late and is dropped
+    await expect(other).resolves.toBe('released');
+    await expect(link.echo(1)).resolves.toEqual([1]);
+    // Aborted before it is sent: rejected at once; aborted after its reply: nothing happens.
+    await expect(link.echo(2, callOptions({ signal: AbortSignal.abort(reason) }))).rejects.toBe(reason);
+    const late = new AbortController();
+    await expect(link.echo(3, callOptions({ signal: late.signal }))).resolves.toEqual([3]);
+    late.abort(new Error('too late'));
+    await expect(link.echo(4)).resolves.toEqual([4]);
+  });
+
+  it('sends uids made of a random prefix per connection and a counter, unique on the connection', async () => {
+    current = await stage();
+    await current.start(new Echo());
+    const uidsOf = async (): Promise<string[]> => {
+      const lines: string[] = [];
+      const logger: Logger = { debug: (line) => lines.push(line), info() {}, warn() {}, error() {} };
+      const client = await current?.connect({ logger });
+      const link = await client?.link('Echo');
+      await Promise.all(Array.from({ length: 50 }, (_, i) => link?.echo(i)));
+      return lines.flatMap(
+        (line) => /^farcall:network request \S+ \(uid ([^,]+),.* sent to/.exec(line)?.[1] ?? [],
+      );
+    };
+    const first = await uidsOf();
+    const second = await uidsOf();
+    expect(first).toHaveLength(51); // link + 50 calls
+    for (const uid of [...first, ...second]) expect(uid).toMatch(/^[0-9a-f]{8}[0-9a-z]+$/);
+    expect(new Set(first).size).toBe(first.length);
+    expect(first[1]).toBe(`${first[0].slice(0, 8)}1`);
+    expect(first[0].slice(0, 8)).not.toBe(second[0].slice(0, 8));
   });
 
   it('unlinks, after which the link refuses calls', async () => {

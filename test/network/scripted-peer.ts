@@ -68,6 +68,8 @@ export function normalise(line: string): string {
   const walk = (v: unknown, key?: string): unknown => {
     if (typeof v === 'string') {
       if (key === 'language' || key === 'os') return '<text>';
+      // A request's uid is the sender's choice: Python's are UUIDs, farcall's a prefix and a counter.
+      if (key === 'uid' && v !== '' && v !== 'notification') return '<uid>';
       return v.replace(UUID, '<uid>').replace(/\[[^[\]]*:\d+\]/g, '[<host>:<port>]');
     }
     if (Array.isArray(v)) return v.map((x) => walk(x));

@@ -65,7 +65,15 @@ export type UntypedService = Record<string, (...args: unknown[]) => unknown>;
  * await link.acquireLock();
  * ```
  */
+// How the proxy of a link sends a request: the arguments array the proxy collected goes as it is (no
+// copy into `request(attribute, ...args)`). Set by Link's static block, which may read #send.
+let sendFromProxy: (link: Link, attribute: string, args: unknown[]) => Promise<unknown>;
+
 export class Link {
+  static {
+    sendFromProxy = (link, attribute, args) => link.#send(link.serviceName, attribute, args);
+  }
+
   /** The Service's name. */
   readonly serviceName: string;
   /** Called with each notification the Service emits (assign a function; `undefined` ignores them). */
@@ -240,7 +248,7 @@ export function remoteProxy<T extends object>(
       }
       let fn = bound.get(prop);
       if (fn === undefined) {
-        fn = (...args: unknown[]) => call(prop, args);
+        fn = remoteFunction(call, prop);
         bound.set(prop, fn);
       }
       return fn;
@@ -251,7 +259,16 @@ export function remoteProxy<T extends object>(
   });
 }
 
+// Made outside the proxy's get trap: a closure written inside the trap would cost every property read
+// a context object, a remote call included.
+function remoteFunction(
+  call: (name: string, args: unknown[]) => Promise<unknown>,
+  name: string,
+): (...args: unknown[]) => Promise<unknown> {
+  return (...args) => call(name, args);
+}
+
 /** Makes the proxy a Client hands out for a Link. @internal */
 export function linkProxy<T>(link: Link): LinkTo<T> {
-  return remoteProxy(link, (name, args) => link.request(name, ...args)) as LinkTo<T>;
+  return remoteProxy(link, (name, args) => sendFromProxy(link, name, args)) as LinkTo<T>;
 }

@@ -20,7 +20,6 @@ import {
   TLSError,
 } from '../../errors.js';
 import { type Logger, partLog } from '../../log/logger.js';
-import { LineDecoder } from '../../wire/lines.js';
 import { parseJson, stringifyJson } from '../protocol/json.js';
 import { DEFAULT_PORT } from '../protocol/messages.js';
 import { TLS_CIPHERS } from '../shared/certificates.js';
@@ -36,6 +35,7 @@ import {
   verifyPresentedCertificate,
 } from './certificate-cache.js';
 import type { CredentialPrompt } from './credential-prompt.js';
+import { LineReader } from './line-reader.js';
 
 export { DEFAULT_PORT } from '../protocol/messages.js';
 /** Default deadline to connect and finish the handshake, in milliseconds. */
@@ -406,7 +406,7 @@ export class ManagerSocket {
   readonly tls: boolean;
   readonly readLimit: number;
   handlers: ManagerSocketHandlers;
-  #decoder: LineDecoder;
+  #reader: LineReader;
   #tickState = TICK_IDLE;
   /** Lines written after the first of this tick, joined; written as one chunk when the tick ends. */
   #gathered = '';
@@ -423,17 +423,17 @@ export class ManagerSocket {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#decoder = new LineDecoder({
+    this.#reader = new LineReader({
       maxLineBytes: readLimit,
-      onLine: (line) => this.#line(line),
+      onText: (text) => this.#line(text),
       onOversize: (bytes) => this.handlers.onOversize?.(bytes),
     });
-    this.socket.on('data', (chunk: Buffer) => this.#decoder.push(chunk));
+    this.socket.on('data', (chunk: Buffer) => this.#reader.push(chunk));
     this.socket.on('error', (error) => {
       this.#closeError ??= error;
     });
     this.socket.on('end', () => {
-      this.#decoder.end();
+      this.#reader.end();
       // Half-open connections are of no use here: the Manager is gone once it stops writing.
       this.socket.end();
     });
@@ -504,9 +504,7 @@ export class ManagerSocket {
     this.socket.destroy();
   }
 
-  #line(line: Buffer): void {
-    if (line.length === 0) return;
-    const text = line.toString('utf8');
+  #line(text: string): void {
     let message: unknown;
     try {
       message = parseJson(text);
@@ -520,7 +518,7 @@ export class ManagerSocket {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#decoder.reset();
+    this.#reader.reset();
     this.handlers.onClose(this.#closeError);
     this.#resolveClosed();
   }

@@ -13,20 +13,41 @@
  */
 import { ResponseTimeoutError } from '../../errors.js';
 
-/** One request waiting for its reply. */
-interface PendingRequest {
-  uid: string;
-  service: string;
-  attribute: string;
-  admin: boolean;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** When the request was sent and when it times out (performance.now() clock, ms). */
-  sentAt: number;
-  deadline: number;
+/**
+ * One request waiting for its reply. A class, so every entry has the same shape (the table's hot
+ * paths stay monomorphic); the promise's resolving functions are its only closures.
+ */
+class PendingRequest {
+  /** Set only while a signal is being listened to. */
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly uid: string,
+    readonly service: string,
+    readonly attribute: string,
+    readonly admin: boolean,
+    readonly timeoutMs: number,
+    readonly signal: AbortSignal | undefined,
+    /** When the request times out (performance.now() clock, ms); it was sent `timeoutMs` earlier. */
+    readonly deadline: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+
+  /** When the request was sent (performance.now() clock, ms). */
+  get sentAt(): number {
+    return this.deadline - this.timeoutMs;
+  }
+}
+
+// `new Promise(capture)` hands its resolving functions over here: one shared executor instead of a
+// closure per request (Promise.withResolvers would do the same, but Node 20 lacks it). The executor
+// runs synchronously inside the constructor, so nothing can interleave between setting and reading.
+let capturedResolve: ((value: unknown) => void) | undefined;
+let capturedReject: ((error: Error) => void) | undefined;
+function capture(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 /** @internal */
@@ -56,38 +77,37 @@ export class RequestTable {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    const sentAt = performance.now();
-    const deadline = sentAt + timeoutMs;
-    let entry: PendingRequest | undefined;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      entry = {
-        uid,
-        service,
-        attribute,
-        admin,
-        resolve,
-        reject,
-        timeoutMs,
-        signal,
-        onAbort: undefined,
-        sentAt,
-        deadline,
-      };
-    });
-    const added = entry as unknown as PendingRequest;
-    if (signal !== undefined) {
-      added.onAbort = () => {
-        if (this.#remove(added))
-          added.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-      };
-      signal.addEventListener('abort', added.onAbort, { once: true });
-    }
+    const deadline = performance.now() + timeoutMs;
+    const promise = new Promise<unknown>(capture);
+    const added = new PendingRequest(
+      uid,
+      service,
+      attribute,
+      admin,
+      timeoutMs,
+      signal,
+      deadline,
+      capturedResolve as (value: unknown) => void,
+      capturedReject as (error: Error) => void,
+    );
+    capturedResolve = undefined;
+    capturedReject = undefined;
+    if (signal !== undefined) this.#listen(added, signal);
     this.#pending.set(uid, added);
     if (admin) this.#admin.push(uid);
     // Requests usually share one timeout, so a new deadline is rarely the earliest: no re-arm.
     if (deadline < this.#armedFor) this.#arm(deadline);
     else if (this.#pending.size === 1) this.#timer?.ref();
     return promise;
+  }
+
+  // In a method of its own: a closure written inside add() would cost every call a context object.
+  #listen(entry: PendingRequest, signal: AbortSignal): void {
+    entry.onAbort = () => {
+      if (this.#remove(entry))
+        entry.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    };
+    signal.addEventListener('abort', entry.onAbort, { once: true });
   }
 
   /** Resolves the request with `uid` with `value`; false if there is none (late or unknown reply). */
@@ -160,8 +180,9 @@ export class RequestTable {
   // Takes an entry known to be pending out of the table.
   #drop(entry: PendingRequest): void {
     this.#pending.delete(entry.uid);
-    if (entry.signal !== undefined && entry.onAbort !== undefined) {
-      entry.signal.removeEventListener('abort', entry.onAbort);
+    if (entry.onAbort !== undefined) {
+      entry.signal?.removeEventListener('abort', entry.onAbort);
+      entry.onAbort = undefined;
     }
     if (entry.admin) {
       const at = this.#admin.indexOf(entry.uid);

@@ -82,6 +82,8 @@ export class Service {
   #disconnecting = false;
   #starting = false;
   #log: PartLog = partLog('network');
+  #lastRequester: string | undefined;
+  #lastRequesterText = '';
 
   constructor(options: ServiceOptions = {}) {
     this.#name = options.name ?? new.target.name;
@@ -374,9 +376,6 @@ export class Service {
       this.#sendError(describeError(error), requester, uid);
       return;
     }
-    const after = () => {
-      if (shutdown) void this.#leaveAfterShutdown();
-    };
     if (
       outcome instanceof Promise ||
       (typeof outcome === 'object' &&
@@ -386,17 +385,17 @@ export class Service {
       Promise.resolve(outcome).then(
         (value) => {
           this.#sendResult(value, requester, uid);
-          after();
+          if (shutdown) void this.#leaveAfterShutdown();
         },
         (error: unknown) => {
           this.#sendError(describeError(error), requester, uid);
-          after();
+          if (shutdown) void this.#leaveAfterShutdown();
         },
       );
       return;
     }
     this.#sendResult(outcome, requester, uid);
-    after();
+    if (shutdown) void this.#leaveAfterShutdown();
   }
 
   async #leaveAfterShutdown(): Promise<void> {
@@ -407,19 +406,31 @@ export class Service {
   #sendResult(result: unknown, requester: string | null, uid: string): void {
     const socket = this.#socket;
     if (socket === undefined || !socket.isOpen) return; // the Manager is gone; so is the requester
-    let text: string;
+    let line: string;
     try {
-      // Built by hand (the hot path): member order and separators as Python's Service writes them.
+      // Built by hand (the hot path), with its line end: member order and separators as Python's
+      // Service writes them.
       const resultText = result === undefined ? 'null' : stringifyJson(result);
-      text = `{"error": false, "requester": ${requester === null ? 'null' : JSON.stringify(requester)}, "result": ${resultText}, "uid": ${JSON.stringify(uid)}}`;
+      line = `{"error": false, "requester": ${this.#requesterText(requester)}, "result": ${resultText}, "uid": ${JSON.stringify(uid)}}\r\n`;
     } catch (error) {
       this.#sendError(describeError(error), requester, uid);
       return;
     }
-    socket.write(`${text}\r\n`);
+    socket.write(line);
     if (this.#log.debugEnabled) {
-      this.#log.debug(`reply (uid ${uid}, ${byteSize(Buffer.byteLength(text))}) to ${requester ?? 'nobody'}`);
+      const bytes = Buffer.byteLength(line) - 2; // the message, without its line end
+      this.#log.debug(`reply (uid ${uid}, ${byteSize(bytes)}) to ${requester ?? 'nobody'}`);
     }
+  }
+
+  // The requester as JSON text, kept for the next reply: a Service mostly answers the same few clients.
+  #requesterText(requester: string | null): string {
+    if (requester === null) return 'null';
+    if (requester !== this.#lastRequester) {
+      this.#lastRequester = requester;
+      this.#lastRequesterText = JSON.stringify(requester);
+    }
+    return this.#lastRequesterText;
   }
 
   #sendError(error: ErrorReply, requester: string | null, uid: string): void {

@@ -237,9 +237,42 @@ function rewriteNonFiniteTokens(text: string): { text: string; marker: string } 
  * ```
  */
 export function stringifyJson(value: unknown): string {
+  // The values a request or a reply carries most often (a number, a string, a flat list of them) are
+  // written directly: no output list, no set of containers. They give the text the general writer
+  // below gives (a property test holds the two together).
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return formatNumber(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+  }
+  if (Array.isArray(value)) {
+    const flat = flatListText(value);
+    if (flat !== undefined) return flat;
+  }
   const out: string[] = [];
   write(value, out, new Set());
   return out.join('');
+}
+
+// A list of numbers, strings, booleans and nulls as the general writer writes it; undefined for any
+// other list (one with a container, a hole, undefined, a bigint, or its own toJSON).
+function flatListText(list: unknown[]): string | undefined {
+  if (typeof (list as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    let text: string;
+    if (typeof item === 'number') text = formatNumber(item);
+    else if (typeof item === 'string') text = JSON.stringify(item);
+    else if (typeof item === 'boolean') text = item ? 'true' : 'false';
+    else if (item === null) text = 'null';
+    else return undefined;
+    out += i === 0 ? text : `, ${text}`;
+  }
+  return `${out}]`;
 }
 
 function tooDeep(): JsonDepthError {
