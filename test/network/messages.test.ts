@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringifyJson } from '../../src/network/protocol/json.js';
 import {
@@ -93,5 +94,34 @@ describe('pythonRepr', () => {
     expect(pythonRepr("the 'Nope' service")).toBe(`"the 'Nope' service"`);
     expect(pythonRepr(['Q[vm:1]', 'R[vm:2]'])).toBe("['Q[vm:1]', 'R[vm:2]']");
     expect(pythonRepr({ a: true, b: null, c: Number.NaN })).toBe("{'a': True, 'b': None, 'c': nan}");
+  });
+
+  // The fast path (a string with nothing to escape is only quoted) gives what the escaping loop gives.
+  it('quotes every string as the escaping loop does', () => {
+    const loop = (value: string): string => {
+      const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+      let out = quote;
+      for (const ch of value) {
+        if (ch === '\\') out += '\\\\';
+        else if (ch === quote) out += `\\${quote}`;
+        else if (ch === '\n') out += '\\n';
+        else if (ch === '\r') out += '\\r';
+        else if (ch === '\t') out += '\\t';
+        else out += ch;
+      }
+      return out + quote;
+    };
+    const tricky = fc.constantFrom("'", '"', '\\', '\n', '\r', '\t', 'a', '\u0000', '\ud800', 'é', '😀');
+    const text = fc.oneof(
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: 'binary' }),
+      fc.array(tricky).map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(pythonRepr(value)).toBe(loop(value));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

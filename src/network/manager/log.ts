@@ -15,6 +15,9 @@ export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical', 'sil
 /** A log level. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Each level's place in {@link LOG_LEVELS}. */
+const RANK = Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])) as Record<LogLevel, number>;
+
 // Python's numeric logging levels (logging.DEBUG = 10 … logging.CRITICAL = 50), as msl-network accepts them.
 const NUMERIC_LEVELS: ReadonlyArray<[number, LogLevel]> = [
   [50, 'critical'],
@@ -85,10 +88,19 @@ export class ManagerLog {
   #flushTimer: NodeJS.Timeout | undefined;
   /** The ISO time of the last line and its millisecond (a busy Manager logs many lines per millisecond). */
   #stampMs = -1;
-  #stamp = '';
+  /** `<ISO time> <LEVEL> ` for each level, for the millisecond in #stampMs (built when first used). */
+  #prefixes: string[] = [];
   readonly #console: NodeJS.WriteStream;
-  /** Runs a line's work later (see {@link ManagerLog.deferWith}); undefined: at once. */
+  /** Schedules the writing of held lines (see {@link ManagerLog.deferWith}); undefined: at once. */
   #defer: ((task: () => void) => void) | undefined;
+  /**
+   * Lines held for the deferred write, as [how, message] pairs in order: `how` is the level, or the
+   * level's file-only marker (see {@link ManagerLog.fileOnly}). Pairs, not closures: a busy Manager holds
+   * two lines per request.
+   */
+  #held: (string | (() => string))[] = [];
+  #drainScheduled = false;
+  readonly #drain = (): void => this.#writeHeld();
   /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
   readonly #part: PartLog | undefined;
 
@@ -173,7 +185,7 @@ export class ManagerLog {
 
   /** Whether messages of `level` are written anywhere (to skip building expensive messages). */
   enabled(level: LogLevel): boolean {
-    return level !== 'silent' && LOG_LEVELS.indexOf(level) >= this.#rank;
+    return level !== 'silent' && RANK[level] >= this.#rank;
   }
 
   /**
@@ -209,23 +221,49 @@ export class ManagerLog {
 
   /** Writes `message` to the file only (not the console, the logger or NODE_DEBUG). */
   fileOnly(level: LogLevel, message: string): void {
-    const rank = LOG_LEVELS.indexOf(level);
-    if (this.#stream === undefined || level === 'silent' || rank < this.#fileRank) return;
-    const write = () => this.#toFile(this.#line(level, message), rank >= URGENT_RANK);
-    if (this.#defer === undefined) write();
-    else this.#defer(write);
+    if (this.#stream === undefined || level === 'silent' || RANK[level] < this.#fileRank) return;
+    if (this.#defer === undefined) this.#fileNow(level, message);
+    else this.#hold(FILE_ONLY[level], message);
   }
 
   #write(level: LogLevel, message: string | (() => string)): void {
     if (!this.enabled(level)) return;
-    const defer = this.#defer;
-    if (defer === undefined) this.#writeNow(level, message);
-    else defer(() => this.#writeNow(level, message));
+    if (this.#defer === undefined) this.#writeNow(level, message);
+    else this.#hold(level, message);
+  }
+
+  #hold(how: string, message: string | (() => string)): void {
+    this.#held.push(how, message);
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true;
+      // Outside a chunk the hook runs the drain at once (this line is written now).
+      (this.#defer as (task: () => void) => void)(this.#drain);
+    }
+  }
+
+  #writeHeld(): void {
+    this.#drainScheduled = false;
+    const held = this.#held;
+    this.#held = [];
+    for (let i = 0; i < held.length; i += 2) {
+      const how = held[i] as string;
+      try {
+        const fileOnly = FILE_ONLY_LEVEL[how];
+        if (fileOnly === undefined) this.#writeNow(how as LogLevel, held[i + 1]);
+        else this.#fileNow(fileOnly, held[i + 1] as string);
+      } catch {
+        // A message that fails to build costs its own line, never the others.
+      }
+    }
+  }
+
+  #fileNow(level: LogLevel, message: string): void {
+    this.#toFile(this.#line(level, message), RANK[level] >= URGENT_RANK);
   }
 
   #writeNow(level: LogLevel, built: string | (() => string)): void {
     const message = typeof built === 'string' ? built : built();
-    const rank = LOG_LEVELS.indexOf(level);
+    const rank = RANK[level];
     if (rank >= this.#fileRank || rank >= this.#consoleRank) {
       const line = this.#line(level, message);
       if (this.#stream !== undefined && rank >= this.#fileRank) this.#toFile(line, rank >= URGENT_RANK);
@@ -245,9 +283,14 @@ export class ManagerLog {
     const now = Date.now();
     if (now !== this.#stampMs) {
       this.#stampMs = now;
-      this.#stamp = new Date(now).toISOString();
+      this.#prefixes = [];
     }
-    return `${this.#stamp} ${LEVEL_LABELS[level]} ${text}\n`;
+    let prefix = this.#prefixes[RANK[level]];
+    if (prefix === undefined) {
+      prefix = `${new Date(now).toISOString()} ${LEVEL_LABELS[level]} `;
+      this.#prefixes[RANK[level]] = prefix;
+    }
+    return `${prefix}${text}\n`;
   }
 
   /** Flushes and closes the log file. */
@@ -269,7 +312,7 @@ export const LOG_FILE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 /** How late a debug or info line may reach the log file (milliseconds); warnings and errors go at once. */
 export const LOG_FILE_FLUSH_MS = 50;
-const URGENT_RANK = LOG_LEVELS.indexOf('warning');
+const URGENT_RANK = RANK.warning;
 
 /** Each level's label as a line shows it (upper case, padded to 7). */
 const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase().padEnd(7)])) as Record<
@@ -279,6 +322,12 @@ const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase(
 
 const CONTROL = /\p{Cc}/u;
 const CONTROL_ALL = /\p{Cc}/gu;
+
+// A held file-only line is marked by its level with this prefix (a level name never starts with it).
+const FILE_ONLY = Object.fromEntries(LOG_LEVELS.map((l) => [l, `file:${l}`])) as Record<LogLevel, string>;
+const FILE_ONLY_LEVEL: Record<string, LogLevel | undefined> = Object.fromEntries(
+  LOG_LEVELS.map((l) => [`file:${l}`, l]),
+);
 
 function escapeControl(char: string): string {
   return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;

@@ -338,6 +338,9 @@ function describeJsonType(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+// What makes pythonRepr's string form more than the string in single quotes.
+const REPR_ESCAPED = /['"\\\n\r\t]/;
+
 /**
  * A value written as Python's `repr()` would (strings quoted the Python way, lists, dicts, None,
  * True/False). Used to build error texts that match the Python Manager's.
@@ -352,6 +355,8 @@ export function pythonRepr(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'string') {
+    // Most names and uids need no escape: one concatenation instead of one per character.
+    if (!REPR_ESCAPED.test(value)) return `'${value}'`;
     const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
     let out = quote;
     for (const ch of value) {
