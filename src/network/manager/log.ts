@@ -9,6 +9,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Logger, type PartLog, partLog } from '../../log/logger.js';
+import { EncodedLines } from './encoded-lines.js';
 
 /** Log levels, most verbose first (Python's logging names). */
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical', 'silent'] as const;
@@ -81,9 +82,8 @@ export class ManagerLog {
   #stream: WriteStream | undefined;
   /** Lines not written because the file could not keep up (see {@link LOG_FILE_MAX_QUEUED_BYTES}). */
   #dropped = 0;
-  /** Lines for the file gathered in this turn of the event loop: one write per turn, not one per line. */
-  #pending: string[] = [];
-  #pendingBytes = 0;
+  /** Lines for the file gathered since the last write (encoded at once): one write, not one per line. */
+  readonly #pending = new EncodedLines();
   #flushSoon = false;
   #flushTimer: NodeJS.Timeout | undefined;
   /** The ISO time of the last line and its millisecond (a busy Manager logs many lines per millisecond). */
@@ -151,12 +151,11 @@ export class ManagerLog {
   #toFile(line: string, urgent: boolean): void {
     const stream = this.#stream;
     if (stream === undefined) return;
-    if (stream.writableLength + this.#pendingBytes > LOG_FILE_MAX_QUEUED_BYTES) {
+    if (stream.writableLength + this.#pending.bytes > LOG_FILE_MAX_QUEUED_BYTES) {
       this.#dropped++;
       return;
     }
-    this.#pending.push(line);
-    this.#pendingBytes += line.length;
+    this.#pending.append(line);
     if (urgent) {
       // A warning or an error reaches the file at the end of this turn (with what was gathered before it).
       if (!this.#flushSoon) {
@@ -176,11 +175,16 @@ export class ManagerLog {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
     }
-    if (this.#pending.length === 0) return;
-    const text = this.#pending.length === 1 ? this.#pending[0] : this.#pending.join('');
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#stream?.write(text);
+    if (this.#pending.bytes === 0) return;
+    const parts = this.#pending.take();
+    const stream = this.#stream;
+    if (stream === undefined) return;
+    if (parts.length === 1) stream.write(parts[0]);
+    else {
+      stream.cork();
+      for (const part of parts) stream.write(part);
+      stream.uncork();
+    }
   }
 
   /** Whether messages of `level` are written anywhere (to skip building expensive messages). */
