@@ -69,6 +69,26 @@ export async function startFarcall(useTls, home) {
 }
 
 /**
+ * `exchange(text, count)` writes `text` in one write and resolves when `count` more reply lines have come
+ * back on `socket`. It counts line ends and parses nothing (that is the point of a floor).
+ */
+function countedExchange(socket) {
+  let waiting = 0;
+  let onDone = () => {};
+  socket.on('data', (chunk) => {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
+      if (--waiting === 0) onDone();
+    }
+  });
+  return (text, count) =>
+    new Promise((resolve) => {
+      waiting = count;
+      onDone = resolve;
+      socket.write(text);
+    });
+}
+
+/**
  * A raw line client of the floor: `send(line)` writes one line, `request(line)` resolves with the next
  * reply line, `burst(lines)` writes many and resolves when as many replies have come back.
  */
@@ -78,20 +98,8 @@ export async function floorClient(port, useTls) {
     : net.connect({ host: '127.0.0.1', port });
   await once(socket, useTls ? 'secureConnect' : 'connect');
   socket.setNoDelay(true);
-  let waiting = 0;
-  let onDone = () => {};
-  socket.on('data', (chunk) => {
-    // Count line ends; the floor does not parse (that is the point of a floor).
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
-      if (--waiting === 0) onDone();
-    }
-  });
-  const burst = (text, count) =>
-    new Promise((resolve) => {
-      waiting = count;
-      onDone = resolve;
-      socket.write(count === 1 ? text : text.repeat(count));
-    });
+  const exchange = countedExchange(socket);
+  const burst = (text, count) => exchange(count === 1 ? text : text.repeat(count), count);
   return {
     request: (line) => burst(line, 1),
     burst,
@@ -153,13 +161,7 @@ export async function managerLineClient(port, service = 'Echo') {
   );
   const linked = JSON.parse(await nextLine());
   if (linked.error !== false) throw new Error(`link failed: ${linked.message}`);
-  let waiting = 0;
-  let onDone = () => {};
-  socket.on('data', (chunk) => {
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
-      if (--waiting === 0) onDone();
-    }
-  });
+  const exchange = countedExchange(socket);
   const texts = new Map();
   const linesOf = (count) => {
     let lines = texts.get(count);
@@ -174,12 +176,7 @@ export async function managerLineClient(port, service = 'Echo') {
     return lines;
   };
   return {
-    burst: (count) =>
-      new Promise((resolve) => {
-        waiting = count;
-        onDone = resolve;
-        socket.write(linesOf(count));
-      }),
+    burst: (count) => exchange(linesOf(count), count),
     close: () => socket.destroy(),
   };
 }

@@ -5,16 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Client64 } from '../../src/loadlib/client64.js';
 import type { Logger } from '../../src/log/logger.js';
+import { recorder } from '../support/log-recorder.js';
 import { fixture } from './helpers.js';
-
-function recorder(): { logger: Logger; records: string[] } {
-  const records: string[] = [];
-  const keep = (level: string) => (line: string) => void records.push(`${level} ${line}`);
-  return {
-    logger: { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') },
-    records,
-  };
-}
 
 describe('a logger option', () => {
   it('receives the start, each request32 by name, and the exit; never a serverOptions value or argument', async () => {

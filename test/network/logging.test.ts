@@ -7,21 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/log/logger.js';
 import { connect, ManagerDatabase, Service, startManager } from '../../src/network/index.js';
+import { recorder } from '../support/log-recorder.js';
 
 const PASSWORD = 'pw-SECRET-network-31';
 const ARGUMENT = 'arg-SECRET-network-32';
 const LOGIN_PASSWORD = 'login-SECRET-network-33';
-
-function recorder(): { logger: Logger; records: string[] } {
-  const records: string[] = [];
-  const keep = (level: string) => (line: string) => void records.push(`${level} ${line}`);
-  return {
-    logger: { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') },
-    records,
-  };
-}
 
 class Vault extends Service {
   open(secret: string): number {

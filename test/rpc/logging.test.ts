@@ -7,20 +7,12 @@ import { AuthenticationError } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
 import { RPCClient } from '../../src/rpc/client.js';
 import { ProcessSpawner } from '../../src/rpc/spawner.js';
+import { recorder } from '../support/log-recorder.js';
 import { connectClient, onCleanup, startServer } from './helpers.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const SECRET_KEY = 'key-SECRET-1234';
 const SECRET_ARG = 'hunter2-SECRET';
-
-function recorder(): { logger: Logger; records: string[] } {
-  const records: string[] = [];
-  const keep = (level: string) => (line: string) => void records.push(`${level} ${line}`);
-  return {
-    logger: { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') },
-    records,
-  };
-}
 
 const vault = {
   open: (password: string) => password.length,

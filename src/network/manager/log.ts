@@ -94,11 +94,10 @@ export class ManagerLog {
   /** Schedules the writing of held lines (see {@link ManagerLog.deferWith}); undefined: at once. */
   #defer: ((task: () => void) => void) | undefined;
   /**
-   * Lines held for the deferred write, as [how, message] pairs in order: `how` is the level, or the
-   * level's file-only marker (see {@link ManagerLog.fileOnly}). Pairs, not closures: a busy Manager holds
-   * two lines per request.
+   * Lines held for the deferred write, as [level, message] pairs in order (a {@link ManagerLog.fileOnly}
+   * message wrapped in a FileOnlyText). Pairs, not closures: a busy Manager holds two lines per request.
    */
-  #held: (string | (() => string))[] = [];
+  #held: (LogLevel | string | (() => string) | FileOnlyText)[] = [];
   #drainScheduled = false;
   readonly #drain = (): void => this.#writeHeld();
   /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
@@ -227,7 +226,7 @@ export class ManagerLog {
   fileOnly(level: LogLevel, message: string): void {
     if (this.#stream === undefined || level === 'silent' || RANK[level] < this.#fileRank) return;
     if (this.#defer === undefined) this.#fileNow(level, message);
-    else this.#hold(FILE_ONLY[level], message);
+    else this.#hold(level, new FileOnlyText(message));
   }
 
   #write(level: LogLevel, message: string | (() => string)): void {
@@ -236,8 +235,8 @@ export class ManagerLog {
     else this.#hold(level, message);
   }
 
-  #hold(how: string, message: string | (() => string)): void {
-    this.#held.push(how, message);
+  #hold(level: LogLevel, message: string | (() => string) | FileOnlyText): void {
+    this.#held.push(level, message);
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
       // Outside a chunk the hook runs the drain at once (this line is written now).
@@ -250,11 +249,11 @@ export class ManagerLog {
     const held = this.#held;
     this.#held = [];
     for (let i = 0; i < held.length; i += 2) {
-      const how = held[i] as string;
+      const level = held[i] as LogLevel;
+      const message = held[i + 1] as string | (() => string) | FileOnlyText;
       try {
-        const fileOnly = FILE_ONLY_LEVEL[how];
-        if (fileOnly === undefined) this.#writeNow(how as LogLevel, held[i + 1]);
-        else this.#fileNow(fileOnly, held[i + 1] as string);
+        if (message instanceof FileOnlyText) this.#fileNow(level, message.text);
+        else this.#writeNow(level, message);
       } catch {
         // A message that fails to build costs its own line, never the others.
       }
@@ -327,11 +326,10 @@ const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase(
 const CONTROL = /\p{Cc}/u;
 const CONTROL_ALL = /\p{Cc}/gu;
 
-// A held file-only line is marked by its level with this prefix (a level name never starts with it).
-const FILE_ONLY = Object.fromEntries(LOG_LEVELS.map((l) => [l, `file:${l}`])) as Record<LogLevel, string>;
-const FILE_ONLY_LEVEL: Record<string, LogLevel | undefined> = Object.fromEntries(
-  LOG_LEVELS.map((l) => [`file:${l}`, l]),
-);
+/** A held line for the file only (see {@link ManagerLog.fileOnly}). */
+class FileOnlyText {
+  constructor(readonly text: string) {}
+}
 
 function escapeControl(char: string): string {
   return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;

@@ -602,7 +602,7 @@ export class Manager {
     if (line !== undefined && end > 0 && !('requester' in request)) {
       // Splice `requester` into the original bytes: no re-serialisation on the hot path, and the
       // Service sees exactly what the client wrote (NaN, number formats, member order).
-      service.peer.sendSpliced(line.subarray(0, end), client.requesterTail);
+      service.peer.sendBytes(line.subarray(0, end), client.requesterTail);
     } else {
       const forwarded = {
         ...request,

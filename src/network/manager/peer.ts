@@ -277,19 +277,14 @@ export class PeerConnection {
   }
 
   /**
-   * Writes a line given as bytes (without its line end), plus an optional suffix text. The bytes are
-   * copied once, into the one buffer sent when the chunk being handled is done; more than 1 MiB
-   * (a large line) is written as it is, never copied.
+   * Writes a line given as bytes (without its line end), then `tail`: the line end, or what ends a
+   * spliced line (say `, "requester": …}` and the line end, built once by the caller). The bytes are
+   * copied once, into the one buffer sent when the chunk being handled is done; more than 1 MiB (a large
+   * line) is written as it is, never copied. Neither buffer may change until then.
    */
-  sendBytes(line: Buffer, suffix?: string): void {
+  sendBytes(line: Buffer, tail: Buffer = LINE_END): void {
     if (this.#closed) return;
-    this.#out.write(line, suffix === undefined ? LINE_END : Buffer.from(`${suffix}\r\n`));
-  }
-
-  /** Writes `head` then `tail` as one line; `tail` ends with the line end (a suffix the caller keeps). */
-  sendSpliced(head: Buffer, tail: Buffer): void {
-    if (this.#closed) return;
-    this.#out.write(head, tail);
+    this.#out.write(line, tail);
   }
 
   /** Flushes what was written and closes the socket (idempotent). */
