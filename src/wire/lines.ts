@@ -191,8 +191,12 @@ export class LineDecoder {
       this.#onOversize?.(size, sample);
       return;
     }
-    const line = this.#pendingBytes === 0 ? chunk.subarray(start, end) : this.#take(chunk, start, end);
-    this.#onLine(stripCarriageReturn(line));
+    if (this.#pendingBytes === 0) {
+      // The common line, whole in one chunk: one view, without its `\r`.
+      this.#onLine(chunk.subarray(start, end > start && chunk[end - 1] === CARRIAGE_RETURN ? end - 1 : end));
+      return;
+    }
+    this.#onLine(stripCarriageReturn(this.#take(chunk, start, end)));
   }
 
   // Keeps the last #sampleBytes bytes of a line being skipped.

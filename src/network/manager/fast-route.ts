@@ -9,11 +9,9 @@
  */
 import {
   DISCONNECT_ATTRIBUTE,
-  type ErrorMessage,
   MANAGER_SERVICE,
   NOTIFICATION_UID,
   type NotificationMessage,
-  type ReplyMessage,
   type RequestMessage,
 } from '../protocol/messages.js';
 import type { RoutingFields } from './routing-fields.js';
@@ -68,20 +66,4 @@ export function isNotification(fields: RoutingFields): boolean {
 /** The notification the router sees: its `service` (the line itself is what is forwarded). */
 export function notificationOf(fields: RoutingFields): NotificationMessage {
   return { error: false, result: [[], {}], service: fields.service as string, uid: NOTIFICATION_UID };
-}
-
-/**
- * The reply the router sees: its `error` flag (true only for `"error": true`, as a parsed reply's
- * `reply.error === true`), and its `requester` and `uid` when they are strings. A member of another type
- * is left out, as the router checks the types itself (`requester` null: nobody to route it to).
- */
-export function replyOf(fields: RoutingFields): ReplyMessage | ErrorMessage {
-  const reply = {
-    error: fields.error === true,
-    result: null,
-    requester: fields.requester ?? null,
-  } as ReplyMessage | ErrorMessage;
-  // A uid that is not a string stays absent: the router reads it as "" then, as for a parsed reply.
-  if (fields.uid !== undefined) reply.uid = fields.uid;
-  return reply;
 }

@@ -94,12 +94,22 @@ export class ManagerLog {
   /** Schedules the writing of held lines (see {@link ManagerLog.deferWith}); undefined: at once. */
   #defer: ((task: () => void) => void) | undefined;
   /**
-   * Lines held for the deferred write, as [level, message] pairs in order (a {@link ManagerLog.fileOnly}
-   * message wrapped in a FileOnlyText). Pairs, not closures: a busy Manager holds two lines per request.
+   * Lines held for the deferred write, in order: a [level, message] pair (a {@link ManagerLog.fileOnly}
+   * message wrapped in a FileOnlyText), or a debug line's format, its five parts and its time (see
+   * {@link ManagerLog.debugFormat}). Flat, not an object per line: a busy Manager holds two lines per
+   * request.
    */
-  #held: (LogLevel | string | (() => string) | FileOnlyText)[] = [];
+  #held: unknown[] = [];
   #drainScheduled = false;
   readonly #drain = (): void => this.#writeHeld();
+  /** Formatted debug lines held (see {@link ManagerLog.debugFormat}), and the timer that writes them. */
+  #heldFormatted = 0;
+  #lazyTimer: NodeJS.Timeout | undefined;
+  readonly #lazyDrain = (): void => {
+    this.#lazyTimer = undefined;
+    this.#writeHeld();
+    this.#flush();
+  };
   /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
   readonly #part: PartLog | undefined;
 
@@ -147,11 +157,11 @@ export class ManagerLog {
    * Queues one line for the file (written with the others of this turn of the event loop), or drops it
    * (counted) while the file is too far behind.
    */
-  #toFile(line: string, urgent: boolean): void {
+  #toFile(line: string, urgent: boolean, lines = 1): void {
     const stream = this.#stream;
     if (stream === undefined) return;
     if (stream.writableLength + this.#pending.bytes > LOG_FILE_MAX_QUEUED_BYTES) {
-      this.#dropped++;
+      this.#dropped += lines;
       return;
     }
     this.#pending.append(line);
@@ -205,6 +215,50 @@ export class ManagerLog {
     this.#write('debug', message);
   }
 
+  /**
+   * A debug line that `format` makes of the five parts when (and once) it is written: a plain function,
+   * not a closure per line, for the lines of every message the Manager forwards. The text `format`
+   * returns must hold no control character (it is written as it is; see {@link lineSafe}).
+   *
+   * When only the log file takes debug lines, the line keeps the time of this call and is made into text
+   * with the file's next write, with the others held since (at most {@link LOG_FILE_FLUSH_MS} later, or
+   * sooner once a few thousand are held): nothing of it runs between a message and the next, where
+   * the peer that was just written to may be waiting for this process's core.
+   *
+   * @example
+   * ```ts
+   * const forwarded: LineFormat<string, string, number, unknown, unknown> = (from, to, bytes) =>
+   *   `${bytes} bytes from ${from} to ${to}`;
+   * log.debugFormat(forwarded, 'A[host:1]', 'B[host:2]', 120, undefined, undefined);
+   * ```
+   */
+  debugFormat<A, B, C, D, E>(format: LineFormat<A, B, C, D, E>, a: A, b: B, c: C, d: D, e: E): void {
+    if (this.#rank > DEBUG_RANK) return;
+    if (this.#defer === undefined) {
+      this.#writeNow('debug', format(a, b, c, d, e));
+      return;
+    }
+    // The time now; the text later, with the file's next write (or sooner, see below).
+    this.#held.push(format, a, b, c, d, e, Date.now());
+    if (this.#drainScheduled) return;
+    if (++this.#heldFormatted >= HELD_FORMATTED_LIMIT || !this.#fileOnlyDebug()) this.#scheduleDrain();
+    else if (this.#lazyTimer === undefined) {
+      this.#lazyTimer = setTimeout(this.#lazyDrain, LOG_FILE_FLUSH_MS);
+      this.#lazyTimer.unref();
+    }
+  }
+
+  // Whether debug lines go to the file alone (not the console, the logger or NODE_DEBUG): then they may
+  // be made into text late, in bulk.
+  #fileOnlyDebug(): boolean {
+    return (
+      this.#stream !== undefined &&
+      DEBUG_RANK >= this.#fileRank &&
+      DEBUG_RANK < this.#consoleRank &&
+      this.#part === undefined
+    );
+  }
+
   info(message: string): void {
     this.#write('info', message);
   }
@@ -237,6 +291,10 @@ export class ManagerLog {
 
   #hold(level: LogLevel, message: string | (() => string) | FileOnlyText): void {
     this.#held.push(level, message);
+    this.#scheduleDrain();
+  }
+
+  #scheduleDrain(): void {
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
       // Outside a chunk the hook runs the drain at once (this line is written now).
@@ -246,11 +304,49 @@ export class ManagerLog {
 
   #writeHeld(): void {
     this.#drainScheduled = false;
+    this.#heldFormatted = 0;
+    if (this.#lazyTimer !== undefined) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = undefined;
+    }
     const held = this.#held;
+    if (held.length === 0) return;
     this.#held = [];
-    for (let i = 0; i < held.length; i += 2) {
-      const level = held[i] as LogLevel;
+    // Formatted debug lines that only the file takes are joined into one text per run of them (one
+    // encode), in their place among the other lines.
+    const fileOnlyDebug = this.#fileOnlyDebug();
+    let joined = '';
+    let joinedLines = 0;
+    for (let i = 0; i < held.length; ) {
+      const head = held[i];
+      if (typeof head === 'function') {
+        const format = head as LineFormat<unknown, unknown, unknown, unknown, unknown>;
+        try {
+          const text = format(held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5]);
+          if (!fileOnlyDebug) this.#writeNow('debug', text);
+          else {
+            joined += `${this.#prefix(DEBUG_RANK, held[i + 6] as number)}${text}\n`;
+            joinedLines++;
+            if (joined.length >= JOINED_CHARS) {
+              this.#toFile(joined, false, joinedLines);
+              joined = '';
+              joinedLines = 0;
+            }
+          }
+        } catch {
+          // A line that fails to build costs its own line, never the others.
+        }
+        i += 7;
+        continue;
+      }
+      if (joinedLines > 0) {
+        this.#toFile(joined, false, joinedLines);
+        joined = '';
+        joinedLines = 0;
+      }
+      const level = head as LogLevel;
       const message = held[i + 1] as string | (() => string) | FileOnlyText;
+      i += 2;
       try {
         if (message instanceof FileOnlyText) this.#fileNow(level, message.text);
         else this.#writeNow(level, message);
@@ -258,6 +354,7 @@ export class ManagerLog {
         // A message that fails to build costs its own line, never the others.
       }
     }
+    if (joinedLines > 0) this.#toFile(joined, false, joinedLines);
   }
 
   #fileNow(level: LogLevel, message: string): void {
@@ -282,22 +379,26 @@ export class ManagerLog {
 
   #line(level: LogLevel, message: string): string {
     // A peer's text may carry newlines: one event stays one line.
-    const text = CONTROL.test(message) ? message.replace(CONTROL_ALL, escapeControl) : message;
-    const now = Date.now();
+    return `${this.#prefix(RANK[level])}${lineSafe(message)}\n`;
+  }
+
+  // `<ISO time> <LEVEL> ` for a level's rank, at `now` (ms since the epoch).
+  #prefix(rank: number, now = Date.now()): string {
     if (now !== this.#stampMs) {
       this.#stampMs = now;
       this.#prefixes = [];
     }
-    let prefix = this.#prefixes[RANK[level]];
+    let prefix = this.#prefixes[rank];
     if (prefix === undefined) {
-      prefix = `${new Date(now).toISOString()} ${LEVEL_LABELS[level]} `;
-      this.#prefixes[RANK[level]] = prefix;
+      prefix = `${new Date(now).toISOString()} ${LEVEL_LABELS[LOG_LEVELS[rank]]} `;
+      this.#prefixes[rank] = prefix;
     }
-    return `${prefix}${text}\n`;
+    return prefix;
   }
 
   /** Flushes and closes the log file. */
   close(): Promise<void> {
+    this.#writeHeld();
     this.#flush();
     const stream = this.#stream;
     // A line that comes later (a deferred one, say) finds no file rather than a stream already ended.
@@ -316,6 +417,20 @@ export const LOG_FILE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** How late a debug or info line may reach the log file (milliseconds); warnings and errors go at once. */
 export const LOG_FILE_FLUSH_MS = 50;
 const URGENT_RANK = RANK.warning;
+const DEBUG_RANK = RANK.debug;
+/**
+ * Formatted debug lines held before they are made into text at once, after the writes of the chunk
+ * being handled; fewer wait for the log file's next write (at most {@link LOG_FILE_FLUSH_MS} later).
+ */
+const HELD_FORMATTED_LIMIT = 4096;
+/** Joined debug lines are handed to the file's buffer in texts of about this many characters. */
+const JOINED_CHARS = 32 * 1024;
+
+/**
+ * Makes a debug line of five parts (see {@link ManagerLog.debugFormat}); a part it does not need is
+ * passed as `undefined`.
+ */
+export type LineFormat<A, B, C, D, E> = (a: A, b: B, c: C, d: D, e: E) => string;
 
 /** Each level's label as a line shows it (upper case, padded to 7). */
 const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase().padEnd(7)])) as Record<
@@ -329,6 +444,18 @@ const CONTROL_ALL = /\p{Cc}/gu;
 /** A held line for the file only (see {@link ManagerLog.fileOnly}). */
 class FileOnlyText {
   constructor(readonly text: string) {}
+}
+
+/**
+ * `text` with its control characters escaped as `\xNN`, so that a peer's text stays on its line.
+ *
+ * @example
+ * ```ts
+ * lineSafe('a\nb'); // 'a\\x0ab'
+ * ```
+ */
+export function lineSafe(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROL_ALL, escapeControl) : text;
 }
 
 function escapeControl(char: string): string {

@@ -33,14 +33,12 @@ import {
   type ClientIdentity,
   type ClientSummary,
   classifyMessage,
-  type ErrorMessage,
   errorMessage,
   isPlainObject,
   MANAGER_SERVICE,
   type ManagerIdentity,
   type NotificationMessage,
   pythonRepr,
-  type ReplyMessage,
   type RequestMessage,
   replyMessage,
   type ServiceIdentity,
@@ -56,7 +54,6 @@ import {
   isNotification,
   isServiceAnswer,
   notificationOf,
-  replyOf,
 } from './fast-route.js';
 import { dropBlocked, isBlocked, throttle, unblock } from './flow-control.js';
 import {
@@ -90,7 +87,8 @@ import {
   type ServiceState,
 } from './peer-state.js';
 import { addPending, dropClientPending, takeAllPending, takePending } from './pending-requests.js';
-import { scanRoutingFields } from './routing-fields.js';
+import { type RoutingFields, scanRoutingFields } from './routing-fields.js';
+import { logRepr, notificationLine, replyLine, requestLine } from './traffic-lines.js';
 
 const MANAGER_ATTRIBUTES = { identity: '() -> dict', link: '(service: str) -> bool' };
 
@@ -421,12 +419,12 @@ export class Manager {
     if (fields !== undefined) {
       if (state.kind === 'client') {
         if (isForwardableRequest(fields)) {
-          this.#request(state, forwardableRequest(fields), line);
+          this.#forwardRequest(state, fields, line);
           return;
         }
       } else if (isServiceAnswer(fields)) {
         if (isNotification(fields)) this.#notify(state, notificationOf(fields), line);
-        else this.#routeReply(state, replyOf(fields), line);
+        else this.#routeReply(state, fields.requester, fields.uid, fields.error === true, line);
         return;
       }
     }
@@ -565,15 +563,37 @@ export class Manager {
     }
   }
 
+  // The fast path's request (see isForwardableRequest), to a Service that takes it: forwarded as the
+  // bytes it came in with `requester` spliced in before its closing brace. Every other case (no such
+  // Service, a refusal) takes #request, with its error texts.
+  #forwardRequest(client: ClientState, fields: RoutingFields, line: Buffer): void {
+    const service = this.#services.get(fields.service as string);
+    if (service === undefined || accessRefusal(client, service) !== undefined) {
+      this.#request(client, forwardableRequest(fields), line);
+      return;
+    }
+    const uid = fields.uid as string;
+    if (this.#debug) {
+      // Names and sizes only: the arguments may carry anything. Made into text after the forward.
+      this.#log.debugFormat(requestLine, service.logName, fields.attribute, uid, line.length, client);
+    }
+    addPending(service, client, uid);
+    service.peer.sendBytes(line.subarray(0, fields.closingBrace), client.requesterTail);
+    throttle(client, service);
+  }
+
   // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
   #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
+    const service = request.service === MANAGER_SERVICE ? undefined : this.#services.get(request.service);
     if (this.#debug) {
-      // Names and sizes only: the arguments may carry anything. Built after the line is forwarded.
-      const bytes = line?.length;
-      this.#log.debug(
-        () =>
-          `request ${pythonRepr(request.service)}.${String(request.attribute)} (uid ${pythonRepr(String(request.uid ?? ''))}` +
-          `${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.networkName}`,
+      // Names and sizes only: the arguments may carry anything. Made into text after the forward.
+      this.#log.debugFormat(
+        requestLine,
+        service?.logName ?? logRepr(String(request.service)),
+        request.attribute,
+        request.uid,
+        line?.length,
+        client,
       );
     }
     if (request.service === MANAGER_SERVICE) {
@@ -581,7 +601,6 @@ export class Manager {
       return;
     }
     const uid = typeof request.uid === 'string' ? request.uid : '';
-    const service = this.#services.get(request.service);
     if (service === undefined) {
       const text = `the ${pythonRepr(request.service)} Service is not connected to ${this.name}`;
       this.#sendError(client.peer, client.networkName, uid, `KeyError: ${pythonRepr(text)}`);
@@ -777,7 +796,13 @@ export class Manager {
     const classified = classifyMessage(value);
     switch (classified.kind) {
       case 'reply':
-        this.#routeReply(service, classified.message, line);
+        this.#routeReply(
+          service,
+          classified.message.requester,
+          classified.message.uid,
+          classified.message.error === true,
+          line,
+        );
         return;
       case 'notification':
         this.#notify(service, classified.message, line);
@@ -802,15 +827,21 @@ export class Manager {
     }
   }
 
-  #routeReply(service: ServiceState, reply: ReplyMessage | ErrorMessage, line: Buffer): void {
-    const requester = reply.requester;
+  // A reply (`error`: an error reply) from a Service to the client named by its `requester`.
+  #routeReply(
+    service: ServiceState,
+    requester: unknown,
+    replyUid: unknown,
+    error: boolean,
+    line: Buffer,
+  ): void {
     if (typeof requester !== 'string') {
       // A Python Service answers a line it could not read with requester null: nobody to route it to.
       // Its size, not its text: a reply may carry anything.
       this.#log.info(`${pythonRepr(service.name)} sent a reply without a requester (${line.length} bytes)`);
       return;
     }
-    const uid = typeof reply.uid === 'string' ? reply.uid : '';
+    const uid = typeof replyUid === 'string' ? replyUid : '';
     const client = this.#clients.get(requester);
     if (client === undefined) {
       this.#log.info(
@@ -831,14 +862,7 @@ export class Manager {
       );
       return;
     }
-    if (this.#debug) {
-      const bytes = line.length;
-      const kind = reply.error === true ? 'error reply' : 'reply';
-      this.#log.debug(
-        () =>
-          `${kind} from ${pythonRepr(service.name)} to ${requester} (uid ${pythonRepr(uid)}, ${bytes} bytes)`,
-      );
-    }
+    if (this.#debug) this.#log.debugFormat(replyLine, service, client, uid, line.length, error);
     this.#toClient(client, line);
   }
 
@@ -855,13 +879,8 @@ export class Manager {
       this.#sendError(service.peer, service.name, 'notification', text);
       return;
     }
-    if (this.#debug) {
-      const clients = service.links.size;
-      const bytes = line.length;
-      this.#log.debug(
-        () => `notification from ${pythonRepr(service.name)} to ${clients} linked clients (${bytes} bytes)`,
-      );
-    }
+    if (this.#debug)
+      this.#log.debugFormat(notificationLine, service, service.links.size, line.length, undefined, undefined);
     for (const client of [...service.links]) this.#toClient(client, line);
   }
 

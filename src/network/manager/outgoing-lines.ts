@@ -17,7 +17,7 @@ const JOIN_LIMIT = 1024 * 1024;
 export const LINE_END = Buffer.from('\r\n');
 
 /**
- * A scope in which writes are gathered: `run(work)` runs `work`, and when the outermost `run` ends
+ * A scope in which writes are gathered: `run(work, value)` runs `work(value)`, and when the outermost `run` ends
  * every socket written to inside it is flushed. Outside a `run`, writes go out at once.
  */
 export class WriteScope {
@@ -30,10 +30,11 @@ export class WriteScope {
     return this.#depth > 0;
   }
 
-  run(work: () => void): void {
+  /** Runs `work(value)` (a value, not a closure: one chunk of input each time, no closure per chunk). */
+  run<T>(work: (value: T) => void, value: T): void {
     this.#depth++;
     try {
-      work();
+      work(value);
     } finally {
       if (--this.#depth === 0) {
         if (this.#waiting.size > 0) {

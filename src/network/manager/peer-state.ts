@@ -3,7 +3,8 @@
  * requests; a Service's links, locks, pending requests and the Clients its full socket holds back.
  * @module
  */
-import type { ClientSummary, ServiceSummary } from '../protocol/messages.js';
+import { type ClientSummary, pythonRepr, type ServiceSummary } from '../protocol/messages.js';
+import { lineSafe } from './log.js';
 import type { PeerConnection } from './peer.js';
 
 /** A registered Client. */
@@ -11,6 +12,8 @@ export interface ClientState {
   kind: 'client';
   peer: PeerConnection;
   networkName: string;
+  /** `networkName` as the log shows it (control characters escaped). */
+  logName: string;
   /**
    * What the Manager splices into each of this client's requests in place of its closing brace:
    * `, "requester": "<networkName>"}` and the line end (built once: the name never changes).
@@ -33,6 +36,8 @@ export interface ServiceState {
   kind: 'service';
   peer: PeerConnection;
   name: string;
+  /** `name` as the log shows it: Python's repr, control characters escaped. */
+  logName: string;
   summary: ServiceSummary;
   /** Linked clients, in the order they linked. */
   links: Set<ClientState>;
@@ -52,6 +57,7 @@ export function newClientState(peer: PeerConnection, summary: ClientSummary): Cl
     kind: 'client',
     peer,
     networkName: peer.networkName,
+    logName: lineSafe(peer.networkName),
     requesterTail: Buffer.from(`, "requester": ${JSON.stringify(peer.networkName)}}\r\n`),
     summary,
     links: new Set(),
@@ -68,6 +74,7 @@ export function newServiceState(peer: PeerConnection, name: string, summary: Ser
     kind: 'service',
     peer,
     name,
+    logName: lineSafe(pythonRepr(name)),
     summary,
     links: new Set(),
     locks: new Map(),

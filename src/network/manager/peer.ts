@@ -134,7 +134,7 @@ export class PeerConnection {
         }),
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => scope.run(() => this.#push(chunk)));
+    socket.on('data', (chunk: Buffer) => scope.run(this.#push, chunk));
     socket.on('end', () => {
       // The unfinished last line is still read (a peer that writes one message and closes meant it);
       // it is within this connection's line limit like any other.
@@ -161,7 +161,7 @@ export class PeerConnection {
     this.#decoder.maxLineBytes = value;
   }
 
-  #push(chunk: Buffer): void {
+  readonly #push = (chunk: Buffer): void => {
     if (this.#closed) return;
     this.#decoder.push(chunk);
     const held = this.#decoder.bufferedBytes;
@@ -171,7 +171,7 @@ export class PeerConnection {
       this.#releaseUnfinished();
       this.#handlers.onUnfinishedOverLimit?.(this, this.#unfinished, held);
     }
-  }
+  };
 
   // Gives back this connection's share of the unfinished-lines budget and drops its unfinished line.
   #releaseUnfinished(): void {

@@ -382,8 +382,12 @@ export class Deadline {
 
 const TICK_IDLE = 0;
 const TICK_WROTE = 1;
-/** Above this many characters the gathered text of a tick is written out at once (memory, string size). */
-const GATHER_LIMIT = 1 << 20;
+/**
+ * Above this many characters the gathered text of a tick is written out at once: the Manager starts on
+ * the first requests of a burst while the rest are being made, and the text stays a small string (a
+ * large one is one copy more and lives in the old generation).
+ */
+const GATHER_LIMIT = 16 * 1024;
 
 /** Callbacks of a {@link ManagerSocket}. */
 export interface ManagerSocketHandlers {

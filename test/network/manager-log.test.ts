@@ -1,0 +1,167 @@
+// The Manager's log: the formatted debug lines of forwarded messages (held as their parts, made into
+// text later and in bulk) keep their time and their place among the other lines, reach the file without
+// further traffic, and are never lost at close; a line after close is dropped, not written after the end.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LineFormat, LOG_FILE_FLUSH_MS, lineSafe, ManagerLog } from '../../src/network/manager/log.js';
+import { logRepr } from '../../src/network/manager/traffic-lines.js';
+import { pythonRepr } from '../../src/network/protocol/messages.js';
+import { recorder } from '../support/log-recorder.js';
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
+
+function logFile(): string {
+  const home = mkdtempSync(join(tmpdir(), 'farcall-manager-log-'));
+  homes.push(home);
+  return join(home, 'manager.log');
+}
+
+function linesOf(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0);
+  } catch {
+    return [];
+  }
+}
+
+const forwarded: LineFormat<string, number, undefined, undefined, undefined> = (name, n) =>
+  `forwarded ${name} #${n}`;
+
+// A defer hook as the Manager's: tasks wait until the test says the chunk's writes are out.
+function chunkHook(log: ManagerLog): { tasks: (() => void)[]; endChunk: () => void } {
+  const tasks: (() => void)[] = [];
+  log.deferWith((task) => tasks.push(task));
+  return {
+    tasks,
+    endChunk: () => {
+      for (const task of tasks.splice(0)) task();
+    },
+  };
+}
+
+describe('formatted debug lines (debugFormat)', () => {
+  it('reach the file with no further activity, one flush interval or so later', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'debug', level: 'warning' });
+    const hook = chunkHook(log);
+    log.debugFormat(forwarded, 'a', 1, undefined, undefined, undefined);
+    hook.endChunk();
+    const deadline = Date.now() + 5000;
+    while (linesOf(file).length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, LOG_FILE_FLUSH_MS));
+    expect(linesOf(file)).toEqual([expect.stringMatching(/ DEBUG {3}forwarded a #1$/)]);
+    await log.close();
+  });
+
+  it('keep their place among other lines and the time they were logged, not the time they were written', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent' });
+    const hook = chunkHook(log);
+    log.debugFormat(forwarded, 'first', 1, undefined, undefined, undefined);
+    const loggedBy = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    log.info('in between');
+    log.debugFormat(forwarded, 'last', 2, undefined, undefined, undefined);
+    hook.endChunk();
+    await log.close();
+    const lines = linesOf(file);
+    expect(lines.map((line) => line.slice(25))).toEqual([
+      'DEBUG   forwarded first #1',
+      'INFO    in between',
+      'DEBUG   forwarded last #2',
+    ]);
+    expect(Date.parse(lines[0].slice(0, 24))).toBeLessThanOrEqual(loggedBy);
+    expect(Date.parse(lines[1].slice(0, 24))).toBeGreaterThanOrEqual(loggedBy + 25);
+  });
+
+  it('are all written at close, and a line logged after close is dropped without an error', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent' });
+    chunkHook(log); // never ends its chunk: only close() writes the lines
+    for (let n = 0; n < 1000; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
+    await log.close();
+    expect(() => {
+      log.debugFormat(forwarded, 'late', 0, undefined, undefined, undefined);
+      log.warning('late warning');
+    }).not.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, LOG_FILE_FLUSH_MS * 2));
+    const lines = linesOf(file);
+    expect(lines).toHaveLength(1000);
+    expect(lines.every((line, n) => line.endsWith(`forwarded m #${n}`))).toBe(true);
+  });
+
+  it('are made into text after the chunk once thousands are held (memory stays bounded)', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent' });
+    const hook = chunkHook(log);
+    for (let n = 0; n < 3000; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
+    expect(hook.tasks).toHaveLength(0); // few enough: they wait for the file's next write
+    for (let n = 3000; n < 5000; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
+    expect(hook.tasks).toHaveLength(1); // many: made into text once the chunk's writes are out
+    hook.endChunk();
+    await log.close();
+    expect(linesOf(file)).toHaveLength(5000);
+  });
+
+  it('go to a logger option at once (through the chunk hook), and its text is the format of the parts', async () => {
+    const { logger, records } = recorder();
+    const log = new ManagerLog({ level: 'silent', logger });
+    const hook = chunkHook(log);
+    log.debugFormat(forwarded, 'x', 7, undefined, undefined, undefined);
+    expect(hook.tasks).toHaveLength(1);
+    hook.endChunk();
+    expect(records).toEqual(['debug farcall:network forwarded x #7']);
+    await log.close();
+  });
+
+  it('cost nothing when debug is off', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'info', level: 'silent' });
+    const hook = chunkHook(log);
+    let made = 0;
+    log.debugFormat(
+      () => {
+        made++;
+        return 'never';
+      },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    );
+    hook.endChunk();
+    await log.close();
+    expect(made).toBe(0);
+    expect(linesOf(file)).toEqual([]);
+  });
+});
+
+describe('logRepr', () => {
+  it("is Python's repr with control characters escaped, for any text (fast path and full path agree)", () => {
+    const tricky = fc.constantFrom("'", '"', '\\', '\n', '\r', '\t', '\u0000', '\u007f', '\u0085', 'é', '😀');
+    const text = fc.oneof(
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: 'binary' }),
+      fc
+        .array(fc.oneof(tricky, fc.string({ maxLength: 3 })), { maxLength: 12 })
+        .map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(text, (value) => {
+        const shown = logRepr(value);
+        expect(shown).toBe(lineSafe(pythonRepr(value)));
+        expect(/\p{Cc}/u.test(shown)).toBe(false);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
