@@ -98,13 +98,13 @@ describe('formatted debug lines (debugFormat)', () => {
     expect(lines.every((line, n) => line.endsWith(`forwarded m #${n}`))).toBe(true);
   });
 
-  it('are made into text after the chunk once thousands are held (memory stays bounded)', async () => {
+  it('are made into text after the chunk once hundreds are held (memory stays bounded)', async () => {
     const file = logFile();
     const log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent' });
     const hook = chunkHook(log);
-    for (let n = 0; n < 3000; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
+    for (let n = 0; n < 300; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
     expect(hook.tasks).toHaveLength(0); // few enough: they wait for the file's next write
-    for (let n = 3000; n < 5000; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
+    for (let n = 300; n < 5000; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
     expect(hook.tasks).toHaveLength(1); // many: made into text once the chunk's writes are out
     hook.endChunk();
     await log.close();

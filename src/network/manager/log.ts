@@ -104,6 +104,11 @@ export class ManagerLog {
   readonly #drain = (): void => this.#writeHeld();
   /** Formatted debug lines held (see {@link ManagerLog.debugFormat}), and the timer that writes them. */
   #heldFormatted = 0;
+  /**
+   * The time (ms since the epoch) that the held lines' times count from: each holds its offset, a small
+   * integer, rather than a number object of its own.
+   */
+  #heldSince = Date.now();
   #lazyTimer: NodeJS.Timeout | undefined;
   readonly #lazyDrain = (): void => {
     this.#lazyTimer = undefined;
@@ -222,7 +227,7 @@ export class ManagerLog {
    *
    * When only the log file takes debug lines, the line keeps the time of this call and is made into text
    * with the file's next write, with the others held since (at most {@link LOG_FILE_FLUSH_MS} later, or
-   * sooner once a few thousand are held): nothing of it runs between a message and the next, where
+   * sooner once a few hundred are held): nothing of it runs between a message and the next, where
    * the peer that was just written to may be waiting for this process's core.
    *
    * @example
@@ -239,7 +244,7 @@ export class ManagerLog {
       return;
     }
     // The time now; the text later, with the file's next write (or sooner, see below).
-    this.#held.push(format, a, b, c, d, e, Date.now());
+    this.#held.push(format, a, b, c, d, e, Date.now() - this.#heldSince);
     if (this.#drainScheduled) return;
     if (++this.#heldFormatted >= HELD_FORMATTED_LIMIT || !this.#fileOnlyDebug()) this.#scheduleDrain();
     else if (this.#lazyTimer === undefined) {
@@ -315,6 +320,8 @@ export class ManagerLog {
     // Formatted debug lines that only the file takes are joined into one text per run of them (one
     // encode), in their place among the other lines.
     const fileOnlyDebug = this.#fileOnlyDebug();
+    const since = this.#heldSince;
+    this.#heldSince = Date.now();
     let joined = '';
     let joinedLines = 0;
     for (let i = 0; i < held.length; ) {
@@ -325,7 +332,7 @@ export class ManagerLog {
           const text = format(held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5]);
           if (!fileOnlyDebug) this.#writeNow('debug', text);
           else {
-            joined += `${this.#prefix(DEBUG_RANK, held[i + 6] as number)}${text}\n`;
+            joined += `${this.#prefix(DEBUG_RANK, since + (held[i + 6] as number))}${text}\n`;
             joinedLines++;
             if (joined.length >= JOINED_CHARS) {
               this.#toFile(joined, false, joinedLines);
@@ -422,7 +429,7 @@ const DEBUG_RANK = RANK.debug;
  * Formatted debug lines held before they are made into text at once, after the writes of the chunk
  * being handled; fewer wait for the log file's next write (at most {@link LOG_FILE_FLUSH_MS} later).
  */
-const HELD_FORMATTED_LIMIT = 4096;
+const HELD_FORMATTED_LIMIT = 512;
 /** Joined debug lines are handed to the file's buffer in texts of about this many characters. */
 const JOINED_CHARS = 32 * 1024;
 
