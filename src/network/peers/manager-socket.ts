@@ -384,10 +384,11 @@ const TICK_IDLE = 0;
 const TICK_WROTE = 1;
 /**
  * Above this many characters the gathered text of a tick is written out at once: the Manager starts on
- * the first requests of a burst while the rest are being made, and the text stays a small string (a
- * large one is one copy more and lives in the old generation).
+ * the first requests of a burst while the rest are being made. 64 KiB is what the Manager reads at a
+ * time (Node's read size): smaller pieces cost it a write per piece and destination, larger ones hold
+ * the start of a burst back (measured at 2000 in flight: 16 KiB and 1 MiB were both slower).
  */
-const GATHER_LIMIT = 16 * 1024;
+const GATHER_LIMIT = 64 * 1024;
 
 /** Callbacks of a {@link ManagerSocket}. */
 export interface ManagerSocketHandlers {
