@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type LineFormat, LOG_FILE_FLUSH_MS, lineSafe, ManagerLog } from '../../src/network/manager/log.js';
 import { logRepr } from '../../src/network/manager/traffic-lines.js';
 import { pythonRepr } from '../../src/network/protocol/messages.js';
@@ -142,6 +142,35 @@ describe('formatted debug lines (debugFormat)', () => {
     await log.close();
     expect(made).toBe(0);
     expect(linesOf(file)).toEqual([]);
+  });
+});
+
+describe("a line's time stamp", () => {
+  it('is the ISO time of the moment logged, across millisecond, second, day and year boundaries', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent' });
+    const times = [
+      Date.UTC(2026, 11, 1, 19, 22, 13, 999),
+      Date.UTC(2026, 11, 1, 19, 22, 14, 0),
+      Date.UTC(2026, 11, 1, 19, 22, 14, 7),
+      Date.UTC(2026, 11, 1, 19, 22, 14, 7),
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 0),
+      Date.UTC(2026, 11, 1, 19, 22, 13, 42), // earlier again: a clock set back
+    ];
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      times.forEach((time, n) => {
+        vi.setSystemTime(time);
+        log.info(`line ${n}`);
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    await log.close();
+    expect(linesOf(file)).toEqual(
+      times.map((time, n) => `${new Date(time).toISOString()} INFO    line ${n}`),
+    );
   });
 });
 

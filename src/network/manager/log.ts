@@ -90,6 +90,9 @@ export class ManagerLog {
   #stampMs = -1;
   /** `<ISO time> <LEVEL> ` for each level, for the millisecond in #stampMs (built when first used). */
   #prefixes: string[] = [];
+  /** The last whole second a prefix was made for (ms since the epoch) and its ISO text up to the `.`. */
+  #second = -1;
+  #secondText = '';
   readonly #console: NodeJS.WriteStream;
   /** Schedules the writing of held lines (see {@link ManagerLog.deferWith}); undefined: at once. */
   #defer: ((task: () => void) => void) | undefined;
@@ -397,7 +400,14 @@ export class ManagerLog {
     }
     let prefix = this.#prefixes[rank];
     if (prefix === undefined) {
-      prefix = `${new Date(now).toISOString()} ${LEVEL_LABELS[LOG_LEVELS[rank]]} `;
+      // The ISO time up to its seconds is made once a second (a busy log spans many milliseconds).
+      const ms = now % 1000;
+      const second = now - ms;
+      if (second !== this.#second) {
+        this.#second = second;
+        this.#secondText = new Date(second).toISOString().slice(0, 20);
+      }
+      prefix = `${this.#secondText}${MILLISECOND_TEXTS[ms]}Z ${LEVEL_LABELS[LOG_LEVELS[rank]]} `;
       this.#prefixes[rank] = prefix;
     }
     return prefix;
@@ -425,6 +435,8 @@ export const LOG_FILE_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 export const LOG_FILE_FLUSH_MS = 50;
 const URGENT_RANK = RANK.warning;
 const DEBUG_RANK = RANK.debug;
+/** `000` … `999`: the milliseconds of a time stamp. */
+const MILLISECOND_TEXTS = Array.from({ length: 1000 }, (_, ms) => String(ms).padStart(3, '0'));
 /**
  * Formatted debug lines held before they are made into text at once, after the writes of the chunk
  * being handled; fewer wait for the log file's next write (at most {@link LOG_FILE_FLUSH_MS} later).
