@@ -105,19 +105,13 @@ export class ManagerLog {
   #held: unknown[] = [];
   #drainScheduled = false;
   readonly #drain = (): void => this.#writeHeld();
-  /** Formatted debug lines held (see {@link ManagerLog.debugFormat}), and the timer that writes them. */
+  /** Formatted debug lines held since the last drain (see {@link ManagerLog.debugFormat}). */
   #heldFormatted = 0;
   /**
    * The time (ms since the epoch) that the held lines' times count from: each holds its offset, a small
    * integer, rather than a number object of its own.
    */
   #heldSince = Date.now();
-  #lazyTimer: NodeJS.Timeout | undefined;
-  readonly #lazyDrain = (): void => {
-    this.#lazyTimer = undefined;
-    this.#writeHeld();
-    this.#flush();
-  };
   /** The `logger` option and NODE_DEBUG=farcall:network, when either is on. */
   readonly #part: PartLog | undefined;
 
@@ -179,14 +173,19 @@ export class ManagerLog {
         this.#flushSoon = true;
         setImmediate(() => this.#flush());
       }
-    } else if (this.#flushTimer === undefined) {
-      // Debug and info lines: at most 50 ms late, so a busy Manager writes its file a few times a second.
-      this.#flushTimer = setTimeout(() => this.#flush(), LOG_FILE_FLUSH_MS);
-      this.#flushTimer.unref();
-    }
+    } else this.#flushLater();
+  }
+
+  // Debug and info lines: at most 50 ms late, so a busy Manager writes its file a few times a second.
+  #flushLater(): void {
+    if (this.#flushTimer !== undefined) return;
+    this.#flushTimer = setTimeout(() => this.#flush(), LOG_FILE_FLUSH_MS);
+    this.#flushTimer.unref();
   }
 
   #flush(): void {
+    // Formatted lines waiting for this write become text first (they may arm the timer cleared below).
+    if (this.#heldFormatted > 0 && !this.#drainScheduled) this.#writeHeld();
     this.#flushSoon = false;
     if (this.#flushTimer !== undefined) {
       clearTimeout(this.#flushTimer);
@@ -250,10 +249,7 @@ export class ManagerLog {
     this.#held.push(format, a, b, c, d, e, Date.now() - this.#heldSince);
     if (this.#drainScheduled) return;
     if (++this.#heldFormatted >= HELD_FORMATTED_LIMIT || !this.#fileOnlyDebug()) this.#scheduleDrain();
-    else if (this.#lazyTimer === undefined) {
-      this.#lazyTimer = setTimeout(this.#lazyDrain, LOG_FILE_FLUSH_MS);
-      this.#lazyTimer.unref();
-    }
+    else this.#flushLater();
   }
 
   // Whether debug lines go to the file alone (not the console, the logger or NODE_DEBUG): then they may
@@ -313,10 +309,6 @@ export class ManagerLog {
   #writeHeld(): void {
     this.#drainScheduled = false;
     this.#heldFormatted = 0;
-    if (this.#lazyTimer !== undefined) {
-      clearTimeout(this.#lazyTimer);
-      this.#lazyTimer = undefined;
-    }
     const held = this.#held;
     if (held.length === 0) return;
     this.#held = [];

@@ -56,6 +56,7 @@ import {
   notificationOf,
 } from './fast-route.js';
 import { dropBlocked, isBlocked, throttle, unblock } from './flow-control.js';
+import { logRepr, notificationLogLine, replyLogLine, requestLogLine } from './forwarding-log-lines.js';
 import {
   type AuthenticationMode,
   askIdentity,
@@ -87,8 +88,7 @@ import {
   type ServiceState,
 } from './peer-state.js';
 import { addPending, dropClientPending, takeAllPending, takePending } from './pending-requests.js';
-import { type RoutingFields, scanRoutingFields } from './routing-fields.js';
-import { logRepr, notificationLine, replyLine, requestLine } from './traffic-lines.js';
+import { scanRoutingFields } from './routing-fields.js';
 
 const MANAGER_ATTRIBUTES = { identity: '() -> dict', link: '(service: str) -> bool' };
 
@@ -419,7 +419,7 @@ export class Manager {
     if (fields !== undefined) {
       if (state.kind === 'client') {
         if (isForwardableRequest(fields)) {
-          this.#forwardRequest(state, fields, line);
+          this.#request(state, forwardableRequest(fields), line);
           return;
         }
       } else if (isServiceAnswer(fields)) {
@@ -563,32 +563,13 @@ export class Manager {
     }
   }
 
-  // The fast path's request (see isForwardableRequest), to a Service that takes it: forwarded as the
-  // bytes it came in with `requester` spliced in before its closing brace. Every other case (no such
-  // Service, a refusal) takes #request, with its error texts.
-  #forwardRequest(client: ClientState, fields: RoutingFields, line: Buffer): void {
-    const service = this.#services.get(fields.service as string);
-    if (service === undefined || accessRefusal(client, service) !== undefined) {
-      this.#request(client, forwardableRequest(fields), line);
-      return;
-    }
-    const uid = fields.uid as string;
-    if (this.#debug) {
-      // Names and sizes only: the arguments may carry anything. Made into text after the forward.
-      this.#log.debugFormat(requestLine, service.logName, fields.attribute, uid, line.length, client);
-    }
-    addPending(service, client, uid);
-    service.peer.sendBytes(line.subarray(0, fields.closingBrace), client.requesterTail);
-    throttle(client, service);
-  }
-
   // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
   #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
     const service = request.service === MANAGER_SERVICE ? undefined : this.#services.get(request.service);
     if (this.#debug) {
       // Names and sizes only: the arguments may carry anything. Made into text after the forward.
       this.#log.debugFormat(
-        requestLine,
+        requestLogLine,
         service?.logName ?? logRepr(String(request.service)),
         request.attribute,
         request.uid,
@@ -862,7 +843,7 @@ export class Manager {
       );
       return;
     }
-    if (this.#debug) this.#log.debugFormat(replyLine, service, client, uid, line.length, error);
+    if (this.#debug) this.#log.debugFormat(replyLogLine, service, client, uid, line.length, error);
     this.#toClient(client, line);
   }
 
@@ -880,7 +861,14 @@ export class Manager {
       return;
     }
     if (this.#debug)
-      this.#log.debugFormat(notificationLine, service, service.links.size, line.length, undefined, undefined);
+      this.#log.debugFormat(
+        notificationLogLine,
+        service,
+        service.links.size,
+        line.length,
+        undefined,
+        undefined,
+      );
     for (const client of [...service.links]) this.#toClient(client, line);
   }
 

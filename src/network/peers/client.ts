@@ -477,7 +477,7 @@ function requestLine(
 ): string {
   const argsText = args.length === 0 ? '[]' : stringifyJson(args);
   for (const _ in kw) {
-    return `{"args": ${argsText}, "attribute": ${attributeNames.text(attribute)}, "error": false, "kwargs": ${stringifyJson(kw)}, "service": ${serviceNames.text(service)}, "uid": "${uid}"}\r\n`;
+    return `{"args": ${argsText}, "attribute": ${JSON.stringify(attribute)}, "error": false, "kwargs": ${stringifyJson(kw)}, "service": ${JSON.stringify(service)}, "uid": "${uid}"}\r\n`;
   }
   // No kwargs, the common call: what lies between the args and the uid is the same for every call of the
   // same method, kept as one text (a line is then four pieces, not ten).
@@ -501,23 +501,6 @@ class CallMiddle {
 }
 
 const callMiddles = new CallMiddle();
-
-/** The JSON text of the name last asked for: a client mostly calls the same few names in a row. */
-class NameText {
-  #name = '';
-  #text = '""';
-
-  text(name: string): string {
-    if (name !== this.#name) {
-      this.#name = name;
-      this.#text = JSON.stringify(name);
-    }
-    return this.#text;
-  }
-}
-
-const attributeNames = new NameText();
-const serviceNames = new NameText();
 
 function checkTimeout(timeout: number): void {
   if (!(timeout > 0) || !Number.isFinite(timeout)) {

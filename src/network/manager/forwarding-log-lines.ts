@@ -34,7 +34,7 @@ export function logRepr(text: string): string {
 }
 
 /** A request from `client` (`bytes`: the line's size when it came as JSON). */
-export const requestLine: LineFormat<string, unknown, unknown, number | undefined, ClientState> = (
+export const requestLogLine: LineFormat<string, unknown, unknown, number | undefined, ClientState> = (
   service,
   attribute,
   uid,
@@ -45,7 +45,7 @@ export const requestLine: LineFormat<string, unknown, unknown, number | undefine
   `${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.logName}`;
 
 /** A reply (or an error reply) from `service` to `client`. */
-export const replyLine: LineFormat<ServiceState, ClientState, string, number, boolean> = (
+export const replyLogLine: LineFormat<ServiceState, ClientState, string, number, boolean> = (
   service,
   client,
   uid,
@@ -56,7 +56,7 @@ export const replyLine: LineFormat<ServiceState, ClientState, string, number, bo
   `${bytes} bytes)`;
 
 /** A notification from `service` to its linked clients. */
-export const notificationLine: LineFormat<ServiceState, number, number, undefined, undefined> = (
+export const notificationLogLine: LineFormat<ServiceState, number, number, undefined, undefined> = (
   service,
   clients,
   bytes,
