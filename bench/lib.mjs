@@ -2,9 +2,35 @@
 // one JSON line per figure on stdout, prefixed with `BENCH `, which bench/run.mjs collects into a table.
 // A figure is always shown beside the floor measured in the same run, because these machines are noisy.
 
+import { readdirSync, readFileSync } from 'node:fs';
+
 /** High-resolution now, in microseconds. */
 export function nowUs() {
   return Number(process.hrtime.bigint()) / 1000;
+}
+
+/**
+ * CPU time a process has used so far, all its threads, in µs (Linux: the nanosecond counters of
+ * /proc/<pid>/task/<tid>/schedstat; a thread that has ended is no longer counted, so measure across a
+ * span in which the process's threads stay). `undefined` where /proc is missing.
+ * @param {number} pid
+ */
+export function cpuTimeUs(pid) {
+  let tasks;
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let ns = 0;
+  for (const tid of tasks) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1000;
 }
 
 /** The median of a list of numbers. */

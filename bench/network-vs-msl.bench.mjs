@@ -3,7 +3,9 @@
 //   each Manager and through the floor: a bare relay in the Manager's place that greets the two peers
 //   and then only writes each line on as soon as it is complete (two bare hops), sampled in
 //   alternating blocks;
-// - 2000 requests in flight from that Client, through each Manager and the floor;
+// - 2000 requests in flight from that Client, through each Manager and the floor, with each process's CPU
+//   time during its bursts (from /proc): each Manager's CPU per request, the TS peers', and the rate the
+//   three processes' CPU allows on this machine's cores (they share them: the rate is bounded by the sum);
 // - 2000 requests in flight from a raw line Client (prebuilt lines, replies only counted) to the same
 //   TS Service through each Manager: the Managers' own capacity, without the TS Client's CPU;
 // - a Python Client and Python Service (msl-network's own) through each Manager and through the bare
@@ -21,9 +23,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../dist/network/index.js';
-import { median, nowUs, report } from './lib.mjs';
+import { cpuTimeUs, median, nowUs, report } from './lib.mjs';
 import { forkPeer, managerLineClient, startBareManager, tempHome } from './network-floor.mjs';
 
 const BLOCK = 250; // round trips per block; blocks alternate between the paths
@@ -95,7 +98,7 @@ async function startMslManager(home) {
     { env: pythonEnv(home), stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitForPort(port, child, "msl-network's Manager");
-  return { port, stop: () => child.kill() };
+  return { port, pid: child.pid, stop: () => child.kill() };
 }
 
 /**
@@ -104,12 +107,12 @@ async function startMslManager(home) {
  */
 async function startOurManager(home) {
   const manager = await forkPeer('manager', 'plain', home, 'debug-file');
-  return { port: manager.message.port, stop: () => manager.child.kill() };
+  return { port: manager.message.port, pid: manager.child.pid, stop: () => manager.child.kill() };
 }
 
 async function startTsService(home, port) {
   const service = await forkPeer('service', 'plain', home, port);
-  return { stop: () => service.child.kill() };
+  return { pid: service.child.pid, stop: () => service.child.kill() };
 }
 
 // The Python peers: msl-network's own Service and Client (our script, their library).
@@ -199,7 +202,11 @@ try {
   if (msl) paths.push({ name: 'msl-network', manager: msl });
   paths.push({ name: 'floor', manager: floor, hasService: true });
   for (const path of paths) {
-    if (!path.hasService) stops.push((await startTsService(home, path.manager.port)).stop);
+    if (!path.hasService) {
+      const service = await startTsService(home, path.manager.port);
+      stops.push(service.stop);
+      path.servicePid = service.pid;
+    }
     path.client = await connect({ host: '127.0.0.1', port: path.manager.port, disableTls: true });
     path.echo = await path.client.link('Echo');
     path.once = () => path.echo.echo(1);
@@ -259,13 +266,28 @@ try {
 
   for (const path of paths) await path.burst();
   const rates = new Map(paths.map((p) => [p.name, []]));
+  // The CPU each process of a path used during its bursts (the processes of the other paths sit idle).
+  const cpu = new Map(paths.map((p) => [p.name, { manager: 0, service: 0, client: 0 }]));
+  const cpuNow = (path) => {
+    const own = process.cpuUsage();
+    return {
+      manager: cpuTimeUs(path.manager.pid) ?? Number.NaN,
+      service: path.servicePid === undefined ? Number.NaN : (cpuTimeUs(path.servicePid) ?? Number.NaN),
+      client: own.user + own.system,
+    };
+  };
   for (let r = 0; r < BURST_ROUNDS; r++) {
     for (const path of rotated(paths, r)) {
+      const before = cpuNow(path);
       const t0 = nowUs();
       await path.burst();
       rates.get(path.name).push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
+      const after = cpuNow(path);
+      const used = cpu.get(path.name);
+      for (const key of ['manager', 'service', 'client']) used[key] += after[key] - before[key];
     }
   }
+  const perRequest = (name, key) => cpu.get(name)[key] / (BURST_ROUNDS * IN_FLIGHT);
   const rate = Object.fromEntries([...rates].map(([name, list]) => [name, median(list)]));
   report({
     bench: 'network-vs-msl',
@@ -303,6 +325,50 @@ try {
       value: rate.floor / rate['msl-network'],
       better: 'higher',
     });
+    // CPU per request, from the kernel's counters of each process during its own bursts: what each
+    // Manager costs, whatever the number of cores. On a machine with fewer cores than busy processes
+    // (Client, Manager, Service) the rate above is bounded by their sum, not by the Manager alone.
+    const ourManagerCpu = perRequest('farcall', 'manager');
+    const mslManagerCpu = perRequest('msl-network', 'manager');
+    if (Number.isFinite(ourManagerCpu) && Number.isFinite(mslManagerCpu)) {
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight, TS peers: the Manager's CPU per request`,
+        unit: 'µs',
+        value: ourManagerCpu,
+        floor: mslManagerCpu,
+        floorLabel: "msl-network's Manager",
+        better: 'lower',
+      });
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight: msl-network's Manager's CPU ÷ farcall's (per request)`,
+        unit: '×',
+        value: mslManagerCpu / ourManagerCpu,
+        better: 'higher',
+      });
+      const clientCpu = perRequest('farcall', 'client');
+      const serviceCpu = perRequest('farcall', 'service');
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight through farcall's: the TS Client's + Service's CPU per request`,
+        unit: 'µs',
+        value: clientCpu + serviceCpu,
+        floor: ourManagerCpu,
+        floorLabel: "farcall's Manager",
+        better: 'lower',
+      });
+      // The rate the three processes' CPU allows on this machine's cores (all of them busy all the time).
+      const cores = availableParallelism();
+      const ceiling = (cores * 1e6) / (clientCpu + serviceCpu + ourManagerCpu);
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight: the CPU-bound ceiling on ${cores} cores ÷ msl-network's rate`,
+        unit: '×',
+        value: ceiling / rate['msl-network'],
+        better: 'higher',
+      });
+    }
   }
   for (const path of paths) await path.client?.disconnect();
 
