@@ -122,6 +122,52 @@ describe('formatted debug lines (debugFormat)', () => {
     await log.close();
   });
 
+  it('survive a logger that logs again while held lines are written, and drains that follow one another', async () => {
+    // The held lines live in two arrays that take turns (no regrowth per drain); a drain that starts
+    // inside another (a logger option that logs into the same ManagerLog, with a hook that runs at once)
+    // must neither lose nor repeat a line, nor write into the array being read.
+    const file = logFile();
+    const seen: string[] = [];
+    let echoes = 0;
+    let budget = 10; // echoes allowed so far: 10 under the chunk hook, then one per line with a hook that runs at once
+    let log: ManagerLog | undefined;
+    const logger = {
+      debug: (line: string) => {
+        const message = line.replace(/^farcall:network /, '');
+        seen.push(message);
+        if (echoes < budget && message.startsWith('forwarded m')) {
+          echoes++;
+          log?.debugFormat(forwarded, 'echo', echoes, undefined, undefined, undefined);
+        }
+      },
+      info: () => {},
+      warn: () => {},
+      error: () => {},
+    };
+    log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent', logger });
+    const hook = chunkHook(log);
+    for (let round = 0; round < 3; round++) {
+      for (let n = 0; n < 20; n++)
+        log.debugFormat(forwarded, 'm', round * 20 + n, undefined, undefined, undefined);
+      hook.endChunk();
+    }
+    // From here on, the hook runs a drain at once: a logged line starts a drain inside the one running.
+    log.deferWith((task) => task());
+    budget = 30;
+    for (let n = 60; n < 80; n++) log.debugFormat(forwarded, 'm', n, undefined, undefined, undefined);
+    await log.close();
+    const expected = [
+      ...Array.from({ length: 80 }, (_, n) => `forwarded m #${n}`),
+      ...Array.from({ length: 30 }, (_, n) => `forwarded echo #${n + 1}`),
+    ].sort();
+    expect([...seen].sort()).toEqual(expected);
+    expect(
+      linesOf(file)
+        .map((line) => line.slice(33))
+        .sort(),
+    ).toEqual(expected);
+  });
+
   it('cost nothing when debug is off', async () => {
     const file = logFile();
     const log = new ManagerLog({ file, fileLevel: 'info', level: 'silent' });
@@ -170,6 +216,26 @@ describe("a line's time stamp", () => {
     await log.close();
     expect(linesOf(file)).toEqual(
       times.map((time, n) => `${new Date(time).toISOString()} INFO    line ${n}`),
+    );
+  });
+});
+
+describe('lineSafe', () => {
+  it('escapes exactly the \\p{Cc} characters as \\xNN, for any text', () => {
+    const control = fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c));
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc
+        .array(fc.oneof(control, fc.string({ maxLength: 3 })), { maxLength: 12 })
+        .map((parts) => parts.join('')),
+    );
+    const byDefinition = (value: string) =>
+      value.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(lineSafe(value)).toBe(byDefinition(value));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -103,6 +103,12 @@ export class ManagerLog {
    * request.
    */
   #held: unknown[] = [];
+  /** How many slots of #held are in use (the array keeps its length between drains: no regrowth). */
+  #heldCount = 0;
+  /** The other array of the pair: a drain reads one while new lines go into the other. */
+  #spareHeld: unknown[] = [];
+  /** Whether held lines are being written (a drain inside it takes a fresh array, not the spare). */
+  #drainingHeld = false;
   #drainScheduled = false;
   readonly #drain = (): void => this.#writeHeld();
   /** Formatted debug lines held since the last drain (see {@link ManagerLog.debugFormat}). */
@@ -246,7 +252,16 @@ export class ManagerLog {
       return;
     }
     // The time now; the text later, with the file's next write (or sooner, see below).
-    this.#held.push(format, a, b, c, d, e, Date.now() - this.#heldSince);
+    const held = this.#held;
+    const n = this.#heldCount;
+    held[n] = format;
+    held[n + 1] = a;
+    held[n + 2] = b;
+    held[n + 3] = c;
+    held[n + 4] = d;
+    held[n + 5] = e;
+    held[n + 6] = Date.now() - this.#heldSince;
+    this.#heldCount = n + 7;
     if (this.#drainScheduled) return;
     if (++this.#heldFormatted >= HELD_FORMATTED_LIMIT || !this.#fileOnlyDebug()) this.#scheduleDrain();
     else this.#flushLater();
@@ -294,7 +309,10 @@ export class ManagerLog {
   }
 
   #hold(level: LogLevel, message: string | (() => string) | FileOnlyText): void {
-    this.#held.push(level, message);
+    const n = this.#heldCount;
+    this.#held[n] = level;
+    this.#held[n + 1] = message;
+    this.#heldCount = n + 2;
     this.#scheduleDrain();
   }
 
@@ -310,8 +328,26 @@ export class ManagerLog {
     this.#drainScheduled = false;
     this.#heldFormatted = 0;
     const held = this.#held;
-    if (held.length === 0) return;
-    this.#held = [];
+    const count = this.#heldCount;
+    if (count === 0) return;
+    // Lines logged while these are written go to the other array.
+    const nested = this.#drainingHeld;
+    this.#held = nested ? [] : this.#spareHeld;
+    this.#heldCount = 0;
+    this.#drainingHeld = true;
+    try {
+      this.#writeHeldLines(held, count);
+    } finally {
+      // Let go of the parts (peer states, uids), keep the room.
+      held.fill(undefined, 0, count);
+      if (!nested) {
+        this.#spareHeld = held;
+        this.#drainingHeld = false;
+      }
+    }
+  }
+
+  #writeHeldLines(held: unknown[], count: number): void {
     // Formatted debug lines that only the file takes are joined into one text per run of them (one
     // encode), in their place among the other lines.
     const fileOnlyDebug = this.#fileOnlyDebug();
@@ -319,7 +355,7 @@ export class ManagerLog {
     this.#heldSince = Date.now();
     let joined = '';
     let joinedLines = 0;
-    for (let i = 0; i < held.length; ) {
+    for (let i = 0; i < count; ) {
       const head = held[i];
       if (typeof head === 'function') {
         const format = head as LineFormat<unknown, unknown, unknown, unknown, unknown>;
@@ -449,7 +485,6 @@ const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase(
   string
 >;
 
-const CONTROL = /\p{Cc}/u;
 const CONTROL_ALL = /\p{Cc}/gu;
 
 /** A held line for the file only (see {@link ManagerLog.fileOnly}). */
@@ -466,7 +501,13 @@ class FileOnlyText {
  * ```
  */
 export function lineSafe(text: string): string {
-  return CONTROL.test(text) ? text.replace(CONTROL_ALL, escapeControl) : text;
+  // One pass over the char codes (a regular expression costs more than the scan for the short names and
+  // uids of every forwarded message); \p{Cc} is U+0000–U+001F and U+007F–U+009F.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return text.replace(CONTROL_ALL, escapeControl);
+  }
+  return text;
 }
 
 function escapeControl(char: string): string {
