@@ -5,6 +5,7 @@
  * a line. Nothing logged is ever a password, key, token or an argument's value — sizes, names and ids only.
  * @module
  */
+import { lineSafe } from './line-safe.js';
 import { type LogPart, nodeDebugEnabled } from './node-debug.js';
 
 export type { LogPart } from './node-debug.js';
@@ -92,7 +93,7 @@ export class PartLog {
 
   #emit(level: Level, message: string): void {
     // A peer's text may carry newlines or escapes: one record stays one line.
-    const line = CONTROL.test(message) ? message.replace(CONTROL_ALL, escapeControl) : message;
+    const line = lineSafe(message);
     if (this.#stderr) {
       const tag = level === 'debug' ? '' : `${level.toUpperCase()} `;
       process.stderr.write(`${this.#prefix.toUpperCase()} ${process.pid}: ${tag}${line}\n`);
@@ -110,13 +111,6 @@ export class PartLog {
       );
     }
   }
-}
-
-const CONTROL = /\p{Cc}/u;
-const CONTROL_ALL = /\p{Cc}/gu;
-
-function escapeControl(char: string): string {
-  return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
 const shared = new Map<LogPart, PartLog>();

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lineSafe } from '../../src/log/line-safe.js';
 import { logRepr } from '../../src/network/manager/forwarding-log-lines.js';
-import { type LineFormat, LOG_FILE_FLUSH_MS, lineSafe, ManagerLog } from '../../src/network/manager/log.js';
+import { type LineFormat, LOG_FILE_FLUSH_MS, ManagerLog } from '../../src/network/manager/log.js';
 import { pythonRepr } from '../../src/network/protocol/messages.js';
 import { recorder } from '../support/log-recorder.js';
 

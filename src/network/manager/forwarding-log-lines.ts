@@ -10,8 +10,9 @@
  * Internal to the Manager.
  * @module
  */
+import { lineSafe } from '../../log/line-safe.js';
 import { pythonRepr } from '../protocol/messages.js';
-import { type LineFormat, lineSafe } from './log.js';
+import type { LineFormat } from './log.js';
 import type { ClientState, ServiceState } from './peer-state.js';
 
 /**

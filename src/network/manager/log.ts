@@ -8,6 +8,7 @@
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { lineSafe } from '../../log/line-safe.js';
 import { type Logger, type PartLog, partLog } from '../../log/logger.js';
 import { EncodedLines } from './encoded-lines.js';
 
@@ -485,31 +486,7 @@ const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase(
   string
 >;
 
-const CONTROL_ALL = /\p{Cc}/gu;
-
 /** A held line for the file only (see {@link ManagerLog.fileOnly}). */
 class FileOnlyText {
   constructor(readonly text: string) {}
-}
-
-/**
- * `text` with its control characters escaped as `\xNN`, so that a peer's text stays on its line.
- *
- * @example
- * ```ts
- * lineSafe('a\nb'); // 'a\\x0ab'
- * ```
- */
-export function lineSafe(text: string): string {
-  // One pass over the char codes (a regular expression costs more than the scan for the short names and
-  // uids of every forwarded message); \p{Cc} is U+0000–U+001F and U+007F–U+009F.
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return text.replace(CONTROL_ALL, escapeControl);
-  }
-  return text;
-}
-
-function escapeControl(char: string): string {
-  return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }

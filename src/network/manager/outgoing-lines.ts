@@ -17,8 +17,8 @@ const JOIN_LIMIT = 1024 * 1024;
 export const LINE_END = Buffer.from('\r\n');
 
 /**
- * A scope in which writes are gathered: `run(work, value)` runs `work(value)`, and when the outermost `run` ends
- * every socket written to inside it is flushed. Outside a `run`, writes go out at once.
+ * A scope in which writes are gathered: `run(work, value)` runs `work(value)`, and when the outermost
+ * `run` ends every socket written to inside it is flushed. Outside a `run`, writes go out at once.
  */
 export class WriteScope {
   #depth = 0;

@@ -3,8 +3,8 @@
  * requests; a Service's links, locks, pending requests and the Clients its full socket holds back.
  * @module
  */
+import { lineSafe } from '../../log/line-safe.js';
 import { type ClientSummary, pythonRepr, type ServiceSummary } from '../protocol/messages.js';
-import { lineSafe } from './log.js';
 import type { PeerConnection } from './peer.js';
 
 /** A registered Client. */

@@ -477,24 +477,30 @@ function requestLine(
 ): string {
   const argsText = args.length === 0 ? '[]' : stringifyJson(args);
   for (const _ in kw) {
-    return `{"args": ${argsText}, "attribute": ${JSON.stringify(attribute)}, "error": false, "kwargs": ${stringifyJson(kw)}, "service": ${JSON.stringify(service)}, "uid": "${uid}"}\r\n`;
+    // Some kwargs: the middle is made for this call.
+    return `{"args": ${argsText}${callMiddle(service, attribute, stringifyJson(kw))}${uid}"}\r\n`;
   }
   // No kwargs, the common call: what lies between the args and the uid is the same for every call of the
   // same method, kept as one text (a line is then four pieces, not ten).
   return `{"args": ${argsText}${callMiddles.text(service, attribute)}${uid}"}\r\n`;
 }
 
-/** `, "attribute": …, "error": false, "kwargs": {}, "service": …, "uid": "` of the method last called. */
+/** What a request line holds between its `args` and its uid's text. */
+function callMiddle(service: string, attribute: string, kwText: string): string {
+  return `, "attribute": ${JSON.stringify(attribute)}, "error": false, "kwargs": ${kwText}, "service": ${JSON.stringify(service)}, "uid": "`;
+}
+
+/** {@link callMiddle} without kwargs, of the method last called. */
 class CallMiddle {
   #service = '';
   #attribute = '';
-  #text = '';
+  #text = callMiddle('', '', '{}');
 
   text(service: string, attribute: string): string {
-    if (service !== this.#service || attribute !== this.#attribute || this.#text === '') {
+    if (service !== this.#service || attribute !== this.#attribute) {
       this.#service = service;
       this.#attribute = attribute;
-      this.#text = `, "attribute": ${JSON.stringify(attribute)}, "error": false, "kwargs": {}, "service": ${JSON.stringify(service)}, "uid": "`;
+      this.#text = callMiddle(service, attribute, '{}');
     }
     return this.#text;
   }
