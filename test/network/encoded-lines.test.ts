@@ -10,7 +10,7 @@ describe('EncodedLines', () => {
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 200 }),
       fc.string({ unit: 'binary', maxLength: 50 }),
-      // Longer than a chunk (256 KiB), and lone surrogates (encoded as U+FFFD, as Buffer.from does).
+      // Longer than a chunk (64 KiB), and lone surrogates (encoded as U+FFFD, as Buffer.from does).
       fc.constantFrom('x'.repeat(300_000), 'é'.repeat(100_000), '\ud800', 'a\udc00b'),
     );
     const step = fc.oneof(
@@ -42,6 +42,82 @@ describe('EncodedLines', () => {
         expect(all.length).toBe(bytes);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('reuses only what was given back: lines as text or as encoded parts, taken in full or the full buffers only', () => {
+    const plain = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      maxLength: 40,
+    });
+    const middle = fc.oneof(plain, fc.string({ unit: 'binary', maxLength: 20 }));
+    const bytes = fc.uint8Array({ maxLength: 60 });
+    const step = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.string({ unit: 'grapheme', maxLength: 300 }).map((t) => ({ kind: 'text' as const, t })),
+      },
+      {
+        weight: 8,
+        arbitrary: fc
+          .tuple(bytes, bytes, middle, bytes)
+          .map(([prefix, head, m, tail]) => ({ kind: 'parts' as const, prefix, head, m, tail })),
+      },
+      { weight: 1, arbitrary: fc.constant({ kind: 'long' as const }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'take' as const }) },
+      { weight: 2, arbitrary: fc.constant({ kind: 'takeFull' as const }) },
+      { weight: 2, arbitrary: fc.nat().map((k) => ({ kind: 'release' as const, k })) },
+    );
+    const isPlain = (m: string) =>
+      [...m].every((ch) => {
+        const c = ch.charCodeAt(0);
+        return ch.length === 1 && c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x27 && c !== 0x5c;
+      });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 2000 }), (steps) => {
+        const lines = new EncodedLines();
+        const expected: Buffer[] = [];
+        const given: Buffer[] = [];
+        // Taken and not yet given back: must not change.
+        const held: { piece: Buffer; copy: Buffer }[] = [];
+        const take = (pieces: Buffer[]) => {
+          for (const piece of pieces) {
+            given.push(Buffer.from(piece));
+            held.push({ piece, copy: Buffer.from(piece) });
+          }
+        };
+        for (const s of steps) {
+          if (s.kind === 'text') {
+            lines.append(s.t);
+            expected.push(Buffer.from(s.t, 'utf8'));
+          } else if (s.kind === 'long') {
+            lines.append('z'.repeat(70_000));
+            expected.push(Buffer.from('z'.repeat(70_000)));
+          } else if (s.kind === 'parts') {
+            const ok = lines.appendParts(s.prefix, s.head, s.m, s.tail);
+            expect(ok).toBe(isPlain(s.m));
+            if (ok)
+              expected.push(
+                Buffer.concat([s.prefix, s.head, Buffer.from(s.m, 'latin1'), s.tail, Buffer.from('\n')]),
+              );
+          } else if (s.kind === 'take') take(lines.take());
+          else if (s.kind === 'takeFull') {
+            const before = lines.bytes;
+            const full = lines.takeFull();
+            take(full);
+            expect(lines.bytes).toBe(before - full.reduce((n, p) => n + p.length, 0));
+            expect(lines.hasFull).toBe(false);
+          } else if (held.length > 0) {
+            const [{ piece }] = held.splice(s.k % held.length, 1);
+            lines.release(piece);
+          }
+          for (const { piece, copy } of held) expect(piece.equals(copy)).toBe(true);
+        }
+        take(lines.take());
+        expect(lines.bytes).toBe(0);
+        expect(Buffer.concat(given).equals(Buffer.concat(expected))).toBe(true);
+      }),
+      { numRuns: 150 },
     );
   });
 });

@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lineSafe } from '../../src/log/line-safe.js';
-import { logRepr } from '../../src/network/manager/forwarding-log-lines.js';
-import { type LineFormat, LOG_FILE_FLUSH_MS, ManagerLog } from '../../src/network/manager/log.js';
+import { logRepr, replyLogLine, requestLogLine } from '../../src/network/manager/forwarding-log-lines.js';
+import {
+  type EncodedLineParts,
+  type LineFormat,
+  LOG_FILE_FLUSH_MS,
+  ManagerLog,
+} from '../../src/network/manager/log.js';
+import type { ClientState, ServiceState } from '../../src/network/manager/peer-state.js';
 import { pythonRepr } from '../../src/network/protocol/messages.js';
 import { recorder } from '../support/log-recorder.js';
 
@@ -110,6 +116,25 @@ describe('formatted debug lines (debugFormat)', () => {
     hook.endChunk();
     await log.close();
     expect(linesOf(file)).toHaveLength(5000);
+  });
+
+  it('keep their order around a held info line (file only)', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent' });
+    const hook = chunkHook(log);
+    log.debugFormat(forwarded, 'a', 1, undefined, undefined, undefined);
+    log.info('an info line');
+    log.debugFormat(forwarded, 'b', 2, undefined, undefined, undefined);
+    expect(hook.tasks).toHaveLength(1); // the info line waits for the chunk's end
+    hook.endChunk();
+    log.debugFormat(forwarded, 'c', 3, undefined, undefined, undefined);
+    await log.close();
+    expect(linesOf(file).map((line) => line.slice(33))).toEqual([
+      'forwarded a #1',
+      'an info line',
+      'forwarded b #2',
+      'forwarded c #3',
+    ]);
   });
 
   it('go to a logger option at once (through the chunk hook), and its text is the format of the parts', async () => {
@@ -259,5 +284,105 @@ describe('logRepr', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("the router's request and reply lines", () => {
+  // What the lines say, written plainly (the formats cache the text around the uid).
+  const requestText = (
+    service: string,
+    attribute: unknown,
+    uid: unknown,
+    bytes: number | undefined,
+    client: string,
+  ) =>
+    `request ${service}.${lineSafe(String(attribute))} (uid ${logRepr(String(uid ?? ''))}` +
+    `${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client}`;
+  const replyText = (service: string, client: string, uid: string, bytes: number, error: boolean) =>
+    `${error ? 'error reply' : 'reply'} from ${service} to ${client} (uid ${logRepr(uid)}, ${bytes} bytes)`;
+
+  it('say the same as plain templates, as text and as encoded parts, whatever changes from line to line', () => {
+    const name = fc.oneof(
+      fc.constantFrom('Echo', "'Echo'", 'Client[vm:1]', 'é\n'),
+      fc.string({ maxLength: 6 }),
+    );
+    const uid = fc.oneof(
+      fc.string({
+        unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+        maxLength: 14,
+      }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+    );
+    const line = fc.oneof(
+      fc.record({
+        kind: fc.constant('request' as const),
+        service: name,
+        attribute: fc.oneof(name, fc.constant(5), fc.constant(undefined)),
+        uid: fc.oneof(uid, fc.constant(7), fc.constant(undefined)),
+        bytes: fc.option(fc.constantFrom(0, 109, 110, 12345), { nil: undefined }),
+        client: name,
+      }),
+      fc.record({
+        kind: fc.constant('reply' as const),
+        service: name,
+        client: name,
+        uid,
+        bytes: fc.constantFrom(0, 88, 90),
+        error: fc.boolean(),
+      }),
+    );
+    const out: EncodedLineParts = { head: new Uint8Array(0), middle: '', tail: new Uint8Array(0) };
+    const bytesOf = (parts: EncodedLineParts) =>
+      Buffer.concat([parts.head, Buffer.from(parts.middle, 'utf8'), parts.tail]).toString('utf8');
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 30 }), (lines) => {
+        for (const l of lines) {
+          if (l.kind === 'request') {
+            const client = { logName: l.client } as ClientState;
+            const expected = requestText(l.service, l.attribute, l.uid, l.bytes, l.client);
+            expect(requestLogLine(l.service, l.attribute, l.uid, l.bytes, client)).toBe(expected);
+            if (requestLogLine.parts?.(out, l.service, l.attribute, l.uid, l.bytes, client))
+              if (/^[\x20-\x7e]*$/.test(out.middle) && !/['"\\]/.test(out.middle))
+                expect(bytesOf(out)).toBe(expected);
+          } else {
+            const service = { logName: l.service } as ServiceState;
+            const client = { logName: l.client } as ClientState;
+            const expected = replyText(l.service, l.client, l.uid, l.bytes, l.error);
+            expect(replyLogLine(service, client, l.uid, l.bytes, l.error)).toBe(expected);
+            if (replyLogLine.parts?.(out, service, client, l.uid, l.bytes, l.error))
+              if (/^[\x20-\x7e]*$/.test(out.middle) && !/['"\\]/.test(out.middle))
+                expect(bytesOf(out)).toBe(expected);
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never take the cached text of an attribute that was not a string (fast-check seed -1498704710)', () => {
+    const client = { logName: 'a%' } as ClientState;
+    requestLogLine('Client[vm:1]', undefined, 'u1', undefined, client);
+    expect(requestLogLine('Client[vm:1]', '', 'u2', undefined, client)).toBe(
+      "request Client[vm:1]. (uid 'u2') from a%",
+    );
+  });
+
+  it('reach the file as their text, uids that need escapes included', async () => {
+    const file = logFile();
+    const log = new ManagerLog({ file, fileLevel: 'debug', level: 'silent' });
+    chunkHook(log);
+    const client = { logName: 'Client[vm:1]' } as ClientState;
+    const service = { logName: "'Echo'" } as ServiceState;
+    const uids = ['a1', "it's", 'tab\there', 'é', 'x'.repeat(3000)];
+    const expected: string[] = [];
+    for (let n = 0; n < 2000; n++) {
+      const uid = uids[n % uids.length];
+      log.debugFormat(requestLogLine, "'Echo'", 'echo', uid, 100 + (n % 3), client);
+      expected.push(requestText("'Echo'", 'echo', uid, 100 + (n % 3), 'Client[vm:1]'));
+      log.debugFormat(replyLogLine, service, client, uid, 90, n % 7 === 0);
+      expected.push(replyText("'Echo'", 'Client[vm:1]', uid, 90, n % 7 === 0));
+    }
+    await log.close();
+    expect(linesOf(file).map((line) => line.slice(33))).toEqual(expected);
   });
 });

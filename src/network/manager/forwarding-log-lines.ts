@@ -1,9 +1,9 @@
 /**
  * The Manager's debug lines for the messages it forwards: one per request and one per reply, in the
  * log file that `farcall start` writes at debug level. They are formats ({@link LineFormat}) of parts
- * the hot path already has, turned into text only when the log is written, after the forward; the
- * peers' names come ready made (see {@link ClientState.logName}), so a line costs a template and the
- * uid's quoting.
+ * the hot path already has. The text around the uid is kept, as text and as bytes, for the last call
+ * seen (the same call repeats from line to line), so a line costs a few identity checks and, for the
+ * file, a copy of bytes (`parts`); the peers' names come ready made (see {@link ClientState.logName}).
  *
  * Names and sizes only: a message's arguments and results never reach the log.
  *
@@ -12,7 +12,7 @@
  */
 import { lineSafe } from '../../log/line-safe.js';
 import { pythonRepr } from '../protocol/messages.js';
-import type { LineFormat } from './log.js';
+import { type EncodedLineParts, type LineFormat, lineFormat } from './log.js';
 import type { ClientState, ServiceState } from './peer-state.js';
 
 /**
@@ -34,27 +34,121 @@ export function logRepr(text: string): string {
   return `'${text}'`;
 }
 
+// Whether `uid` shows as `'uid'` in Python's repr and needs no escape for the log (no quote, backslash
+// or control character): then a line is its cached head, the uid and its cached tail.
+function plainUid(uid: string): boolean {
+  for (let i = 0; i < uid.length; i++) {
+    const c = uid.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x27 || c === 0x5c || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
+
+/** A text and its UTF-8 bytes, made once and used for many lines. */
+class EncodedText {
+  text = '';
+  bytes: Uint8Array = new Uint8Array(0);
+
+  set(text: string): void {
+    this.text = text;
+    this.bytes = Buffer.from(text);
+  }
+}
+
+// The text around a plain uid, for the last service, attribute, client and size seen, and its bytes: a
+// busy Manager logs the same call over and over, so a line costs a few identity checks and, for the file,
+// a copy. The names compared are the strings the router already holds (mostly the same objects from line
+// to line). Only strings are kept, never a peer's state (which would keep a closed socket alive).
+const requestHead = new EncodedText();
+const requestTail = new EncodedText();
+let requestService = '';
+let requestAttribute: string | undefined;
+let requestBytes: number | undefined = -1;
+let requestClient = '';
+
+function cacheRequest(
+  service: string,
+  attribute: unknown,
+  bytes: number | undefined,
+  client: ClientState,
+): void {
+  // An attribute that is not a string (a terminal's request may carry anything) is never cached.
+  if (requestService !== service || typeof attribute !== 'string' || requestAttribute !== attribute) {
+    requestService = service;
+    requestAttribute = typeof attribute === 'string' ? attribute : undefined;
+    requestHead.set(`request ${service}.${lineSafe(String(attribute))} (uid '`);
+  }
+  if (requestBytes !== bytes || requestClient !== client.logName) {
+    requestBytes = bytes;
+    requestClient = client.logName;
+    requestTail.set(`'${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.logName}`);
+  }
+}
+
+// Fills `out` with a line's cached ends around `uid`.
+function fillParts(out: EncodedLineParts, head: EncodedText, uid: string, tail: EncodedText): true {
+  out.head = head.bytes;
+  out.middle = uid;
+  out.tail = tail.bytes;
+  return true;
+}
+
 /** A request from `client` (`bytes`: the line's size when it came as JSON). */
-export const requestLogLine: LineFormat<string, unknown, unknown, number | undefined, ClientState> = (
-  service,
-  attribute,
-  uid,
-  bytes,
-  client,
-) =>
-  `request ${service}.${lineSafe(String(attribute))} (uid ${logRepr(String(uid ?? ''))}` +
-  `${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.logName}`;
+export const requestLogLine = lineFormat<string, unknown, unknown, number | undefined, ClientState>(
+  (service, attribute, uid, bytes, client) => {
+    if (typeof uid !== 'string' || !plainUid(uid)) {
+      return (
+        `request ${service}.${lineSafe(String(attribute))} (uid ${logRepr(String(uid ?? ''))}` +
+        `${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.logName}`
+      );
+    }
+    cacheRequest(service, attribute, bytes, client);
+    return requestHead.text + uid + requestTail.text;
+  },
+  (out, service, attribute, uid, bytes, client) => {
+    if (typeof uid !== 'string') return false;
+    cacheRequest(service, attribute, bytes, client);
+    return fillParts(out, requestHead, uid, requestTail);
+  },
+);
+
+const replyHead = new EncodedText();
+const replyTail = new EncodedText();
+let replyService = '';
+let replyClient = '';
+let replyError = false;
+let replyBytes = -1;
+
+function cacheReply(service: ServiceState, client: ClientState, bytes: number, error: boolean): void {
+  if (replyService !== service.logName || replyClient !== client.logName || replyError !== error) {
+    replyService = service.logName;
+    replyClient = client.logName;
+    replyError = error;
+    replyHead.set(`${error ? 'error reply' : 'reply'} from ${service.logName} to ${client.logName} (uid '`);
+  }
+  if (replyBytes !== bytes) {
+    replyBytes = bytes;
+    replyTail.set(`', ${bytes} bytes)`);
+  }
+}
 
 /** A reply (or an error reply) from `service` to `client`. */
-export const replyLogLine: LineFormat<ServiceState, ClientState, string, number, boolean> = (
-  service,
-  client,
-  uid,
-  bytes,
-  error,
-) =>
-  `${error ? 'error reply' : 'reply'} from ${service.logName} to ${client.logName} (uid ${logRepr(uid)}, ` +
-  `${bytes} bytes)`;
+export const replyLogLine = lineFormat<ServiceState, ClientState, string, number, boolean>(
+  (service, client, uid, bytes, error) => {
+    if (!plainUid(uid)) {
+      return (
+        `${error ? 'error reply' : 'reply'} from ${service.logName} to ${client.logName} (uid ${logRepr(uid)}, ` +
+        `${bytes} bytes)`
+      );
+    }
+    cacheReply(service, client, bytes, error);
+    return replyHead.text + uid + replyTail.text;
+  },
+  (out, service, client, uid, bytes, error) => {
+    cacheReply(service, client, bytes, error);
+    return fillParts(out, replyHead, uid, replyTail);
+  },
+);
 
 /** A notification from `service` to its linked clients. */
 export const notificationLogLine: LineFormat<ServiceState, number, number, undefined, undefined> = (

@@ -112,6 +112,11 @@ export class ManagerLog {
   #drainingHeld = false;
   #drainScheduled = false;
   readonly #drain = (): void => this.#writeHeld();
+  /** What a format's `parts` fill (one for every line: they are copied before the next). */
+  readonly #parts: EncodedLineParts = { head: new Uint8Array(0), middle: '', tail: new Uint8Array(0) };
+  /** The debug prefix of the last encoded line, and its bytes (the prefix is plain ASCII). */
+  #prefixEncodedFor = '';
+  #prefixEncoded: Uint8Array = new Uint8Array(0);
   /** Formatted debug lines held since the last drain (see {@link ManagerLog.debugFormat}). */
   #heldFormatted = 0;
   /**
@@ -174,6 +179,7 @@ export class ManagerLog {
       return;
     }
     this.#pending.append(line);
+    if (this.#pending.hasFull) this.#writeParts(this.#pending.takeFull());
     if (urgent) {
       // A warning or an error reaches the file at the end of this turn (with what was gathered before it).
       if (!this.#flushSoon) {
@@ -181,6 +187,40 @@ export class ManagerLog {
         setImmediate(() => this.#flush());
       }
     } else this.#flushLater();
+  }
+
+  // A held line as encoded pieces, logged at `now`, if its format makes them and its middle is plain
+  // ASCII: false otherwise (the caller makes it into text).
+  #appendParts(
+    parts: (out: EncodedLineParts, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => boolean,
+    held: unknown[],
+    i: number,
+    now: number,
+  ): boolean {
+    const out = this.#parts;
+    try {
+      if (!parts(out, held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5])) return false;
+    } catch {
+      // A line that fails to build costs its own line, never the others.
+      return true;
+    }
+    const stream = this.#stream;
+    // No file (it failed): the line has nowhere to go.
+    if (stream === undefined) return true;
+    if (stream.writableLength + this.#pending.bytes > LOG_FILE_MAX_QUEUED_BYTES) {
+      this.#dropped++;
+      return true;
+    }
+    const prefix = this.#prefix(DEBUG_RANK, now);
+    if (prefix !== this.#prefixEncodedFor) {
+      this.#prefixEncodedFor = prefix;
+      this.#prefixEncoded = Buffer.from(prefix, 'latin1');
+    }
+    const pending = this.#pending;
+    if (!pending.appendParts(this.#prefixEncoded, out.head, out.middle, out.tail)) return false;
+    // A full buffer is written at once: it comes back soon, still in the cache, for later lines.
+    if (pending.hasFull) this.#writeParts(pending.takeFull());
+    return true;
   }
 
   // Debug and info lines: at most 50 ms late, so a busy Manager writes its file a few times a second.
@@ -198,16 +238,22 @@ export class ManagerLog {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
     }
-    if (this.#pending.bytes === 0) return;
-    const parts = this.#pending.take();
+    if (this.#pending.bytes > 0) this.#writeParts(this.#pending.take());
+  }
+
+  // Writes taken buffers to the file, each given back to #pending once written (to hold later lines).
+  #writeParts(parts: Buffer[]): void {
     const stream = this.#stream;
     if (stream === undefined) return;
-    if (parts.length === 1) stream.write(parts[0]);
-    else {
-      stream.cork();
-      for (const part of parts) stream.write(part);
-      stream.uncork();
+    const pending = this.#pending;
+    if (parts.length === 1) {
+      const part = parts[0];
+      stream.write(part, () => pending.release(part));
+      return;
     }
+    stream.cork();
+    for (const part of parts) stream.write(part, () => pending.release(part));
+    stream.uncork();
   }
 
   /** Whether messages of `level` are written anywhere (to skip building expensive messages). */
@@ -234,10 +280,12 @@ export class ManagerLog {
    * not a closure per line, for the lines of every message the Manager forwards. The text `format`
    * returns must hold no control character (it is written as it is; see {@link lineSafe}).
    *
-   * When only the log file takes debug lines, the line keeps the time of this call and is made into text
-   * with the file's next write, with the others held since (at most {@link LOG_FILE_FLUSH_MS} later, or
-   * sooner once a few hundred are held): nothing of it runs between a message and the next, where
-   * the peer that was just written to may be waiting for this process's core.
+   * When only the log file takes debug lines (what `farcall start` does), the line keeps the time of this
+   * call and goes into the file's buffer with the file's next write, with the others held since (at most
+   * {@link LOG_FILE_FLUSH_MS} later, or once the chunk's writes are out when a few hundred are held): as
+   * the encoded pieces `format.parts` gives (copied, no string made), else as text joined to the others.
+   * Nothing of it runs between a message and the next, where the peer just written to may be waiting for
+   * this process's core. A full buffer (64 KiB) is written at once.
    *
    * @example
    * ```ts
@@ -252,7 +300,7 @@ export class ManagerLog {
       this.#writeNow('debug', format(a, b, c, d, e));
       return;
     }
-    // The time now; the text later, with the file's next write (or sooner, see below).
+    // The time now; the line later, with the file's next write (or sooner, see below).
     const held = this.#held;
     const n = this.#heldCount;
     held[n] = format;
@@ -269,7 +317,7 @@ export class ManagerLog {
   }
 
   // Whether debug lines go to the file alone (not the console, the logger or NODE_DEBUG): then they may
-  // be made into text late, in bulk.
+  // be written late, in bulk.
   #fileOnlyDebug(): boolean {
     return (
       this.#stream !== undefined &&
@@ -360,6 +408,19 @@ export class ManagerLog {
       const head = held[i];
       if (typeof head === 'function') {
         const format = head as LineFormat<unknown, unknown, unknown, unknown, unknown>;
+        const parts = format.parts;
+        if (fileOnlyDebug && parts !== undefined) {
+          // As encoded pieces, after the text joined so far (which was logged before it).
+          if (joinedLines > 0) {
+            this.#toFile(joined, false, joinedLines);
+            joined = '';
+            joinedLines = 0;
+          }
+          if (this.#appendParts(parts, held, i, since + (held[i + 6] as number))) {
+            i += 7;
+            continue;
+          }
+        }
         try {
           const text = format(held[i + 1], held[i + 2], held[i + 3], held[i + 4], held[i + 5]);
           if (!fileOnlyDebug) this.#writeNow('debug', text);
@@ -478,7 +539,43 @@ const JOINED_CHARS = 32 * 1024;
  * Makes a debug line of five parts (see {@link ManagerLog.debugFormat}); a part it does not need is
  * passed as `undefined`.
  */
-export type LineFormat<A, B, C, D, E> = (a: A, b: B, c: C, d: D, e: E) => string;
+export type LineFormat<A, B, C, D, E> = ((a: A, b: B, c: C, d: D, e: E) => string) & {
+  /**
+   * The same line as encoded pieces around one text (see {@link EncodedLineParts}), for the log file:
+   * fills `out` and returns true, or returns false for a line it leaves to the text.
+   */
+  parts?: (out: EncodedLineParts, a: A, b: B, c: C, d: D, e: E) => boolean;
+};
+
+/**
+ * A {@link LineFormat} made of its text and its encoded parts (each a plain function of the five parts).
+ *
+ * @example
+ * ```ts
+ * const head = Buffer.from('hello '), tail = Buffer.from('!');
+ * const hello = lineFormat<string, undefined, undefined, undefined, undefined>(
+ *   (name) => `hello ${name}!`,
+ *   (out, name) => ((out.head = head), (out.middle = name), (out.tail = tail), true),
+ * );
+ * ```
+ */
+export function lineFormat<A, B, C, D, E>(
+  text: (a: A, b: B, c: C, d: D, e: E) => string,
+  parts: (out: EncodedLineParts, a: A, b: B, c: C, d: D, e: E) => boolean,
+): LineFormat<A, B, C, D, E> {
+  return Object.assign(text, { parts });
+}
+
+/**
+ * A line as the log file takes it cheapest: `head`, `middle` and `tail`, the two ends already encoded
+ * (UTF-8) and `middle` a text that is written as it is if it is plain printable ASCII (see
+ * {@link EncodedLines.appendParts}); otherwise the line is made as text.
+ */
+export interface EncodedLineParts {
+  head: Uint8Array;
+  middle: string;
+  tail: Uint8Array;
+}
 
 /** Each level's label as a line shows it (upper case, padded to 7). */
 const LEVEL_LABELS = Object.fromEntries(LOG_LEVELS.map((l) => [l, l.toUpperCase().padEnd(7)])) as Record<

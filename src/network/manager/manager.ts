@@ -567,7 +567,7 @@ export class Manager {
   #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
     const service = request.service === MANAGER_SERVICE ? undefined : this.#services.get(request.service);
     if (this.#debug) {
-      // Names and sizes only: the arguments may carry anything. Made into text after the forward.
+      // Names and sizes only: the arguments may carry anything.
       this.#log.debugFormat(
         requestLogLine,
         service?.logName ?? logRepr(String(request.service)),
