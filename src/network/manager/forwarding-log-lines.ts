@@ -34,33 +34,29 @@ export function logRepr(text: string): string {
   return `'${text}'`;
 }
 
-// Whether `uid` shows as `'uid'` in Python's repr and needs no escape for the log (no quote, backslash
-// or control character): then a line is its cached head, the uid and its cached tail.
-function plainUid(uid: string): boolean {
-  for (let i = 0; i < uid.length; i++) {
-    const c = uid.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x27 || c === 0x5c || (c >= 0x7f && c <= 0x9f)) return false;
-  }
-  return true;
-}
-
-/** A text and its UTF-8 bytes, made once and used for many lines. */
-class EncodedText {
+/**
+ * The text on one side of a line's uid, and its UTF-8 bytes with the apostrophe that quotes a plain uid
+ * (`… (uid '` before it, `', …` after it): made once, used for many lines. The text takes the uid as
+ * {@link logRepr} shows it; the bytes take a plain uid as it is (see {@link EncodedLines.appendParts}).
+ */
+class UidSide {
   text = '';
-  bytes: Uint8Array = new Uint8Array(0);
+  quotedBytes: Uint8Array = new Uint8Array(0);
+
+  constructor(readonly side: 'before' | 'after') {}
 
   set(text: string): void {
     this.text = text;
-    this.bytes = Buffer.from(text);
+    this.quotedBytes = Buffer.from(this.side === 'before' ? `${text}'` : `'${text}`);
   }
 }
 
-// The text around a plain uid, for the last service, attribute, client and size seen, and its bytes: a
-// busy Manager logs the same call over and over, so a line costs a few identity checks and, for the file,
-// a copy. The names compared are the strings the router already holds (mostly the same objects from line
-// to line). Only strings are kept, never a peer's state (which would keep a closed socket alive).
-const requestHead = new EncodedText();
-const requestTail = new EncodedText();
+// The text around the uid, for the last service, attribute, client and size seen: a busy Manager logs
+// the same call over and over, so a line costs a few identity checks and, for the file, a copy. The names
+// compared are the strings the router already holds (mostly the same objects from line to line). Only
+// strings are kept, never a peer's state (which would keep a closed socket alive).
+const requestHead = new UidSide('before');
+const requestTail = new UidSide('after');
 let requestService = '';
 let requestAttribute: string | undefined;
 let requestBytes: number | undefined = -1;
@@ -76,34 +72,28 @@ function cacheRequest(
   if (requestService !== service || typeof attribute !== 'string' || requestAttribute !== attribute) {
     requestService = service;
     requestAttribute = typeof attribute === 'string' ? attribute : undefined;
-    requestHead.set(`request ${service}.${lineSafe(String(attribute))} (uid '`);
+    requestHead.set(`request ${service}.${lineSafe(String(attribute))} (uid `);
   }
   if (requestBytes !== bytes || requestClient !== client.logName) {
     requestBytes = bytes;
     requestClient = client.logName;
-    requestTail.set(`'${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.logName}`);
+    requestTail.set(`${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.logName}`);
   }
 }
 
-// Fills `out` with a line's cached ends around `uid`.
-function fillParts(out: EncodedLineParts, head: EncodedText, uid: string, tail: EncodedText): true {
-  out.head = head.bytes;
+// Fills `out` with a line's cached sides around `uid`.
+function fillParts(out: EncodedLineParts, head: UidSide, uid: string, tail: UidSide): true {
+  out.head = head.quotedBytes;
   out.middle = uid;
-  out.tail = tail.bytes;
+  out.tail = tail.quotedBytes;
   return true;
 }
 
 /** A request from `client` (`bytes`: the line's size when it came as JSON). */
 export const requestLogLine = lineFormat<string, unknown, unknown, number | undefined, ClientState>(
   (service, attribute, uid, bytes, client) => {
-    if (typeof uid !== 'string' || !plainUid(uid)) {
-      return (
-        `request ${service}.${lineSafe(String(attribute))} (uid ${logRepr(String(uid ?? ''))}` +
-        `${bytes === undefined ? '' : `, ${bytes} bytes`}) from ${client.logName}`
-      );
-    }
     cacheRequest(service, attribute, bytes, client);
-    return requestHead.text + uid + requestTail.text;
+    return requestHead.text + logRepr(String(uid ?? '')) + requestTail.text;
   },
   (out, service, attribute, uid, bytes, client) => {
     if (typeof uid !== 'string') return false;
@@ -112,8 +102,8 @@ export const requestLogLine = lineFormat<string, unknown, unknown, number | unde
   },
 );
 
-const replyHead = new EncodedText();
-const replyTail = new EncodedText();
+const replyHead = new UidSide('before');
+const replyTail = new UidSide('after');
 let replyService = '';
 let replyClient = '';
 let replyError = false;
@@ -124,25 +114,19 @@ function cacheReply(service: ServiceState, client: ClientState, bytes: number, e
     replyService = service.logName;
     replyClient = client.logName;
     replyError = error;
-    replyHead.set(`${error ? 'error reply' : 'reply'} from ${service.logName} to ${client.logName} (uid '`);
+    replyHead.set(`${error ? 'error reply' : 'reply'} from ${service.logName} to ${client.logName} (uid `);
   }
   if (replyBytes !== bytes) {
     replyBytes = bytes;
-    replyTail.set(`', ${bytes} bytes)`);
+    replyTail.set(`, ${bytes} bytes)`);
   }
 }
 
 /** A reply (or an error reply) from `service` to `client`. */
 export const replyLogLine = lineFormat<ServiceState, ClientState, string, number, boolean>(
   (service, client, uid, bytes, error) => {
-    if (!plainUid(uid)) {
-      return (
-        `${error ? 'error reply' : 'reply'} from ${service.logName} to ${client.logName} (uid ${logRepr(uid)}, ` +
-        `${bytes} bytes)`
-      );
-    }
     cacheReply(service, client, bytes, error);
-    return replyHead.text + uid + replyTail.text;
+    return replyHead.text + logRepr(uid) + replyTail.text;
   },
   (out, service, client, uid, bytes, error) => {
     cacheReply(service, client, bytes, error);

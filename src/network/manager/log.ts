@@ -172,12 +172,7 @@ export class ManagerLog {
    * (counted) while the file is too far behind.
    */
   #toFile(line: string, urgent: boolean, lines = 1): void {
-    const stream = this.#stream;
-    if (stream === undefined) return;
-    if (stream.writableLength + this.#pending.bytes > LOG_FILE_MAX_QUEUED_BYTES) {
-      this.#dropped += lines;
-      return;
-    }
+    if (!this.#fileTakes(lines)) return;
     this.#pending.append(line);
     if (this.#pending.hasFull) this.#writeParts(this.#pending.takeFull());
     if (urgent) {
@@ -204,13 +199,7 @@ export class ManagerLog {
       // A line that fails to build costs its own line, never the others.
       return true;
     }
-    const stream = this.#stream;
-    // No file (it failed): the line has nowhere to go.
-    if (stream === undefined) return true;
-    if (stream.writableLength + this.#pending.bytes > LOG_FILE_MAX_QUEUED_BYTES) {
-      this.#dropped++;
-      return true;
-    }
+    if (!this.#fileTakes(1)) return true;
     const prefix = this.#prefix(DEBUG_RANK, now);
     if (prefix !== this.#prefixEncodedFor) {
       this.#prefixEncodedFor = prefix;
@@ -220,6 +209,18 @@ export class ManagerLog {
     if (!pending.appendParts(this.#prefixEncoded, out.head, out.middle, out.tail)) return false;
     // A full buffer is written at once: it comes back soon, still in the cache, for later lines.
     if (pending.hasFull) this.#writeParts(pending.takeFull());
+    return true;
+  }
+
+  // Whether the file takes `lines` more lines now: there is one, and it is not too far behind (else they
+  // are dropped, and counted).
+  #fileTakes(lines: number): boolean {
+    const stream = this.#stream;
+    if (stream === undefined) return false;
+    if (stream.writableLength + this.#pending.bytes > LOG_FILE_MAX_QUEUED_BYTES) {
+      this.#dropped += lines;
+      return false;
+    }
     return true;
   }
 
@@ -246,14 +247,10 @@ export class ManagerLog {
     const stream = this.#stream;
     if (stream === undefined) return;
     const pending = this.#pending;
-    if (parts.length === 1) {
-      const part = parts[0];
-      stream.write(part, () => pending.release(part));
-      return;
-    }
-    stream.cork();
+    const several = parts.length > 1;
+    if (several) stream.cork();
     for (const part of parts) stream.write(part, () => pending.release(part));
-    stream.uncork();
+    if (several) stream.uncork();
   }
 
   /** Whether messages of `level` are written anywhere (to skip building expensive messages). */
