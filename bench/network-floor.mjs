@@ -114,13 +114,15 @@ export function sampleRequestLine() {
 
 /**
  * Starts the floor of a Manager that carries the same peers (see 'bare-manager' in network-peers.mjs):
- * a bare line relay, and farcall's Echo Service connected to it. Resolves { port, stop }.
+ * a bare line relay, and farcall's Echo Service connected to it. Resolves { port, pid, servicePid, stop }.
  */
 export async function startBareManager(home) {
   const relay = await forkPeer('bare-manager');
   const service = await forkPeer('service', 'plain', home, relay.message.port);
   return {
     port: relay.message.port,
+    pid: relay.child.pid,
+    servicePid: service.child.pid,
     stop() {
       service.child.kill();
       relay.child.kill();

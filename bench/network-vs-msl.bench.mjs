@@ -6,11 +6,14 @@
 // - 2000 requests in flight from that Client, through each Manager and the floor, with each process's CPU
 //   time during its bursts (from /proc): each Manager's CPU per request, the TS peers', and the rate the
 //   three processes' CPU allows on this machine's cores (they share them: the rate is bounded by the sum);
+//   sampled twice, in alternating rounds: with every process on any core, and with each Manager on a core
+//   of its own (Linux, taskset), its peers on the others;
 // - 2000 requests in flight from a raw line Client (prebuilt lines, replies only counted) to the same
 //   TS Service through each Manager: the Managers' own capacity, without the TS Client's CPU;
 // - a Python Client and Python Service (msl-network's own) through each Manager and through the bare
 //   relay (splicing the `requester` their Service needs): the floor any Manager has with those peers.
-// Targets: round trip ≤ 0.8 × msl-network's and ≤ 1.3 × the floor; 2000 in flight ≥ 5 × msl-network's;
+// Targets: round trip ≤ 0.8 × msl-network's and ≤ 1.3 × the floor; 2000 in flight ≥ 5 × msl-network's
+// (on any core, and with each Manager on a core of its own);
 // Python peers no slower through ours than through msl-network's.
 //
 // msl-network's Manager and the Python peers need its source (never committed here):
@@ -19,7 +22,7 @@
 // and Debian's python3 with python3-cryptography (PYTHON=... for another interpreter). Without
 // MSL_NETWORK_SRC the msl-network columns are skipped (said on stderr) and the rest still runs.
 // msl-network's Manager listens on every interface unless told otherwise: it is started with --host 127.0.0.1.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -36,7 +39,12 @@ const BLOCKS = 9; // blocks per path (a multiple of the 3 paths: each starts as 
 // short warm-up samples farcall's Manager while it is still being compiled; Python has no such stage.
 const WARM_UP = Number(process.env.WARM_UP ?? 3000);
 const IN_FLIGHT = 2000;
-const BURST_ROUNDS = 9;
+// Bursts per path before sampling, for the same reason as WARM_UP: a burst runs code that one request at
+// a time never reaches (a read of many lines, the gathered writes), which V8 optimises only after it has
+// run a while. Measured with one warm-up burst, the three processes' CPU per request was 12.5–14.3 µs
+// against 7.4–8.2 µs with ten (alternating runs of the same build).
+const BURST_WARM_UP = Number(process.env.BURST_WARM_UP ?? 10);
+const BURST_ROUNDS = 15; // a multiple of the 3 paths: each starts as many rounds
 const LINE_ROUNDS = 10; // 2 paths: each starts as many rounds
 const PYTHON_BLOCK = 200;
 const PYTHON_BLOCKS = 9;
@@ -55,6 +63,49 @@ if (!haveMsl) {
 function rotated(list, by) {
   const k = by % list.length;
   return [...list.slice(k), ...list.slice(0, k)];
+}
+
+// Where the processes run during the bursts. ANY_CORE: wherever the kernel puts them. OWN_CORE: each
+// Manager (farcall's, msl-network's, the bare relay) alone on the last core, its Client (this process)
+// and its Service on the others: the Manager has a core to itself, as on a computer whose Clients and
+// Services run elsewhere. With three busy processes on two cores the kernel often wakes a peer on the
+// Manager's core while the other core idles (measured at 2000 in flight through farcall's Manager: the
+// machine 23–28% idle, against 19% with the Manager on a core of its own); a Manager that is not busy all
+// the time loses the most to that. Both are sampled, in alternating rounds.
+const ANY_CORE = 'any core';
+const OWN_CORE = 'own core';
+const cores = availableParallelism();
+const canPlace = process.platform === 'linux' && cores >= 2 && hasTaskset();
+if (!canPlace) {
+  process.stderr.write(
+    "the 'each Manager on a core of its own' rows skipped: they need Linux, two cores and taskset (util-linux)\n",
+  );
+}
+const EVERY_CORE = `0-${cores - 1}`;
+const MANAGER_CORE = String(cores - 1);
+const PEER_CORES = cores > 2 ? `0-${cores - 2}` : '0';
+
+function hasTaskset() {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sets the cores of every thread of process `pid` (a list such as `0-1`). */
+function setCores(pid, list) {
+  if (pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+}
+
+/** Puts a path's Manager, Service and Client (this process) on their cores for `where`. */
+function place(path, where) {
+  if (!canPlace) return;
+  const own = where === OWN_CORE;
+  setCores(path.manager.pid, own ? MANAGER_CORE : EVERY_CORE);
+  setCores(path.servicePid, own ? PEER_CORES : EVERY_CORE);
+  setCores(process.pid, own ? PEER_CORES : EVERY_CORE);
 }
 
 function freePort() {
@@ -200,7 +251,7 @@ try {
   // ---- the same TypeScript Client and Service through each ----------------------------------------
   const paths = [{ name: 'farcall', manager: ours }];
   if (msl) paths.push({ name: 'msl-network', manager: msl });
-  paths.push({ name: 'floor', manager: floor, hasService: true });
+  paths.push({ name: 'floor', manager: floor, hasService: true, servicePid: floor.servicePid });
   for (const path of paths) {
     if (!path.hasService) {
       const service = await startTsService(home, path.manager.port);
@@ -264,9 +315,10 @@ try {
     });
   }
 
-  for (const path of paths) await path.burst();
-  const rates = new Map(paths.map((p) => [p.name, []]));
-  // The CPU each process of a path used during its bursts (the processes of the other paths sit idle).
+  for (const path of paths) for (let i = 0; i < BURST_WARM_UP; i++) await path.burst();
+  const placements = canPlace ? [ANY_CORE, OWN_CORE] : [ANY_CORE];
+  const rates = new Map(placements.map((where) => [where, new Map(paths.map((p) => [p.name, []]))]));
+  // The CPU each process of a path used during its bursts on any core (the other paths' processes sit idle).
   const cpu = new Map(paths.map((p) => [p.name, { manager: 0, service: 0, client: 0 }]));
   const cpuNow = (path) => {
     const own = process.cpuUsage();
@@ -277,18 +329,30 @@ try {
     };
   };
   for (let r = 0; r < BURST_ROUNDS; r++) {
-    for (const path of rotated(paths, r)) {
-      const before = cpuNow(path);
-      const t0 = nowUs();
-      await path.burst();
-      rates.get(path.name).push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
-      const after = cpuNow(path);
-      const used = cpu.get(path.name);
-      for (const key of ['manager', 'service', 'client']) used[key] += after[key] - before[key];
+    for (const where of rotated(placements, r)) {
+      for (const path of rotated(paths, r)) {
+        place(path, where);
+        await path.burst(); // not sampled: the processes settle on their cores
+        const before = cpuNow(path);
+        const t0 = nowUs();
+        await path.burst();
+        rates
+          .get(where)
+          .get(path.name)
+          .push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
+        const after = cpuNow(path);
+        if (where === ANY_CORE) {
+          const used = cpu.get(path.name);
+          for (const key of ['manager', 'service', 'client']) used[key] += after[key] - before[key];
+        }
+        place(path, ANY_CORE);
+      }
     }
   }
   const perRequest = (name, key) => cpu.get(name)[key] / (BURST_ROUNDS * IN_FLIGHT);
-  const rate = Object.fromEntries([...rates].map(([name, list]) => [name, median(list)]));
+  const medians = (where) =>
+    Object.fromEntries([...rates.get(where)].map(([name, list]) => [name, median(list)]));
+  const rate = medians(ANY_CORE);
   report({
     bench: 'network-vs-msl',
     metric: `${IN_FLIGHT} in flight, TS peers`,
@@ -327,6 +391,38 @@ try {
       better: 'higher',
     });
   }
+  if (canPlace) {
+    const own = medians(OWN_CORE);
+    report({
+      bench: 'network-vs-msl',
+      metric: `${IN_FLIGHT} in flight, TS peers, each Manager on a core of its own`,
+      unit: 'req/s',
+      value: own.farcall,
+      floor: own.floor,
+      floorLabel: 'two bare hops',
+      better: 'higher',
+    });
+    if (msl) {
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight, TS peers, msl-network's Manager on a core of its own`,
+        unit: 'req/s',
+        value: own['msl-network'],
+        floor: own.floor,
+        floorLabel: 'two bare hops',
+        better: 'higher',
+      });
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight, each Manager on a core of its own: farcall's ÷ msl-network's`,
+        unit: '×',
+        value: own.farcall / own['msl-network'],
+        target: '≥ 5',
+        better: 'higher',
+        pass: own.farcall >= 5 * own['msl-network'],
+      });
+    }
+  }
   // CPU per request, from the kernel's counters of each process during its own bursts: what each Manager
   // costs, whatever the number of cores. On a machine with fewer cores than busy processes (Client,
   // Manager, Service) the rate above is bounded by their sum, not by the Manager alone.
@@ -363,7 +459,6 @@ try {
       better: 'lower',
     });
     // The rate the three processes' CPU allows on this machine's cores (all of them busy all the time).
-    const cores = availableParallelism();
     const ceiling = (cores * 1e6) / (clientCpu + serviceCpu + ourManagerCpu);
     report({
       bench: 'network-vs-msl',
