@@ -318,8 +318,14 @@ try {
   for (const path of paths) for (let i = 0; i < BURST_WARM_UP; i++) await path.burst();
   const placements = canPlace ? [ANY_CORE, OWN_CORE] : [ANY_CORE];
   const rates = new Map(placements.map((where) => [where, new Map(paths.map((p) => [p.name, []]))]));
-  // The CPU each process of a path used during its bursts on any core (the other paths' processes sit idle).
-  const cpu = new Map(paths.map((p) => [p.name, { manager: 0, service: 0, client: 0 }]));
+  // The CPU each process of a path used during its sampled bursts, per placement (the other paths'
+  // processes sit idle meanwhile).
+  const cpuOf = new Map(
+    placements.map((where) => [
+      where,
+      new Map(paths.map((p) => [p.name, { manager: 0, service: 0, client: 0, us: 0 }])),
+    ]),
+  );
   const cpuNow = (path) => {
     const own = process.cpuUsage();
     return {
@@ -336,20 +342,21 @@ try {
         const before = cpuNow(path);
         const t0 = nowUs();
         await path.burst();
+        const took = nowUs() - t0;
         rates
           .get(where)
           .get(path.name)
-          .push(IN_FLIGHT / ((nowUs() - t0) / 1e6));
+          .push(IN_FLIGHT / (took / 1e6));
         const after = cpuNow(path);
-        if (where === ANY_CORE) {
-          const used = cpu.get(path.name);
-          for (const key of ['manager', 'service', 'client']) used[key] += after[key] - before[key];
-        }
+        const used = cpuOf.get(where).get(path.name);
+        used.us += took;
+        for (const key of ['manager', 'service', 'client']) used[key] += after[key] - before[key];
         place(path, ANY_CORE);
       }
     }
   }
-  const perRequest = (name, key) => cpu.get(name)[key] / (BURST_ROUNDS * IN_FLIGHT);
+  const perRequest = (name, key, where = ANY_CORE) =>
+    cpuOf.get(where).get(name)[key] / (BURST_ROUNDS * IN_FLIGHT);
   const medians = (where) =>
     Object.fromEntries([...rates.get(where)].map(([name, list]) => [name, median(list)]));
   const rate = medians(ANY_CORE);
@@ -420,6 +427,30 @@ try {
         target: '≥ 5',
         better: 'higher',
         pass: own.farcall >= 5 * own['msl-network'],
+      });
+    }
+    // The Client and the Service then share the other cores: the rate their CPU allows there (every one
+    // of those cores busy all the time) says whether they, rather than the Manager, bound the rate above.
+    const peersCpu = perRequest('farcall', 'client', OWN_CORE) + perRequest('farcall', 'service', OWN_CORE);
+    if (Number.isFinite(peersCpu)) {
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight, each Manager on a core of its own: the TS Client's + Service's CPU per request`,
+        unit: 'µs',
+        value: peersCpu,
+        floor: perRequest('farcall', 'manager', OWN_CORE),
+        floorLabel: "farcall's Manager",
+        better: 'lower',
+      });
+      report({
+        bench: 'network-vs-msl',
+        metric: `${IN_FLIGHT} in flight, each Manager on a core of its own: the rate the peers' CPU allows on ${cores - 1} core${cores > 2 ? 's' : ''}`,
+        unit: 'req/s',
+        value: ((cores - 1) * 1e6) / peersCpu,
+        // Against the mean rate of the same bursts (the CPU is their total; the rates above are medians).
+        floor: (BURST_ROUNDS * IN_FLIGHT) / (cpuOf.get(OWN_CORE).get('farcall').us / 1e6),
+        floorLabel: "farcall's mean rate",
+        better: 'higher',
       });
     }
   }
