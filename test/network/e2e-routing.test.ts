@@ -116,6 +116,31 @@ describe('errors from a Service', () => {
     expect(await echo.touch()).toBe(6);
   });
 
+  it('answers with a method replaced or shadowed while it runs (a method is found once, then checked)', async () => {
+    current = await stage();
+    class Swappable extends Service {
+      read() {
+        return 'class';
+      }
+    }
+    const service = await current.start(new Swappable());
+    const client = await current.connect();
+    const link = await client.link('Swappable');
+    expect(await link.read()).toBe('class');
+    expect(await link.read()).toBe('class');
+    // An own member in its place, then removed again.
+    Object.defineProperty(service, 'read', { value: () => 'own', configurable: true });
+    expect(await link.read()).toBe('own');
+    delete (service as { read?: unknown }).read;
+    expect(await link.read()).toBe('class');
+    // The class's method replaced.
+    Swappable.prototype.read = () => 'replaced';
+    expect(await link.read()).toBe('replaced');
+    // A private name stays refused however often it is asked for.
+    await expect(link.request('_read')).rejects.toThrow('PermissionError');
+    await expect(link.request('_read')).rejects.toThrow('PermissionError');
+  });
+
   it('times out a slow call with ResponseTimeoutError and stays usable', async () => {
     current = await stage();
     await current.start(new Echo());

@@ -2,7 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { callOptions, isKwargs, kwargs, splitKwargs } from '../../src/network/peers/call-arguments.js';
 import { Service } from '../../src/network/peers/service.js';
-import { formatSignature, resolveAttribute } from '../../src/network/peers/service-attributes.js';
+import {
+  formatSignature,
+  resolveAttribute,
+  ServiceMethods,
+} from '../../src/network/peers/service-attributes.js';
 
 class Instrument extends Service {
   readonly model = 'DMM-7';
@@ -65,6 +69,55 @@ describe('resolveAttribute', () => {
     ]) {
       expect(resolveAttribute(service, base, name, ignored).kind, name).toBe('missing');
     }
+  });
+});
+
+describe('ServiceMethods', () => {
+  const base = Service.prototype;
+  const ignored = new Set<string>();
+  const found = (service: object, name: string) => {
+    const resolved = resolveAttribute(service, base, name, ignored);
+    return resolved.kind === 'method' ? resolved.fn : undefined;
+  };
+
+  it('gives back a method of the classes once found, as resolveAttribute finds it', () => {
+    const service = new Instrument();
+    const methods = new ServiceMethods(service);
+    expect(methods.get('read')).toBeUndefined();
+    const read = found(service, 'read');
+    methods.remember('read', read as (...a: unknown[]) => unknown);
+    expect(methods.get('read')).toBe(Instrument.prototype.read);
+  });
+
+  it('forgets a method replaced or shadowed later, and never keeps own members or getters', () => {
+    class Replaced extends Instrument {}
+    const service = new Replaced();
+    const methods = new ServiceMethods(service);
+    methods.remember('read', found(service, 'read') as (...a: unknown[]) => unknown);
+    // Shadowed by an own member: the next request must find the own member, not the class's method.
+    const own = () => 'own';
+    Object.defineProperty(service, 'read', { value: own, configurable: true, writable: true });
+    expect(methods.get('read')).toBeUndefined();
+    expect(found(service, 'read')).toBe(own);
+    // An own member (an instance field) is never remembered: it may change at any time.
+    methods.remember('read', own);
+    expect(methods.get('read')).toBeUndefined();
+    methods.remember('helper', service.helper);
+    expect(methods.get('helper')).toBeUndefined();
+    // A method replaced on the class is found again.
+    const other = new Replaced();
+    const otherMethods = new ServiceMethods(other);
+    otherMethods.remember('configure', found(other, 'configure') as (...a: unknown[]) => unknown);
+    const replacement = async () => 'new';
+    Object.defineProperty(Replaced.prototype, 'configure', { value: replacement, configurable: true });
+    expect(otherMethods.get('configure')).toBeUndefined();
+    expect(found(other, 'configure')).toBe(replacement);
+    // The shutdown hook's Python name reads nothing on the service itself: never remembered.
+    otherMethods.remember(
+      'shutdown_service',
+      found(other, 'shutdown_service') as (...a: unknown[]) => unknown,
+    );
+    expect(otherMethods.get('shutdown_service')).toBeUndefined();
   });
 });
 

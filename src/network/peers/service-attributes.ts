@@ -59,6 +59,52 @@ export function resolveAttribute(
 }
 
 /**
+ * The methods {@link resolveAttribute} found on a Service's classes, remembered by name: a Service is
+ * asked for the same few methods over and over, and finding one walks its prototype chain (a property
+ * descriptor per class). A remembered method counts only while the Service still has it under that name
+ * (no own member in its place, the same function), so a method replaced or shadowed later is found
+ * again; own members (instance fields) and getters are never remembered.
+ *
+ * @example
+ * ```ts
+ * const methods = new ServiceMethods(service);
+ * let fn = methods.get('read');
+ * if (fn === undefined) {
+ *   const resolved = resolveAttribute(service, Service.prototype, 'read', ignored);
+ *   if (resolved.kind === 'method') methods.remember('read', resolved.fn);
+ * }
+ * ```
+ * @internal
+ */
+export class ServiceMethods {
+  readonly #service: Record<string, unknown>;
+  readonly #methods = new Map<string, (...args: unknown[]) => unknown>();
+
+  constructor(service: object) {
+    this.#service = service as Record<string, unknown>;
+  }
+
+  /** The remembered method `attribute` names, if it still stands under that name; else undefined. */
+  get(attribute: string): ((...args: unknown[]) => unknown) | undefined {
+    const fn = this.#methods.get(attribute);
+    if (fn === undefined) return undefined;
+    if (!Object.hasOwn(this.#service, attribute) && this.#service[attribute] === fn) return fn;
+    this.#methods.delete(attribute);
+    return undefined;
+  }
+
+  /**
+   * Remembers `fn`, which {@link resolveAttribute} gave as the method `attribute` names, when it is what
+   * the name reads on a prototype (not an own member, not the shutdown hook's Python name).
+   */
+  remember(attribute: string, fn: (...args: unknown[]) => unknown): void {
+    if (Object.hasOwn(this.#service, attribute) || this.#service[attribute] !== fn) return;
+    // A Service answers a bounded set of names; a client cannot grow this past the methods it has.
+    this.#methods.set(attribute, fn);
+  }
+}
+
+/**
  * The `attributes` of the Service's identity: every reachable member that is not ignored, methods as
  * signature text (`'(x, y=1, *args)'`), other members as their values (if JSON can carry them).
  */

@@ -21,7 +21,12 @@ import {
   ManagerSocket,
   openManagerSocket,
 } from './manager-socket.js';
-import { describeAttributes, resolveAttribute, SHUTDOWN_SERVICE } from './service-attributes.js';
+import {
+  describeAttributes,
+  resolveAttribute,
+  ServiceMethods,
+  SHUTDOWN_SERVICE,
+} from './service-attributes.js';
 
 /** Options of the {@link Service} constructor. */
 export interface ServiceOptions {
@@ -75,6 +80,8 @@ export class Service {
   #name: string;
   readonly #maxClients: number;
   readonly #ignored: Set<string>;
+  /** The methods requests named, found once (see {@link ServiceMethods}). */
+  readonly #methods = new ServiceMethods(this);
   #socket: ManagerSocket | undefined;
   #networkName = '';
   #identity: Record<string, unknown> | undefined;
@@ -328,6 +335,11 @@ export class Service {
         `request ${attribute} (uid ${uid}, ${args.length} args, ${Object.keys(kw).length} kwargs) from ${requester ?? 'nobody'}`,
       );
     }
+    const known = this.#methods.get(attribute);
+    if (known !== undefined) {
+      this.#call(known, args, kw, requester, uid, false);
+      return;
+    }
     let resolved: ReturnType<typeof resolveAttribute>;
     try {
       resolved = resolveAttribute(this, Service.prototype, attribute, this.#ignored);
@@ -357,6 +369,7 @@ export class Service {
         this.#sendResult(resolved.value, requester, uid);
         return;
       case 'method':
+        if (attribute !== SHUTDOWN_SERVICE) this.#methods.remember(attribute, resolved.fn);
         this.#call(resolved.fn, args, kw, requester, uid, attribute === SHUTDOWN_SERVICE);
     }
   }
