@@ -12,7 +12,6 @@ import {
   MANAGER_SERVICE,
   NOTIFICATION_UID,
   type NotificationMessage,
-  type RequestMessage,
 } from '../protocol/messages.js';
 import type { RoutingFields } from './routing-fields.js';
 
@@ -34,23 +33,6 @@ export function isForwardableRequest(fields: RoutingFields): boolean {
     fields.kwargsKind === 'object' &&
     fields.requesterKind === undefined
   );
-}
-
-/**
- * The request the router sees for a line {@link isForwardableRequest} took: its routing members, with
- * empty `args`/`kwargs` in place of the real ones (which stay in the line's bytes, forwarded as they are:
- * the router splices `requester` into such a line; it re-serialises only a request it cannot splice,
- * one with a `requester` of its own or no closing brace, which this path never takes).
- */
-export function forwardableRequest(fields: RoutingFields): RequestMessage {
-  return {
-    service: fields.service as string,
-    attribute: fields.attribute as string,
-    args: [],
-    kwargs: {},
-    error: false,
-    uid: fields.uid as string,
-  };
 }
 
 /** Whether a Service's line is a reply or a notification (it has a `result`), as classifyMessage says. */

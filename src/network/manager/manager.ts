@@ -48,13 +48,7 @@ import { jsonDecodeErrorMessage, parseTerminalLine } from '../protocol/terminal.
 import { localHostname } from '../shared/certificates.js';
 import { type AdminContext, runAdminRequest } from './admin.js';
 import type { ManagerDatabase } from './database.js';
-import {
-  forwardableRequest,
-  isForwardableRequest,
-  isNotification,
-  isServiceAnswer,
-  notificationOf,
-} from './fast-route.js';
+import { isForwardableRequest, isNotification, isServiceAnswer, notificationOf } from './fast-route.js';
 import { dropBlocked, isBlocked, throttle, unblock } from './flow-control.js';
 import { logRepr, notificationLogLine, replyLogLine, requestLogLine } from './forwarding-log-lines.js';
 import {
@@ -88,7 +82,7 @@ import {
   type ServiceState,
 } from './peer-state.js';
 import { addPending, dropClientPending, takeAllPending, takePending } from './pending-requests.js';
-import { scanRoutingFields } from './routing-fields.js';
+import { type RoutingFields, scanRoutingFields } from './routing-fields.js';
 
 const MANAGER_ATTRIBUTES = { identity: '() -> dict', link: '(service: str) -> bool' };
 
@@ -419,7 +413,7 @@ export class Manager {
     if (fields !== undefined) {
       if (state.kind === 'client') {
         if (isForwardableRequest(fields)) {
-          this.#request(state, forwardableRequest(fields), line);
+          this.#forwardRequest(state, fields, line);
           return;
         }
       } else if (isServiceAnswer(fields)) {
@@ -564,34 +558,29 @@ export class Manager {
   }
 
   // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
+  // The fast path's request (see isForwardableRequest): what #request does with such a request, from its
+  // routing members, with `requester` spliced into the bytes it came in.
+  #forwardRequest(client: ClientState, fields: RoutingFields, line: Buffer): void {
+    const name = fields.service as string;
+    const uid = fields.uid as string;
+    const service = this.#services.get(name);
+    if (this.#debug) this.#logRequest(client, service, name, fields.attribute, uid, line.length);
+    if (!this.#admits(client, service, name, uid)) return;
+    addPending(service, client, uid);
+    service.peer.sendBytes(line.subarray(0, fields.closingBrace), client.requesterTail);
+    throttle(client, service);
+  }
+
   #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
     const service = request.service === MANAGER_SERVICE ? undefined : this.#services.get(request.service);
-    if (this.#debug) {
-      // Names and sizes only: the arguments may carry anything.
-      this.#log.debugFormat(
-        requestLogLine,
-        service?.logName ?? logRepr(String(request.service)),
-        request.attribute,
-        request.uid,
-        line?.length,
-        client,
-      );
-    }
+    if (this.#debug)
+      this.#logRequest(client, service, request.service, request.attribute, request.uid, line?.length);
     if (request.service === MANAGER_SERVICE) {
       this.#managerRequest(client, request);
       return;
     }
     const uid = typeof request.uid === 'string' ? request.uid : '';
-    if (service === undefined) {
-      const text = `the ${pythonRepr(request.service)} Service is not connected to ${this.name}`;
-      this.#sendError(client.peer, client.networkName, uid, `KeyError: ${pythonRepr(text)}`);
-      return;
-    }
-    const refusal = accessRefusal(client, service);
-    if (refusal !== undefined) {
-      this.#sendError(client.peer, client.networkName, uid, refusal);
-      return;
-    }
+    if (!this.#admits(client, service, request.service, uid)) return;
     addPending(service, client, uid);
     const complete =
       line !== undefined &&
@@ -614,6 +603,46 @@ export class Manager {
       service.peer.send(stringifyJson(forwarded));
     }
     throttle(client, service);
+  }
+
+  // A request's debug line. Names and sizes only: the arguments may carry anything.
+  #logRequest(
+    client: ClientState,
+    service: ServiceState | undefined,
+    name: unknown,
+    attribute: unknown,
+    uid: unknown,
+    bytes: number | undefined,
+  ): void {
+    this.#log.debugFormat(
+      requestLogLine,
+      service?.logName ?? logRepr(String(name)),
+      attribute,
+      uid,
+      bytes,
+      client,
+    );
+  }
+
+  // Whether `client` may send a request to `service` (the Service it names as `name`): else it is
+  // answered with the error (no such Service, or locked by another client).
+  #admits(
+    client: ClientState,
+    service: ServiceState | undefined,
+    name: unknown,
+    uid: string,
+  ): service is ServiceState {
+    if (service === undefined) {
+      const text = `the ${pythonRepr(name)} Service is not connected to ${this.name}`;
+      this.#sendError(client.peer, client.networkName, uid, `KeyError: ${pythonRepr(text)}`);
+      return false;
+    }
+    const refusal = accessRefusal(client, service);
+    if (refusal !== undefined) {
+      this.#sendError(client.peer, client.networkName, uid, refusal);
+      return false;
+    }
+    return true;
   }
 
   // Replies and notifications to a client. A client that stops reading is disconnected once its unsent
