@@ -557,7 +557,6 @@ export class Manager {
     }
   }
 
-  // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
   // The fast path's request (see isForwardableRequest): what #request does with such a request, from its
   // routing members, with `requester` spliced into the bytes it came in.
   #forwardRequest(client: ClientState, fields: RoutingFields, line: Buffer): void {
@@ -571,6 +570,7 @@ export class Manager {
     throttle(client, service);
   }
 
+  // `line` is the request's original bytes when it came as JSON (forwarded as is, plus `requester`).
   #request(client: ClientState, request: RequestMessage, line: Buffer | undefined): void {
     const service = request.service === MANAGER_SERVICE ? undefined : this.#services.get(request.service);
     if (this.#debug)
