@@ -99,9 +99,8 @@ function setCores(pid, list) {
   if (pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
 }
 
-/** Puts a path's Manager, Service and Client (this process) on their cores for `where`. */
+/** Puts a path's Manager, Service and Client (this process) where `where` says (on every core: ANY_CORE). */
 function place(path, where) {
-  if (!canPlace) return;
   const own = where === OWN_CORE;
   setCores(path.manager.pid, own ? MANAGER_CORE : EVERY_CORE);
   setCores(path.servicePid, own ? PEER_CORES : EVERY_CORE);
@@ -323,7 +322,7 @@ try {
   const cpuOf = new Map(
     placements.map((where) => [
       where,
-      new Map(paths.map((p) => [p.name, { manager: 0, service: 0, client: 0, us: 0 }])),
+      new Map(paths.map((p) => [p.name, { manager: 0, service: 0, client: 0, wallUs: 0 }])),
     ]),
   );
   const cpuNow = (path) => {
@@ -337,7 +336,7 @@ try {
   for (let r = 0; r < BURST_ROUNDS; r++) {
     for (const where of rotated(placements, r)) {
       for (const path of rotated(paths, r)) {
-        place(path, where);
+        if (where === OWN_CORE) place(path, OWN_CORE);
         await path.burst(); // not sampled: the processes settle on their cores
         const before = cpuNow(path);
         const t0 = nowUs();
@@ -349,9 +348,9 @@ try {
           .push(IN_FLIGHT / (took / 1e6));
         const after = cpuNow(path);
         const used = cpuOf.get(where).get(path.name);
-        used.us += took;
+        used.wallUs += took;
         for (const key of ['manager', 'service', 'client']) used[key] += after[key] - before[key];
-        place(path, ANY_CORE);
+        if (where === OWN_CORE) place(path, ANY_CORE);
       }
     }
   }
@@ -448,7 +447,7 @@ try {
         unit: 'req/s',
         value: ((cores - 1) * 1e6) / peersCpu,
         // Against the mean rate of the same bursts (the CPU is their total; the rates above are medians).
-        floor: (BURST_ROUNDS * IN_FLIGHT) / (cpuOf.get(OWN_CORE).get('farcall').us / 1e6),
+        floor: (BURST_ROUNDS * IN_FLIGHT) / (cpuOf.get(OWN_CORE).get('farcall').wallUs / 1e6),
         floorLabel: "farcall's mean rate",
         better: 'higher',
       });

@@ -369,7 +369,7 @@ export class Service {
         this.#sendResult(resolved.value, requester, uid);
         return;
       case 'method':
-        if (attribute !== SHUTDOWN_SERVICE) this.#methods.remember(attribute, resolved.fn);
+        this.#methods.remember(attribute, resolved.fn);
         this.#call(resolved.fn, args, kw, requester, uid, attribute === SHUTDOWN_SERVICE);
     }
   }
