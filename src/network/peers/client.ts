@@ -165,21 +165,20 @@ export class Client implements RequestSender {
   readonly managerName: string;
   readonly #socket: ManagerSocket;
   readonly #options: ConnectOptions & { host: string; port: number; name: string };
-  readonly #requests = new RequestTable();
-  readonly #links = new Map<string, Set<Link>>();
-  readonly #requestTimeout: number;
-  readonly #credentials: HandshakeCredentials;
-  readonly #log: PartLog;
-  #disconnecting: Promise<void> | undefined;
   /**
    * Request uids are this connection's random prefix (8 hex digits) and a counter (base 36): unique on
    * the connection, which is all the protocol asks of them (Managers match a reply to its request per
    * client, and a uid is of no use on another connection), and told apart across connections in logs.
    * A fraction of the cost of a random UUID each, and short: up to 12 characters (the first 1.6 million
-   * requests) V8 keeps as one flat string, which the request table hashes and every peer parses faster.
+   * requests) V8 keeps as one flat string, which every peer parses faster; the
+   * request table finds a reply's request through the counter.
    */
-  readonly #uidPrefix = randomBytes(4).toString('hex');
-  #uidCount = 0;
+  readonly #requests = new RequestTable(randomBytes(4).toString('hex'));
+  readonly #links = new Map<string, Set<Link>>();
+  readonly #requestTimeout: number;
+  readonly #credentials: HandshakeCredentials;
+  readonly #log: PartLog;
+  #disconnecting: Promise<void> | undefined;
 
   /** @internal Made by {@link connect}. */
   constructor(
@@ -372,7 +371,7 @@ export class Client implements RequestSender {
   }
 
   #nextUid(): string {
-    return this.#uidPrefix + (this.#uidCount++).toString(36);
+    return this.#requests.nextUid();
   }
 
   /** Logs a request and, when it settles, its outcome: names, uid, size and duration, never arguments. */

@@ -12,6 +12,7 @@
  * @module
  */
 import { ResponseTimeoutError } from '../../errors.js';
+import { PendingSlots } from './pending-slots.js';
 
 /**
  * One request waiting for its reply. A class, so every entry has the same shape (the table's hot
@@ -23,6 +24,8 @@ class PendingRequest {
 
   constructor(
     readonly uid: string,
+    /** The number the uid was made from (its place in the table). */
+    readonly sequence: number,
     readonly service: string,
     readonly attribute: string,
     readonly admin: boolean,
@@ -50,9 +53,14 @@ function capture(resolve: (value: unknown) => void, reject: (error: Error) => vo
   capturedReject = reject;
 }
 
-/** @internal */
+/**
+ * @internal The requests of one connection. Their uids are `uidPrefix` and a counter in base 36, made by
+ * {@link RequestTable.nextUid}; a reply's uid leads back to its entry through that counter.
+ */
 export class RequestTable {
-  readonly #pending = new Map<string, PendingRequest>();
+  readonly #uidPrefix: string;
+  #uidCount = 0;
+  readonly #pending = new PendingSlots<PendingRequest>();
   /** One timer for every request's deadline (cheaper than a setTimeout per request). */
   #timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (ms, performance.now() clock); +Infinity when none is armed. */
@@ -62,12 +70,35 @@ export class RequestTable {
   /** The last line dropped for being over the read limit: explains a timeout that follows. */
   #lastOversize: { bytes: number; at: number; limit: number } | undefined;
 
+  constructor(uidPrefix: string) {
+    this.#uidPrefix = uidPrefix;
+  }
+
   get size(): number {
     return this.#pending.size;
   }
 
+  /** A new uid of this connection (the uid of a message that needs no reply may use one, too). */
+  nextUid(): string {
+    return this.#uidPrefix + (this.#uidCount++).toString(36);
+  }
+
+  // The counter inside a uid this table made, -1 for any other text (a reply's uid is the peer's word:
+  // the entry found through it is used only if its uid is the same text).
+  #sequenceOf(uid: string): number {
+    if (!uid.startsWith(this.#uidPrefix)) return -1;
+    const sequence = Number.parseInt(uid.slice(this.#uidPrefix.length), 36);
+    return sequence >= 0 ? sequence : -1;
+  }
+
+  #find(uid: string): PendingRequest | undefined {
+    const sequence = this.#sequenceOf(uid);
+    return sequence < 0 ? undefined : this.#pending.get(uid, sequence);
+  }
+
   /**
-   * Registers a request and returns the promise of its reply. `timeoutMs` must be finite and > 0.
+   * Registers a request and returns the promise of its reply. `uid` comes from {@link nextUid} and is
+   * not pending already; `timeoutMs` must be finite and > 0.
    */
   add(
     uid: string,
@@ -77,10 +108,13 @@ export class RequestTable {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
+    const sequence = this.#sequenceOf(uid);
+    if (sequence < 0) throw new TypeError(`RequestTable.add: '${uid}' is not a uid of this table`);
     const deadline = performance.now() + timeoutMs;
     const promise = new Promise<unknown>(capture);
     const added = new PendingRequest(
       uid,
+      sequence,
       service,
       attribute,
       admin,
@@ -93,7 +127,7 @@ export class RequestTable {
     capturedResolve = undefined;
     capturedReject = undefined;
     if (signal !== undefined) this.#listen(added, signal);
-    this.#pending.set(uid, added);
+    this.#pending.add(added);
     if (admin) this.#admin.push(uid);
     // Requests usually share one timeout, so a new deadline is rarely the earliest: no re-arm.
     if (deadline < this.#armedFor) this.#arm(deadline);
@@ -112,7 +146,7 @@ export class RequestTable {
 
   /** Resolves the request with `uid` with `value`; false if there is none (late or unknown reply). */
   resolve(uid: string, value: unknown): boolean {
-    const entry = this.#pending.get(uid);
+    const entry = this.#find(uid);
     if (entry === undefined) return false;
     this.#drop(entry);
     entry.resolve(value);
@@ -121,7 +155,7 @@ export class RequestTable {
 
   /** Resolves or rejects the request with `uid`; false if there is none (late or unknown reply). */
   settle(uid: string, outcome: { ok: true; value: unknown } | { ok: false; error: Error }): boolean {
-    const entry = this.#pending.get(uid);
+    const entry = this.#find(uid);
     if (entry === undefined) return false;
     this.#drop(entry);
     if (outcome.ok) entry.resolve(outcome.value);
@@ -139,14 +173,17 @@ export class RequestTable {
     const vanished = errorText?.match(/the '(.+)' Service is not connected/);
     if (vanished) {
       const service = vanished[1];
-      return [...this.#pending.values()].filter((e) => e.service === service).map((e) => e.uid);
+      return this.#pending
+        .values()
+        .filter((e) => e.service === service)
+        .map((e) => e.uid);
     }
     return [];
   }
 
   /** Fails every pending request (the connection is gone). */
   failAll(error: () => Error): void {
-    for (const entry of [...this.#pending.values()]) {
+    for (const entry of this.#pending.values()) {
       if (this.#remove(entry)) entry.reject(error());
     }
     this.#disarm();
@@ -172,14 +209,14 @@ export class RequestTable {
   }
 
   #remove(entry: PendingRequest): boolean {
-    if (this.#pending.get(entry.uid) !== entry) return false;
+    if (!this.#pending.has(entry)) return false;
     this.#drop(entry);
     return true;
   }
 
   // Takes an entry known to be pending out of the table.
   #drop(entry: PendingRequest): void {
-    this.#pending.delete(entry.uid);
+    this.#pending.delete(entry);
     if (entry.onAbort !== undefined) {
       entry.signal?.removeEventListener('abort', entry.onAbort);
       entry.onAbort = undefined;
