@@ -22,9 +22,16 @@ export function takePending(service: ServiceState, client: ClientState, uid: str
   const count = uids?.get(uid);
   if (uids === undefined || count === undefined) return false;
   if (count > 1) uids.set(uid, count - 1);
-  // The client's (empty) table stays until it or the service leaves: one request at a time then costs
-  // no new Map and no Set update per round trip.
-  else uids.delete(uid);
+  else {
+    uids.delete(uid);
+    // An emptied table is replaced (the client stays listed, no Set update): a Map that requests keep
+    // entering and leaving rebuilds its hash table every few entries, and V8 links each table it
+    // replaces to the next one. Once a collection has moved one of them to the old generation, that
+    // link keeps every later table, and the uids in them, alive through each young collection until the
+    // next full one. A fresh Map ends the chain; with 2000 requests in flight it cut what the Manager
+    // promoted per young collection from about 155 KB to 55 KB (see PendingSlots, the Client's side).
+    if (uids.size === 0) service.pending.set(client, new Map());
+  }
   return true;
 }
 
