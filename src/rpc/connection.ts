@@ -832,11 +832,9 @@ export class Connection<PeerRoot = unknown> implements RequestChannel, OwnerConn
 
   #settle(id: number, pending: PendingCall): void {
     this.#pending.delete(id);
-    // An emptied table is replaced: a Map that calls keep entering and leaving rebuilds its hash table
-    // every few entries, and V8 links each table it replaces to the next one. Once a collection has
-    // moved one of them to the old generation, that link keeps every later table, and the calls,
-    // promises and results they point to, alive through each young collection until the next full one.
-    // With 2000 calls in flight this took the client's CPU per call from about 5.0 to 3.9 µs.
+    // An emptied table is replaced: V8 links each hash table a churning Map rebuilds to the next one, so
+    // once one is promoted, every later call (promise, result) survives young collections until a full
+    // one. At 2000 calls in flight: about 5.0 µs of CPU per call before, 3.9 µs after.
     if (this.#pending.size === 0) this.#pending = new Map();
     this.#deadlines.delete(id);
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);

@@ -170,8 +170,8 @@ export class Client implements RequestSender {
    * the connection, which is all the protocol asks of them (Managers match a reply to its request per
    * client, and a uid is of no use on another connection), and told apart across connections in logs.
    * A fraction of the cost of a random UUID each, and short: up to 12 characters (the first 1.6 million
-   * requests) V8 keeps as one flat string, which every peer parses faster; the
-   * request table finds a reply's request through the counter.
+   * requests) V8 keeps as one flat string, which every peer parses faster. The request table makes them
+   * and finds a reply's request through the counter.
    */
   readonly #requests = new RequestTable(randomBytes(4).toString('hex'));
   readonly #links = new Map<string, Set<Link>>();

@@ -26,7 +26,7 @@ export interface SequencedEntry {
 /** The first size of the array of slots. */
 const FIRST_SLOTS = 256;
 /** The default largest array of slots (64 Ki slots, 512 KiB). */
-export const MAX_SLOTS = 65_536;
+const MAX_SLOTS = 65_536;
 
 /** @internal Entries by sequence number (see the module's comment). */
 export class PendingSlots<T extends SequencedEntry> {
