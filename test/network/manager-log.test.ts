@@ -359,6 +359,25 @@ describe("the router's request and reply lines", () => {
     );
   });
 
+  it("build the first line's text even when its names are empty (fast-check seed 996695658)", async () => {
+    // The cache's state before any line must match no line: a fresh copy of the module, first line first.
+    vi.resetModules();
+    const fresh = await import('../../src/network/manager/forwarding-log-lines.js');
+    const empty = { logName: '' };
+    expect(fresh.replyLogLine(empty as ServiceState, empty as ClientState, '', 88, false)).toBe(
+      replyText('', '', '', 88, false),
+    );
+    vi.resetModules();
+    const again = await import('../../src/network/manager/forwarding-log-lines.js');
+    const out: EncodedLineParts = { head: new Uint8Array(0), middle: '', tail: new Uint8Array(0) };
+    expect(again.replyLogLine.parts?.(out, empty as ServiceState, empty as ClientState, 'u', 88, false)).toBe(
+      true,
+    );
+    expect(Buffer.concat([out.head, Buffer.from(out.middle), out.tail]).toString()).toBe(
+      replyText('', '', 'u', 88, false),
+    );
+  });
+
   it('never take the cached text of an attribute that was not a string (fast-check seed -1498704710)', () => {
     const client = { logName: 'a%' } as ClientState;
     requestLogLine('Client[vm:1]', undefined, 'u1', undefined, client);

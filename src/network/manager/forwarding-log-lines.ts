@@ -54,13 +54,15 @@ class UidSide {
 // The text around the uid, for the last service, attribute, client and size seen: a busy Manager logs
 // the same call over and over, so a line costs a few identity checks and, for the file, a copy. The names
 // compared are the strings the router already holds (mostly the same objects from line to line). Only
-// strings are kept, never a peer's state (which would keep a closed socket alive).
+// strings are kept, never a peer's state (which would keep a closed socket alive). Until the first line,
+// they hold what no line has (undefined, -1), so that the first line always builds its text, even one
+// whose names are empty.
 const requestHead = new UidSide('before');
 const requestTail = new UidSide('after');
-let requestService = '';
+let requestService: string | undefined;
 let requestAttribute: string | undefined;
 let requestBytes: number | undefined = -1;
-let requestClient = '';
+let requestClient: string | undefined;
 
 function cacheRequest(
   service: string,
@@ -104,8 +106,8 @@ export const requestLogLine = lineFormat<string, unknown, unknown, number | unde
 
 const replyHead = new UidSide('before');
 const replyTail = new UidSide('after');
-let replyService = '';
-let replyClient = '';
+let replyService: string | undefined;
+let replyClient: string | undefined;
 let replyError = false;
 let replyBytes = -1;
 
