@@ -47,7 +47,10 @@ const BURST_WARM_UP = Number(process.env.BURST_WARM_UP ?? 10);
 const BURST_ROUNDS = 15; // a multiple of the 3 paths: each starts as many rounds
 const LINE_ROUNDS = 10; // 2 paths: each starts as many rounds
 const PYTHON_BLOCK = 200;
-const PYTHON_BLOCKS = 9;
+// Python's peers wake a thread per call, and their round trips vary far more than the TS peers': 30 blocks
+// per path (about 13 s in all) rather than 9 narrow each median, though not the run-to-run spread (a whole
+// run's distribution through one path can sit 250 µs above another run's; see the README).
+const PYTHON_BLOCKS = 30;
 
 const mslSource = process.env.MSL_NETWORK_SRC;
 const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
