@@ -5,31 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { LineReader } from '../../src/network/peers/line-reader.js';
 import { stringifyJson } from '../../src/network/protocol/json.js';
 import { LineDecoder } from '../../src/wire/lines.js';
+import { anyNumber, anyStringWith, jsonValueOf } from './json-arbitraries.js';
 
-// Numbers a Python peer and a JavaScript caller both send: integers, floats, big and tiny ones,
-// -0, and the non-finite ones.
-const anyNumber = fc.oneof(
-  fc.integer(),
-  fc.double(),
-  fc.constantFrom(0, -0, 1e21, 1e-7, 2 ** 53, -(2 ** 53) - 2, 1.7976931348623157e308, 5e-324),
-  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
-);
-// Strings with the characters JSON escapes, quotes, backslashes, non-ASCII text and lone surrogates.
-const anyString = fc.oneof(
-  fc.string({ unit: 'grapheme' }),
-  fc.string({
-    unit: fc.constantFrom('"', '\\', '\n', '\r', '\u0000', '\u001f', 'é', '\u2028', '\ud800', 'a', ','),
-  }),
-  fc.constantFrom('__proto__', 'constructor', 'NaN', 'Infinity', ', "uid": "', '"}'),
-);
+const anyString = anyStringWith('__proto__', 'constructor', 'NaN', 'Infinity', ', "uid": "', '"}');
 const primitive = fc.oneof(anyNumber, anyString, fc.boolean(), fc.constant(null));
-const jsonish = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, primitive, tie('list'), tie('object')),
-  list: fc.array(tie('value'), { maxLength: 5 }),
-  object: fc.dictionary(fc.oneof(anyString, fc.constantFrom('__proto__', 'uid', 'result')), tie('value'), {
-    maxKeys: 4,
-  }),
-})).value;
+const jsonish = jsonValueOf(anyString);
 
 // The general writer: a value one level down in an object never takes stringifyJson's top-level fast
 // paths.

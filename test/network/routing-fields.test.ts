@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonDepthError } from '../../src/errors.js';
+import { COMMON_LINE_LIMIT, matchCommonLine } from '../../src/network/manager/common-lines.js';
 import {
   type JsonKind,
   type RoutingFields,
@@ -192,6 +193,33 @@ const message = fc
   })
   .map(({ routing, others }) => ({ ...others, ...routing }));
 
+// One edit of a line's bytes: insert, delete or replace a byte that matters to a JSON scanner.
+const edit = fc.record({
+  at: fc.nat(),
+  kind: fc.nat(2),
+  byte: fc.constantFrom(
+    ...'"\\{}[],: 0-+.eEtfnu1x\t\r'.split('').map((c) => c.charCodeAt(0)),
+    0x00,
+    0x1f,
+    0x80,
+    0xc3,
+    0xe2,
+    0xff,
+  ),
+});
+
+// The UTF-8 bytes of `text` with the edits made.
+function mutated(text: string, edits: { at: number; kind: number; byte: number }[]): Buffer {
+  const bytes = [...Buffer.from(text, 'utf8')];
+  for (const { at, kind, byte } of edits) {
+    const i = at % (bytes.length + 1);
+    if (kind === 0) bytes.splice(i, 0, byte);
+    else if (kind === 1) bytes.splice(i, 1);
+    else bytes[Math.min(i, bytes.length - 1)] = byte;
+  }
+  return Buffer.from(bytes);
+}
+
 describe('scanRoutingFields', () => {
   it('reports the routing members JSON.parse finds, for random objects written in random ways', () => {
     fc.assert(
@@ -205,30 +233,13 @@ describe('scanRoutingFields', () => {
   });
 
   it('never accepts a line JSON.parse refuses, and declines only what it documents (mutated lines)', () => {
-    const bytes = fc.constantFrom(
-      ...'"\\{}[],: 0-+.eEtfnu1x\t\r'.split('').map((c) => c.charCodeAt(0)),
-      0x00,
-      0x1f,
-      0x80,
-      0xc3,
-      0xe2,
-      0xff,
-    );
-    const edit = fc.record({ at: fc.nat(), kind: fc.nat(2), byte: bytes });
     fc.assert(
       fc.property(
         message,
         fc.integer(),
         fc.array(edit, { minLength: 1, maxLength: 3 }),
         (value, seed, edits) => {
-          const original = [...Buffer.from(write(value, prng(seed)), 'utf8')];
-          for (const { at, kind, byte } of edits) {
-            const i = at % (original.length + 1);
-            if (kind === 0) original.splice(i, 0, byte);
-            else if (kind === 1) original.splice(i, 1);
-            else original[Math.min(i, original.length - 1)] = byte;
-          }
-          const line = Buffer.from(original);
+          const line = mutated(write(value, prng(seed)), edits);
           const outcome = check(line);
           if (outcome === 'declined') {
             // Declined: only text JSON.parse refuses or whose top level is not an object.
@@ -347,5 +358,129 @@ describe('scanRoutingFields', () => {
     expect(scanRoutingFields(line)?.service).toBe('a\ufffd\ufffd');
     const outside = Buffer.concat([Buffer.from('{"uid": "u"'), Buffer.from([0xc3]), Buffer.from('}')]);
     expect(scanRoutingFields(outside)).toBeUndefined();
+  });
+});
+
+// The two commonest lines, in the peers' member order and separators, with the given value texts.
+function commonRequest(args: string, attribute: string, kw: string, service: string, uid: string): string {
+  return `{"args": ${args}, "attribute": ${JSON.stringify(attribute)}, "error": false, "kwargs": ${kw}, "service": ${JSON.stringify(service)}, "uid": ${JSON.stringify(uid)}}`;
+}
+function commonReply(requester: string, result: string, uid: string): string {
+  return `{"error": false, "requester": ${JSON.stringify(requester)}, "result": ${result}, "uid": ${JSON.stringify(uid)}}`;
+}
+// Strings the common path takes: printable ASCII without a quote or a backslash.
+const asciiString = fc.string({
+  unit: fc.constantFrom('a', 'Z', '0', ' ', ',', ':', '[', '}', '.', '-', '~', '\u007f'),
+});
+const valueText = fc.oneof(
+  jsonValue.map((v) => JSON.stringify(v)),
+  fc.tuple(jsonValue, fc.integer()).map(([v, seed]) => write(v, prng(seed))),
+  fc.constantFrom('[NaN]', '{"a": Infinity}', '[1, ]', '{"a" 1}', '[', '', '"\\x"', '[1]]', '{}}', '01'),
+);
+
+// Common requests and replies made of these strings and value texts.
+function commonLines(
+  strings: fc.Arbitrary<string>,
+  args: fc.Arbitrary<string>,
+  kw: fc.Arbitrary<string>,
+  result: fc.Arbitrary<string>,
+): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.tuple(args, strings, kw, strings, strings).map((p) => commonRequest(...p)),
+    fc.tuple(strings, result, strings).map((p) => commonReply(...p)),
+  );
+}
+
+// The common path must say exactly what the walk says, for every line it takes.
+function checkCommon(line: Buffer): 'taken' | 'declined' {
+  const common = matchCommonLine(line);
+  if (common === undefined) return 'declined';
+  expect(common).toEqual(scanRoutingFields(line));
+  return 'taken';
+}
+
+describe('matchCommonLine', () => {
+  it('reports what the walk reports for any common request or reply', () => {
+    const strings = fc.oneof(asciiString, trickyString);
+    fc.assert(
+      fc.property(commonLines(strings, valueText, valueText, valueText), (text) => {
+        checkCommon(Buffer.from(text, 'utf8'));
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('takes every common line with ASCII strings and JSON values (as JSON.stringify writes them)', () => {
+    const args = fc.array(jsonValue, { maxLength: 4 }).map((v) => JSON.stringify(v));
+    const kw = fc.dictionary(trickyString, jsonValue, { maxKeys: 3 }).map((v) => JSON.stringify(v));
+    const result = jsonValue.map((v) => JSON.stringify(v));
+    fc.assert(
+      fc.property(commonLines(asciiString, args, kw, result), (text) => {
+        const line = Buffer.from(text, 'utf8');
+        if (line.length <= COMMON_LINE_LIMIT) expect(checkCommon(line)).toBe('taken');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never takes a line the walk reads otherwise (mutated common lines)', () => {
+    const base = commonLines(asciiString, valueText, valueText, valueText);
+    fc.assert(
+      fc.property(base, fc.array(edit, { minLength: 1, maxLength: 3 }), (text, edits) => {
+        checkCommon(mutated(text, edits));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('takes the lines the peers send, and declines what it documents', () => {
+    const request = Buffer.from(commonRequest('[1, "a"]', 'echo', '{"k": [2]}', 'Echo', 'c1'));
+    expect(checkCommon(request)).toBe('taken');
+    expect(matchCommonLine(request)).toMatchObject({
+      service: 'Echo',
+      attribute: 'echo',
+      uid: 'c1',
+      closingBrace: request.length - 1,
+    });
+    expect(checkCommon(Buffer.from(commonReply('Client[h:1]', '{"a": [1, null]}', 'c1')))).toBe('taken');
+    // Non-ASCII or escaped strings, another order, a member more, Python's NaN, a value cut short:
+    for (const text of [
+      commonRequest('[]', 'é', '{}', 'S', 'u'),
+      commonReply('C', '1', 'u\\"'),
+      '{"uid": "u", "error": false, "requester": "C", "result": 1}',
+      '{"error": false, "requester": "C", "result": 1, "uid": "u", "x": 1}',
+      commonReply('C', '[NaN]', 'u'),
+      commonRequest('[{"k": 1, "attribute": "v"}]', 'a', '{}', 'S', 'u'),
+      commonRequest('"not a list"', 'a', '{}', 'S', 'u'),
+      commonRequest('[]', 'a', '[]', 'S', 'u'),
+    ]) {
+      expect(matchCommonLine(Buffer.from(text))).toBeUndefined();
+    }
+    // The walk still reads the line whose args hold the attribute key's text.
+    expect(
+      scanRoutingFields(Buffer.from(commonRequest('[{"k": 1, "attribute": "v"}]', 'a', '{}', 'S', 'u'))),
+    ).toMatchObject({ attribute: 'a' });
+    // Longer than the limit: the walk takes it.
+    const long = Buffer.from(commonReply('C', JSON.stringify('x'.repeat(COMMON_LINE_LIMIT)), 'u'));
+    expect(matchCommonLine(long)).toBeUndefined();
+    expect(scanRoutingFields(long)?.uid).toBe('u');
+  });
+
+  it('reads lines made of the separators right (the worst cases for its patterns)', () => {
+    const middles = ', "attribute": "a", "error": false, "kwargs": '.repeat(20);
+    checkCommon(
+      Buffer.from(
+        `{"args": [${middles}], "attribute": "a", "error": false, "kwargs": {}, "service": "S", "uid": "u"}`,
+      ),
+    );
+    checkCommon(Buffer.from(commonRequest(JSON.stringify([middles]), 'a', '{}', 'S', 'u')));
+    const tails = ', "service": "a", "uid": "b'.repeat(30);
+    checkCommon(Buffer.from(`{"args": [], "attribute": "a", "error": false, "kwargs": ${tails}"}`));
+    const uids = ', "uid": "x'.repeat(80);
+    checkCommon(Buffer.from(`{"error": false, "requester": "C", "result": ${uids}"}`));
+    expect(checkCommon(Buffer.from(commonReply('C', JSON.stringify({ k: uids }), 'u')))).toBe('declined'); // over the limit
+    expect(checkCommon(Buffer.from(commonReply('C', JSON.stringify({ k: uids.slice(0, 400) }), 'u')))).toBe(
+      'taken',
+    );
   });
 });

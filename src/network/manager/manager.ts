@@ -12,7 +12,8 @@
  * This file is the routing core. Beside it: `start-manager.ts` (options, credentials, listening),
  * `links.ts` (links and locks), `pending-requests.ts`, `flow-control.ts`, `peer-state.ts`,
  * `handshake.ts`, `admin.ts`, `peer.ts` (one connection's lines and limits) and the fast path:
- * `routing-fields.ts` (a line's routing members without parsing it), `fast-route.ts` (which lines
+ * `common-lines.ts` (the two commonest lines, matched whole), `routing-fields.ts` (any line's routing
+ * members without parsing it), `fast-route.ts` (which lines
  * take it) and `outgoing-lines.ts` (one write per destination per chunk of input).
  *
  * @example
@@ -47,6 +48,7 @@ import {
 import { jsonDecodeErrorMessage, parseTerminalLine } from '../protocol/terminal.js';
 import { localHostname } from '../shared/certificates.js';
 import { type AdminContext, runAdminRequest } from './admin.js';
+import { matchCommonLine } from './common-lines.js';
 import type { ManagerDatabase } from './database.js';
 import { isForwardableRequest, isNotification, isServiceAnswer, notificationOf } from './fast-route.js';
 import { dropBlocked, isBlocked, throttle, unblock } from './flow-control.js';
@@ -409,7 +411,7 @@ export class Manager {
     }
     // The fast path: a request to a Service, a reply or a notification is routed by its routing members
     // and forwarded as the bytes it came in, never parsed into values; everything else is parsed below.
-    const fields = scanRoutingFields(line);
+    const fields = matchCommonLine(line) ?? scanRoutingFields(line);
     if (fields !== undefined) {
       if (state.kind === 'client') {
         if (isForwardableRequest(fields)) {

@@ -229,10 +229,14 @@ function skipKeyAndColon(line: Uint8Array, i: number): number {
   return skipSpace(line, i + 1);
 }
 
-// Skips one value of any kind at line[i], whose container sits at nesting depth `depth` (the top-level
-// object is depth 1): the index after it, or FAIL. Iterative, so that deep nesting cannot overflow the
-// call stack; nesting past JSON_DEPTH_LIMIT fails (parseJson refuses it with its own error).
-function skipValue(line: Uint8Array, i: number, depth: number): number {
+/**
+ * Skips one JSON value of any kind at `line[i]`, whose container sits at nesting depth `depth` (the
+ * top-level object is depth 1): the index after it, or -1 for a value JSON.parse refuses (and for
+ * Python's bare `NaN`). Iterative, so that deep nesting cannot overflow the call stack; nesting past
+ * {@link JSON_DEPTH_LIMIT} fails (parseJson refuses it with its own error).
+ * @internal
+ */
+export function skipValue(line: Uint8Array, i: number, depth: number): number {
   let open = 0; // containers open on `stack`
   const length = line.length;
   for (;;) {
@@ -281,8 +285,11 @@ function skipValue(line: Uint8Array, i: number, depth: number): number {
   }
 }
 
-// The kind of the value that starts with byte `c` (already known to be valid).
-function kindOf(c: number): JsonKind {
+/**
+ * The kind of the value that starts with byte `c` (a value {@link skipValue} has checked).
+ * @internal
+ */
+export function kindOf(c: number): JsonKind {
   if (c === QUOTE) return 'string';
   if (c === OPEN_BRACKET) return 'array';
   if (c === OPEN_BRACE) return 'object';

@@ -35,6 +35,7 @@ import {
   verifyPresentedCertificate,
 } from './certificate-cache.js';
 import type { CredentialPrompt } from './credential-prompt.js';
+import { parseEnvelope } from './envelope-parse.js';
 import { LineReader } from './line-reader.js';
 
 export { DEFAULT_PORT } from '../protocol/messages.js';
@@ -512,7 +513,8 @@ export class ManagerSocket {
   #line(text: string): void {
     let message: unknown;
     try {
-      message = parseJson(text);
+      // The envelope fast path for the common reply and request; every other line is parsed in full.
+      message = parseEnvelope(text) ?? parseJson(text);
     } catch (error) {
       this.handlers.onInvalidLine?.(text.length > 200 ? `${text.slice(0, 200)}…` : text, error as Error);
       return;

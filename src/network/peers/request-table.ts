@@ -91,9 +91,11 @@ export class RequestTable {
     return sequence >= 0 ? sequence : -1;
   }
 
+  // A reply's entry. The counter is read without checking the prefix first: the entry found is used only
+  // if its uid is the reply's whole text (PendingSlots compares it), which a foreign uid never is.
   #find(uid: string): PendingRequest | undefined {
-    const sequence = this.#sequenceOf(uid);
-    return sequence < 0 ? undefined : this.#pending.get(uid, sequence);
+    const sequence = Number.parseInt(uid.slice(this.#uidPrefix.length), 36);
+    return sequence >= 0 ? this.#pending.get(uid, sequence) : undefined;
   }
 
   /**

@@ -84,8 +84,15 @@ export class ServiceMethods {
     this.#service = service as Record<string, unknown>;
   }
 
+  /** The name last asked for: the same text comes in a fresh string with every request. */
+  #lastName = '';
+
   /** The remembered method `attribute` names, if it still stands under that name; else undefined. */
   get(attribute: string): ((...args: unknown[]) => unknown) | undefined {
+    // Looked up by the string kept from the last request when the text is the same: V8 has already
+    // internalized that one, so the three lookups below need not hash and intern a new string each.
+    if (attribute === this.#lastName) attribute = this.#lastName;
+    else this.#lastName = attribute;
     const fn = this.#methods.get(attribute);
     if (fn === undefined) return undefined;
     if (!Object.hasOwn(this.#service, attribute) && this.#service[attribute] === fn) return fn;
